@@ -1,0 +1,5 @@
+export * from './constants.ts';
+export * from './schemas/llm.schema.ts';
+export * from './schemas/vote.schema.ts';
+export * from './schemas/rankings.schema.ts';
+export * from './wilson.ts';
