@@ -1,0 +1,41 @@
+/**
+ * Key layout of the Redis vote store. All keys of one vote share the hash tag of the
+ * model's vote partition, so one Lua script touches one Cluster slot.
+ */
+
+/** FNV-1a 32-bit: stable across processes and languages, cheap, well spread for short ids. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The vote partition of a model. Fixed per deployment: changing the count remaps models. */
+export function partitionOf(llmId: string, partitions: number): number {
+  return fnv1a32(llmId) % partitions;
+}
+
+export interface PartitionKeys {
+  partition: number;
+  ready: string;
+  outbox: string;
+  ballot(voterId: string): string;
+  tally(llmId: string): string;
+}
+
+export function partitionKeys(prefix: string, partition: number): PartitionKeys {
+  const tag = `${prefix}{vp:${partition}}`;
+  return {
+    partition,
+    ready: `${tag}:ready`,
+    outbox: `${tag}:outbox`,
+    ballot: (voterId) => `${tag}:ballot:${voterId}`,
+    tally: (llmId) => `${tag}:tally:${llmId}`,
+  };
+}
+
+/** The outbox consumer group every flush worker reads through. */
+export const OUTBOX_GROUP = 'flush';

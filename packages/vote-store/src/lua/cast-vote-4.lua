@@ -1,0 +1,55 @@
+--[[
+  Casts one ballot, atomically, in one round trip: the instant acknowledgement of a vote.
+
+  Every key shares the vote partition's hash tag ({vp:N}), so this runs unchanged on Redis Cluster.
+
+  KEYS[1] partition ready marker   <prefix>{vp:N}:ready     (absent until the partition is rebuilt from Postgres)
+  KEYS[2] the voter's ballots       <prefix>{vp:N}:ballot:<voterId>   hash llmId -> '1' | '-1'
+  KEYS[3] the model's tally         <prefix>{vp:N}:tally:<llmId>      hash up, down, ver
+  KEYS[4] the partition's outbox    <prefix>{vp:N}:outbox             stream drained by the worker
+
+  ARGV[1] voter id
+  ARGV[2] llm id
+  ARGV[3] new value: '1' up, '-1' down, '0' retract
+
+  Returns { status, up, down, ver, prev, streamId }
+    status  1: ballot changed, tally adjusted, event appended (streamId is its outbox id)
+    status  0: same ballot as before, nothing written
+    status -1: partition not rebuilt yet (cold start), nothing written
+    status -2: unknown model (no tally), nothing written
+]]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return { -1, 0, 0, 0, 0, '' }
+end
+
+local tally = redis.call('HMGET', KEYS[3], 'up', 'down', 'ver')
+if not tally[1] then
+  return { -2, 0, 0, 0, 0, '' }
+end
+
+local up = tonumber(tally[1])
+local down = tonumber(tally[2]) or 0
+local ver = tonumber(tally[3]) or 0
+local prev = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+local value = tonumber(ARGV[3])
+
+if prev == value then
+  return { 0, up, down, ver, prev, '' }
+end
+
+if prev == 1 then up = up - 1 elseif prev == -1 then down = down - 1 end
+if value == 1 then up = up + 1 elseif value == -1 then down = down + 1 end
+ver = ver + 1
+
+if value == 0 then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+else
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+end
+redis.call('HSET', KEYS[3], 'up', up, 'down', down, 'ver', ver)
+
+-- The stream id is the event's deterministic identity downstream: (partition, id) is unique,
+-- and ids grow monotonically within a partition, which orders ballots last-writer-wins.
+local id = redis.call('XADD', KEYS[4], '*', 'v', ARGV[1], 'l', ARGV[2], 'n', ARGV[3], 'p', tostring(prev))
+
+return { 1, up, down, ver, prev, id }
