@@ -1,0 +1,48 @@
+import type { VoteValue } from '@llmpt/shared';
+
+import type { Ballot } from '../lib/ballot.ts';
+
+interface VoteButtonsProps {
+  /** The model's display name, for the buttons' accessible names. */
+  name: string;
+  /** The voter's current ballot on this model (0: none). */
+  ballot: VoteValue;
+  disabled: boolean;
+  onVote: (clicked: Ballot) => void;
+}
+
+/** Toggle buttons: pressing the pressed one again retracts the ballot. */
+export function VoteButtons({ name, ballot, disabled, onVote }: VoteButtonsProps) {
+  return (
+    <div className="vote-buttons">
+      <button
+        type="button"
+        className="vote vote-up"
+        aria-label={`Upvote ${name}`}
+        aria-pressed={ballot === 1}
+        disabled={disabled}
+        onClick={() => onVote(1)}
+      >
+        <Arrow direction="up" />
+      </button>
+      <button
+        type="button"
+        className="vote vote-down"
+        aria-label={`Downvote ${name}`}
+        aria-pressed={ballot === -1}
+        disabled={disabled}
+        onClick={() => onVote(-1)}
+      >
+        <Arrow direction="down" />
+      </button>
+    </div>
+  );
+}
+
+function Arrow({ direction }: { direction: 'up' | 'down' }) {
+  return (
+    <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+      <path d={direction === 'up' ? 'M8 3 14 12H2z' : 'M8 13 2 4h12z'} />
+    </svg>
+  );
+}
