@@ -1,0 +1,41 @@
+import { createDb } from '@llmpt/db';
+import { VoteStore } from '@llmpt/vote-store';
+import { Redis } from 'ioredis';
+
+import type { Deps } from './context.ts';
+import type { Env } from './env.ts';
+import { createMetrics } from './metrics.ts';
+import { Catalogue } from './services/catalogue.ts';
+import { RankingsService } from './services/rankings.ts';
+import { VoteLimiter } from './services/vote-limiter.ts';
+
+/** Opens connections and builds the services of one api process. */
+export function createDeps(env: Env): Deps {
+  // Auto-pipelining: commands issued in the same tick by concurrent requests share one write.
+  const redis = new Redis(env.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const db = createDb(env.DATABASE_URL, { max: 10, applicationName: 'llmpt-api' });
+  const metrics = createMetrics();
+  const voteStore = new VoteStore(redis, {
+    prefix: env.REDIS_PREFIX,
+    partitions: env.VOTE_PARTITIONS,
+  });
+  const catalogue = new Catalogue(db, metrics);
+  return {
+    env,
+    db,
+    redis,
+    voteStore,
+    catalogue,
+    metrics,
+    rankings: new RankingsService(catalogue, voteStore),
+    limiter: new VoteLimiter(redis, {
+      prefix: env.REDIS_PREFIX,
+      perVoterPerMin: env.VOTE_RATE_LIMIT,
+      perIpPerMin: env.VOTE_RATE_LIMIT_IP,
+    }),
+  };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await Promise.allSettled([deps.redis.quit(), deps.db.destroy()]);
+}

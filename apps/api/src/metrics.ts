@@ -1,0 +1,47 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type VoteResult =
+  | 'changed'
+  | 'unchanged'
+  | 'rate_limited'
+  | 'unknown_model'
+  | 'not_ready'
+  | 'invalid_voter'
+  | 'error';
+
+/** One registry per process (tests build several apps in one process). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: 'trpc_request_duration_seconds',
+      help: 'tRPC request duration by procedure, type and outcome code',
+      labelNames: ['path', 'type', 'code'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    votes: new Counter({
+      name: 'votes_total',
+      help: 'vote.cast calls by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    redisScript: new Histogram({
+      name: 'redis_script_duration_seconds',
+      help: 'Round-trip time of Redis Lua scripts',
+      labelNames: ['script'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers: [registry],
+    }),
+    cacheRequests: new Counter({
+      name: 'cache_requests_total',
+      help: 'Cache lookups by layer (l1 in-process, l2 Redis, l3 nginx), cache and result',
+      labelNames: ['layer', 'cache', 'result'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,33 @@
+import { type Llm, llmByIdInputSchema, llmListInputSchema, wilsonLowerBound } from '@llmpt/shared';
+
+import { appError } from '../errors.ts';
+import { publicProcedure, router } from '../trpc.ts';
+
+export const llmRouter = router({
+  /** The active catalogue, filtered in memory from the L1 copy. */
+  list: publicProcedure.input(llmListInputSchema).query(async ({ ctx, input }): Promise<Llm[]> => {
+    const llms = await ctx.deps.catalogue.all();
+    const search = input?.search?.toLowerCase();
+    const vendor = input?.vendor?.toLowerCase();
+    return llms.filter(
+      (l) =>
+        (!input?.category || l.categories.includes(input.category)) &&
+        (!vendor || l.vendor.toLowerCase() === vendor) &&
+        (input?.openWeights === undefined || l.openWeights === input.openWeights) &&
+        (!search ||
+          l.name.toLowerCase().includes(search) ||
+          l.vendor.toLowerCase().includes(search) ||
+          l.family.toLowerCase().includes(search)),
+    );
+  }),
+
+  /** One model with its live tally. */
+  byId: publicProcedure.input(llmByIdInputSchema).query(async ({ ctx, input }) => {
+    const llm = await ctx.deps.catalogue.get(input.id);
+    if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
+    const tally = (await ctx.deps.voteStore.tallies([llm.id])).get(llm.id);
+    const up = tally?.up ?? 0;
+    const down = tally?.down ?? 0;
+    return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+  }),
+});

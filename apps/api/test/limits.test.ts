@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type TestApi, Visitor, startTestApi, voteState } from './helpers.ts';
+
+describe('rate limits', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ VOTE_RATE_LIMIT: '3', VOTE_RATE_LIMIT_IP: '5' });
+  });
+  afterAll(() => api?.close());
+
+  it('limits one voter, then the network, with 429 and Retry-After', async () => {
+    const voter = new Visitor(api.baseUrl);
+    const llms = await voter.client().llm.list.query();
+    for (let i = 0; i < 3; i++) {
+      const res = await voter.post('vote.cast', JSON.stringify({ llmId: llms[i]!.id, value: 1 }));
+      expect(res.status).toBe(200);
+    }
+    const before = await voteState(api.deps);
+    const limited = await voter.post('vote.cast', JSON.stringify({ llmId: llms[3]!.id, value: 1 }));
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const body = (await limited.json()) as {
+      error: { message: string; data: { code: string; retryAfterSec: number } };
+    };
+    expect(body.error.data.code).toBe('TOO_MANY_REQUESTS');
+    expect(body.error.data.retryAfterSec).toBe(retryAfter);
+    expect(body.error.message).toMatch(/try again in \d+ s/);
+    expect(await voteState(api.deps)).toBe(before);
+
+    // A second voter from the same IP: the per-IP budget (5) runs out after 1 more vote
+    // (the 4th request above counted against the IP too).
+    const other = new Visitor(api.baseUrl);
+    expect(
+      (await other.post('vote.cast', JSON.stringify({ llmId: llms[5]!.id, value: 1 }))).status,
+    ).toBe(200);
+    const byIp = await other.post('vote.cast', JSON.stringify({ llmId: llms[6]!.id, value: 1 }));
+    expect(byIp.status).toBe(429);
+    expect(((await byIp.json()) as { error: { message: string } }).error.message).toMatch(
+      /network/,
+    );
+  });
+});
+
+describe('cold start', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({}, { rebuild: false });
+  });
+  afterAll(() => api?.close());
+
+  it('refuses votes with 503 until tallies are rebuilt, then accepts them', async () => {
+    const voter = new Visitor(api.baseUrl);
+    const [model] = await voter.client().llm.list.query();
+    const refused = await voter.post('vote.cast', JSON.stringify({ llmId: model!.id, value: 1 }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(await api.deps.redis.xlen(api.deps.voteStore.keysFor(model!.id).outbox)).toBe(0);
+
+    await api.rebuild();
+    const accepted = await voter.client().vote.cast.mutate({ llmId: model!.id, value: 1 });
+    expect(accepted).toMatchObject({ up: 1, down: 0 });
+  });
+});
+
+describe('operations endpoints', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(() => api?.close());
+
+  it('serves /healthz, /readyz and /metrics', async () => {
+    expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${api.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { redis: 'ok', postgres: 'ok' },
+    });
+
+    const voter = new Visitor(api.baseUrl);
+    const [model] = await voter.client().llm.list.query();
+    await voter.client().vote.cast.mutate({ llmId: model!.id, value: 1 });
+    const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/votes_total\{result="changed"\} 1/);
+    expect(metrics).toMatch(
+      /trpc_request_duration_seconds_count\{path="vote.cast",type="mutation",code="OK"\} 1/,
+    );
+    expect(metrics).toMatch(/redis_script_duration_seconds_count\{script="cast-vote"\} 1/);
+    expect(metrics).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it('sets a signed, HttpOnly, SameSite=Lax voter cookie', async () => {
+    const res = await fetch(`${api.baseUrl}/trpc/vote.mine`);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('vid='));
+    expect(cookie).toMatch(/^vid=[A-Za-z0-9_-]{22}\.[^;]+;/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/);
+    const https = await fetch(`${api.baseUrl}/trpc/vote.mine`, {
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    // Without TRUST_PROXY the forwarded protocol is ignored.
+    expect(https.headers.getSetCookie().find((c) => c.startsWith('vid='))).not.toMatch(/Secure/);
+    const voterId = cookie!.slice(4, 26);
+    const session = await api.deps.redis.hgetall(`${api.deps.env.REDIS_PREFIX}session:${voterId}`);
+    expect(session).toMatchObject({
+      firstSeen: expect.any(String),
+      ipHash: expect.any(String),
+      uaHash: expect.any(String),
+    });
+    const ttl = await api.deps.redis.ttl(`${api.deps.env.REDIS_PREFIX}session:${voterId}`);
+    expect(ttl).toBeGreaterThan(86_000);
+    expect(ttl).toBeLessThanOrEqual(86_400);
+  });
+});

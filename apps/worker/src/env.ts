@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }),
+  REDIS_PREFIX: z.string().max(64).default(''),
+  /** BullMQ's own key prefix (queues, schedulers). */
+  BULL_PREFIX: z.string().min(1).max(64).default('bull'),
+  VOTE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Outbox entries per flush transaction. */
+  FLUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
+  FLUSH_EVERY_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** A flush job keeps draining its partition for up to this long when there is a backlog. */
+  FLUSH_BUDGET_MS: z.coerce.number().int().min(10).max(60_000).default(900),
+  /** Pending outbox entries idle this long belong to a dead consumer and are reclaimed. */
+  FLUSH_CLAIM_IDLE_MS: z.coerce.number().int().min(1).default(30_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Port of /metrics and /healthz; 0 picks a free one, -1 disables. */
+  METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /**
+   * Test-only fault injection: 'after-commit' kills the process (SIGKILL) right after a flush
+   * transaction commits and before XACK, to prove redelivery is harmless.
+   */
+  FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
+});
+
+export type Env = z.infer<typeof schema>;
+
+/** Validates the environment once; a bad variable stops the process with one clear message. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment for apps/worker:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    flushBatchSize: new Histogram({
+      name: 'flush_batch_size',
+      help: 'Outbox events per flush transaction',
+      buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000],
+      registers: [registry],
+    }),
+    flushDuration: new Histogram({
+      name: 'flush_duration_seconds',
+      help: 'Duration of one flush batch: read, Postgres transaction, ack',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    flushedEvents: new Counter({
+      name: 'flush_events_total',
+      help: 'Outbox events written to Postgres (redeliveries included)',
+      registers: [registry],
+    }),
+    outboxLag: new Gauge({
+      name: 'outbox_lag_seconds',
+      help: 'Age of the oldest unflushed vote event, per partition',
+      labelNames: ['partition'] as const,
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: 'worker_jobs_total',
+      help: 'Jobs processed by name and outcome',
+      labelNames: ['name', 'outcome'] as const,
+      registers: [registry],
+    }),
+    rebuilds: new Counter({
+      name: 'redis_rebuild_partitions_total',
+      help: 'Vote partitions rebuilt in Redis from Postgres',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,130 @@
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+
+import { createDb } from '@llmpt/db';
+import { OutboxReader, VoteStore } from '@llmpt/vote-store';
+import { type Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import type { Env } from './env.ts';
+import { flushPartition } from './jobs/flush.processor.ts';
+import {
+  type MaintenanceDeps,
+  createPartitions,
+  refreshSummary,
+  rollHistory,
+  syncRedis,
+} from './jobs/maintenance.processor.ts';
+import { type MaintenanceJob, QUEUE_FLUSH, QUEUE_MAINTENANCE, upsertSchedules } from './jobs/schedules.ts';
+import { createMetrics } from './metrics.ts';
+
+const CLOSE_TIMEOUT_MS = 15_000;
+
+export interface WorkerApp {
+  metricsPort: number | null;
+  close(): Promise<void>;
+}
+
+/**
+ * One worker process: restores Redis from Postgres if it is cold, declares the job schedulers,
+ * then runs the flush and maintenance queues until closed.
+ */
+export async function startWorker(env: Env): Promise<WorkerApp> {
+  const log = (msg: string) => {
+    if (env.LOG_LEVEL !== 'error' && env.LOG_LEVEL !== 'warn') console.log(`[worker] ${msg}`);
+  };
+  // BullMQ's blocking connections must retry forever; the app's own connection fails fast.
+  const bullConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  for (const conn of [bullConnection, redis]) conn.on('error', (err) => log(`redis: ${err.message}`));
+  const db = createDb(env.DATABASE_URL, { max: 4, applicationName: 'llmpt-worker' });
+  const metrics = createMetrics();
+  const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
+  const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
+  const mdeps: MaintenanceDeps = { db, store, metrics, log };
+
+  // Cold start: no vote is accepted until every partition is restored (others may race us).
+  for (;;) {
+    const { busy } = await syncRedis(mdeps);
+    if (!busy && (await store.unreadyPartitions()).length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (let p = 0; p < env.VOTE_PARTITIONS; p++) await reader.ensureGroup(p);
+  await createPartitions(mdeps);
+
+  const queueOpts = { connection: bullConnection, prefix: env.BULL_PREFIX };
+  const flushQueue = new Queue(QUEUE_FLUSH, queueOpts);
+  const maintenanceQueue = new Queue(QUEUE_MAINTENANCE, queueOpts);
+  await upsertSchedules(env, flushQueue, maintenanceQueue);
+
+  const flushDeps = { env, db, reader, metrics };
+  const flushWorker = new Worker<{ partition: number }>(
+    QUEUE_FLUSH,
+    (job) => flushPartition(flushDeps, job.data.partition),
+    { ...queueOpts, concurrency: env.WORKER_CONCURRENCY },
+  );
+  const maintenanceWorker = new Worker(
+    QUEUE_MAINTENANCE,
+    async (job: Job) => {
+      const handlers: Record<MaintenanceJob, () => Promise<unknown>> = {
+        'sync-redis': () => syncRedis(mdeps),
+        'refresh-summary': () => refreshSummary(mdeps),
+        'roll-history': () => rollHistory(mdeps),
+        'create-partitions': () => createPartitions(mdeps),
+      };
+      const handler = handlers[job.name as MaintenanceJob] as (() => Promise<unknown>) | undefined;
+      if (!handler) throw new Error(`unknown maintenance job "${job.name}"`);
+      return handler();
+    },
+    { ...queueOpts, concurrency: 1 },
+  );
+  for (const w of [flushWorker, maintenanceWorker]) {
+    w.on('error', (err) => log(`queue error: ${err.message}`));
+    w.on('failed', (job, err) => {
+      metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' });
+      log(`job ${job?.name ?? '?'} failed: ${err.message}`);
+    });
+    w.on('completed', (job) => metrics.jobs.inc({ name: job.name, outcome: 'completed' }));
+  }
+
+  const server = env.METRICS_PORT >= 0 ? await serveMetrics(env, metrics.registry) : null;
+  const address = server?.address();
+  log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
+
+  return {
+    metricsPort: address && typeof address === 'object' ? address.port : null,
+    async close() {
+      const timer = setTimeout(() => {
+        log('close timed out; forcing');
+        void flushWorker.close(true);
+        void maintenanceWorker.close(true);
+      }, CLOSE_TIMEOUT_MS);
+      // Worker.close() waits for the jobs in hand: a batch being flushed completes and is acked.
+      await Promise.all([flushWorker.close(), maintenanceWorker.close()]);
+      clearTimeout(timer);
+      await Promise.all([flushQueue.close(), maintenanceQueue.close()]);
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      await Promise.allSettled([redis.quit(), bullConnection.quit(), db.destroy()]);
+    },
+  };
+}
+
+async function serveMetrics(env: Env, registry: ReturnType<typeof createMetrics>['registry']): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry
+        .metrics()
+        .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body))
+        .catch((err: unknown) => res.writeHead(500).end(String(err)));
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.METRICS_PORT, env.METRICS_HOST, () => resolve());
+  });
+  return server;
+}

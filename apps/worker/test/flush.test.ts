@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { applyVoteEvents, postgresRebuildSource } from '@llmpt/db';
+import { OutboxReader, rebuildUnreadyPartitions } from '@llmpt/vote-store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { flushPartition } from '../src/jobs/flush.processor.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { type Fixture, countEvents, createFixture, outboxTotal, pgCounts, waitFor } from './helpers.ts';
+
+let f: Fixture;
+
+beforeEach(async () => {
+  f = await createFixture();
+  await rebuildUnreadyPartitions(f.store, postgresRebuildSource(f.db));
+});
+afterEach(async () => {
+  await f?.cleanup();
+});
+
+function flushDeps(consumer: string, claimIdleMs = 30_000) {
+  return {
+    env: { FLUSH_BATCH_SIZE: 500, FLUSH_BUDGET_MS: 60_000, FLUSH_CLAIM_IDLE_MS: claimIdleMs, FLUSH_FAILPOINT: 'none' as const },
+    db: f.db,
+    reader: new OutboxReader(f.store, consumer),
+    metrics: createMetrics(),
+  };
+}
+
+async function flushAll(deps: ReturnType<typeof flushDeps>): Promise<number> {
+  let events = 0;
+  for (let p = 0; p < f.store.partitions; p++) events += (await flushPartition(deps, p)).events;
+  return events;
+}
+
+async function redisTallies(): Promise<Map<string, { up: number; down: number }>> {
+  const t = await f.store.tallies(f.llmIds);
+  return new Map([...t].map(([id, { up, down }]) => [id, { up, down }]));
+}
+
+/** Casts a deterministic mix: ups, downs, changes and retracts across voters and models. */
+async function castMix(voters: number, models: number): Promise<number> {
+  let changed = 0;
+  await Promise.all(
+    Array.from({ length: voters }, async (_, v) => {
+      for (let m = 0; m < models; m++) {
+        const llmId = f.llmIds[m]!;
+        for (const value of [1, -1, 0, (v + m) % 3 === 0 ? 0 : v % 2 ? 1 : -1] as const) {
+          const r = await f.store.cast(`voter-${v}`, llmId, value);
+          if (r.status === 'changed') changed++;
+        }
+      }
+    }),
+  );
+  return changed;
+}
+
+describe('flush', () => {
+  it('writes every event once and Postgres counts equal Redis tallies', async () => {
+    const changed = await castMix(30, 12);
+    expect(await outboxTotal(f)).toBe(changed);
+    const flushed = await flushAll(flushDeps('c1'));
+    expect(flushed).toBe(changed);
+    expect(await outboxTotal(f)).toBe(0);
+    expect(await countEvents(f.db)).toBe(changed);
+    expect(await pgCounts(f.db)).toEqual(await redisTallies());
+    // Ballots in Postgres are the last value of each (voter, model).
+    const ballots = await f.db.selectFrom('votes').select(['voter_id', 'llm_id', 'value']).where('value', '!=', 0).execute();
+    const inRedis = await Promise.all(Array.from({ length: 30 }, (_, v) => f.store.ballotsOf(`voter-${v}`)));
+    expect(ballots.length).toBe(inRedis.reduce((n, b) => n + Object.keys(b).length, 0));
+    for (const b of ballots) expect(inRedis[Number(b.voter_id.split('-')[1])]![b.llm_id]).toBe(b.value);
+  });
+
+  it('applies a batch delivered twice only once', async () => {
+    await castMix(10, 5);
+    const reader = new OutboxReader(f.store, 'c1');
+    const events = (
+      await Promise.all(Array.from({ length: f.store.partitions }, (_, p) => reader.read(p, { count: 10_000, claimIdleMs: 60_000 })))
+    ).flat();
+    await applyVoteEvents(f.db, events);
+    const once = { counts: await pgCounts(f.db), events: await countEvents(f.db) };
+    await applyVoteEvents(f.db, events);
+    await applyVoteEvents(f.db, [...events].reverse());
+    expect(await pgCounts(f.db)).toEqual(once.counts);
+    expect(await countEvents(f.db)).toBe(once.events);
+    // The ack was "lost": the same consumer re-reads its pending entries first and acks them.
+    await flushAll(flushDeps('c1'));
+    expect(await outboxTotal(f)).toBe(0);
+    expect(await pgCounts(f.db)).toEqual(once.counts);
+    expect(await countEvents(f.db)).toBe(once.events);
+    expect(once.counts).toEqual(await redisTallies());
+  });
+
+  it("reclaims a crashed consumer's pending entries", async () => {
+    const changed = await castMix(10, 5);
+    const dead = new OutboxReader(f.store, 'dead-consumer');
+    for (let p = 0; p < f.store.partitions; p++) await dead.read(p, { count: 10_000, claimIdleMs: 60_000 });
+    // Nothing new to read for others while the dead consumer holds them, until they idle out.
+    expect(await flushAll(flushDeps('c2', 60_000))).toBe(0);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await flushAll(flushDeps('c2', 200))).toBe(changed);
+    expect(await outboxTotal(f)).toBe(0);
+    expect(await countEvents(f.db)).toBe(changed);
+    expect(await pgCounts(f.db)).toEqual(await redisTallies());
+  });
+
+  it('survives a worker killed between commit and XACK', async () => {
+    const changed = await castMix(20, 8);
+    const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      env: {
+        ...process.env,
+        DATABASE_URL: f.env.DATABASE_URL,
+        REDIS_URL: f.env.REDIS_URL,
+        REDIS_PREFIX: f.env.REDIS_PREFIX,
+        BULL_PREFIX: f.env.BULL_PREFIX,
+        VOTE_PARTITIONS: String(f.env.VOTE_PARTITIONS),
+        FLUSH_EVERY_MS: '100',
+        METRICS_PORT: '-1',
+        LOG_LEVEL: 'error',
+        FLUSH_FAILPOINT: 'after-commit',
+      },
+      stdio: 'inherit',
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+    expect(signal).toBe('SIGKILL');
+    const committed = await countEvents(f.db);
+    expect(committed).toBeGreaterThan(0); // the batch reached Postgres...
+    expect(await outboxTotal(f)).toBe(changed); // ...but nothing was acknowledged
+
+    await new Promise((r) => setTimeout(r, 250));
+    await flushAll(flushDeps('survivor', 200));
+    await waitFor(() => outboxTotal(f), (n) => n === 0);
+    expect(await countEvents(f.db)).toBe(changed);
+    expect(await pgCounts(f.db)).toEqual(await redisTallies());
+  });
+});

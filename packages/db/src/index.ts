@@ -1,0 +1,17 @@
+// @llmpt/db: the Postgres schema, its migrations and the repositories over it.
+export { createDb, type CreateDbOptions } from './client.ts';
+export { migrateDown, migrateToLatest } from './migrator.ts';
+export { migrations } from './migrations/index.ts';
+export { seedLlms, type SeedResult } from './seeder.ts';
+export { SEED_LLMS, type SeedLlm } from './seed-data/llms.ts';
+export type * from './schema/index.ts';
+
+export * from './repositories/llm.repository.ts';
+export * from './repositories/maintenance.repository.ts';
+export * from './repositories/vote.repository.ts';
+export { inTransaction } from './repositories/transaction.ts';
+export { postgresRebuildSource } from './repositories/rebuild-source.ts';
+
+// Re-exported so consumers share this package's kysely instance and types.
+export { sql } from 'kysely';
+export type { Kysely, RawBuilder, Selectable, Sql, Transaction } from 'kysely';

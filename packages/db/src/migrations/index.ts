@@ -1,0 +1,25 @@
+import type { Migration, MigrationProvider } from 'kysely';
+
+import * as createLlms from './2026_11_27_08_00_00_create_llms.ts';
+import * as createVotes from './2026_11_27_08_00_01_create_votes.ts';
+import * as createUserVotes from './2026_11_27_08_00_02_create_user_votes.ts';
+import * as createLlmVoteCounts from './2026_11_27_08_00_03_create_llm_vote_counts.ts';
+import * as createMvVoteSummary from './2026_11_27_08_00_04_create_mv_vote_summary.ts';
+import * as createLlmScoreHistory from './2026_11_27_08_00_05_create_llm_score_history.ts';
+
+/**
+ * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
+ * cwd, under tsx, vitest and bundlers alike. A test checks this list against the folder.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_27_08_00_00_create_llms': createLlms,
+  '2026_11_27_08_00_01_create_votes': createVotes,
+  '2026_11_27_08_00_02_create_user_votes': createUserVotes,
+  '2026_11_27_08_00_03_create_llm_vote_counts': createLlmVoteCounts,
+  '2026_11_27_08_00_04_create_mv_vote_summary': createMvVoteSummary,
+  '2026_11_27_08_00_05_create_llm_score_history': createLlmScoreHistory,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

@@ -1,0 +1,124 @@
+import { sql, type Kysely } from 'kysely';
+
+import type { Database } from '../schema/index.ts';
+import { inTransaction } from './transaction.ts';
+
+const HOUR_MS = 3_600_000;
+/** Serializes partition creation across workers (any constant; this spells "uvp"). */
+const PARTITION_LOCK_KEY = 0x757670;
+
+function monthStart(from: Date, offset: number): Date {
+  return new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + offset, 1));
+}
+
+/** `user_votes_pYYYYMM` for the (UTC) month starting at `lo`. */
+export function votePartitionName(lo: Date): string {
+  return `user_votes_p${lo.getUTCFullYear()}${String(lo.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/**
+ * Names of the monthly partitions of user_votes (not the default one), oldest first.
+ * @see ensureMonthlyPartitions
+ */
+export async function listVotePartitions(db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT c.relname AS name
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'user_votes'::regclass AND c.relname LIKE 'user_votes\\_p%'
+    ORDER BY c.relname`.execute(db);
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Creates the monthly partitions of user_votes from the month of `from` through `monthsAhead`
+ * months later (UTC), returning the names it created; existing ones are skipped. Events that
+ * already landed in the default partition for a new month are moved into it, so the attach
+ * cannot fail on them. Safe to run concurrently (advisory lock).
+ * @see countDefaultPartitionRows, the metric that says this job fell behind.
+ */
+export async function ensureMonthlyPartitions(
+  db: Kysely<Database>,
+  from: Date,
+  monthsAhead: number,
+): Promise<string[]> {
+  const created: string[] = [];
+  for (let i = 0; i <= monthsAhead; i++) {
+    const lo = monthStart(from, i);
+    const hi = monthStart(from, i + 1);
+    const name = votePartitionName(lo);
+    const made = await inTransaction(db, async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_KEY})`.execute(trx);
+      if ((await listVotePartitions(trx)).includes(name)) return false;
+
+      const table = sql.table(name);
+      // Same order inserts take (parent, then default partition), so no deadlock with a flush;
+      // EXCLUSIVE still lets readers through while rows move.
+      await sql`LOCK TABLE user_votes IN SHARE UPDATE EXCLUSIVE MODE`.execute(trx);
+      await sql`LOCK TABLE user_votes_default IN EXCLUSIVE MODE`.execute(trx);
+      await sql`CREATE TABLE ${table} (LIKE user_votes INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`.execute(
+        trx,
+      );
+      await sql`
+        WITH moved AS (
+          DELETE FROM user_votes_default WHERE created_at >= ${lo} AND created_at < ${hi}
+          RETURNING event_id, created_at, voter_id, llm_id, value, prev_value
+        )
+        INSERT INTO ${table} (event_id, created_at, voter_id, llm_id, value, prev_value)
+        SELECT * FROM moved`.execute(trx);
+      // DDL takes no bind parameters; the bounds are ISO strings we formatted ourselves.
+      await sql`
+        ALTER TABLE user_votes ATTACH PARTITION ${table}
+        FOR VALUES FROM (${sql.lit(lo.toISOString())}) TO (${sql.lit(hi.toISOString())})`.execute(
+        trx,
+      );
+      return true;
+    });
+    if (made) created.push(name);
+  }
+  return created;
+}
+
+/**
+ * Rows in user_votes_default: events whose month had no partition yet. Should stay 0.
+ * @see ensureMonthlyPartitions
+ */
+export async function countDefaultPartitionRows(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM user_votes_default`.execute(
+    db,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Refreshes mv_vote_summary without blocking its readers. Must not run inside a transaction
+ * (Postgres forbids CONCURRENTLY there).
+ */
+export async function refreshVoteSummary(db: Kysely<Database>): Promise<void> {
+  if (db.isTransaction) throw new Error('refreshVoteSummary cannot run inside a transaction');
+  await sql`REFRESH MATERIALIZED VIEW CONCURRENTLY mv_vote_summary`.execute(db);
+}
+
+/**
+ * Snapshots llm_vote_counts of the active models, ranked by score (ties share a rank), as the
+ * history row for the UTC hour containing `hour`. Running it again for the same hour overwrites
+ * that hour with the current counts.
+ * @returns the hour written and how many models it holds.
+ */
+export async function rollHourlyHistory(
+  db: Kysely<Database>,
+  hour: Date,
+): Promise<{ hour: Date; models: number }> {
+  const start = new Date(Math.floor(hour.getTime() / HOUR_MS) * HOUR_MS);
+  const result = await sql`
+    INSERT INTO llm_score_history (llm_id, hour, upvotes, downvotes, score, rank)
+    SELECT c.llm_id, ${start}::timestamptz, c.upvotes, c.downvotes, c.score,
+           rank() OVER (ORDER BY c.score DESC)
+    FROM llm_vote_counts c JOIN llms l ON l.id = c.llm_id
+    WHERE l.status = 'active'
+    ON CONFLICT (llm_id, hour) DO UPDATE SET
+      upvotes = excluded.upvotes,
+      downvotes = excluded.downvotes,
+      score = excluded.score,
+      rank = excluded.rank`.execute(db);
+  return { hour: start, models: Number(result.numAffectedRows ?? 0n) };
+}

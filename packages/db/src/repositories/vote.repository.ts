@@ -1,0 +1,134 @@
+import type { VoteValue } from '@llmpt/shared';
+import { sql, type Kysely } from 'kysely';
+
+import type { Database } from '../schema/index.ts';
+import { inTransaction } from './transaction.ts';
+
+/** One vote event from a partition's outbox (see @llmpt/vote-store's OutboxEvent). */
+export interface VoteEvent {
+  eventId: string;
+  voterId: string;
+  llmId: string;
+  value: -1 | 0 | 1;
+  prevValue: -1 | 0 | 1;
+  createdAt: Date;
+  seq: number;
+}
+
+export interface Ballot {
+  voterId: string;
+  llmId: string;
+  value: VoteValue;
+}
+
+function compareEvents(a: VoteEvent, b: VoteEvent): number {
+  return (
+    a.createdAt.getTime() - b.createdAt.getTime() ||
+    a.seq - b.seq ||
+    (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  );
+}
+
+/**
+ * Writes a batch from the outbox in ONE transaction: every event into user_votes (redelivered
+ * ones are skipped by their (event_id, created_at) key), then the last event per (voter, llm)
+ * into votes, last-writer-wins on (updated_at, event_seq). Redelivering the same batch, or an
+ * older one, changes nothing; llm_vote_counts follows through the triggers on votes.
+ * Runs inside `db` when it is already a transaction.
+ * @throws on an unknown llm id (foreign key): the whole batch is rolled back.
+ * @see readBallots and readTallies for the way back to Redis.
+ */
+export async function applyVoteEvents(
+  db: Kysely<Database>,
+  events: readonly VoteEvent[],
+): Promise<{ eventsInserted: number; ballotsWritten: number }> {
+  if (events.length === 0) return { eventsInserted: 0, ballotsWritten: 0 };
+
+  // Oldest first: a deterministic order, so two flushers of one batch lock keys in the same order.
+  const sorted = [...events].sort(compareEvents);
+  const byEventId = new Map<string, VoteEvent>();
+  // ON CONFLICT cannot touch one row twice in a statement: collapse to the newest per key first.
+  const byBallot = new Map<string, VoteEvent>();
+  for (const e of sorted) {
+    byEventId.set(e.eventId, e);
+    byBallot.set(`${e.voterId}\u0000${e.llmId}`, e);
+  }
+  const unique = [...byEventId.values()];
+  const ballots = [...byBallot.values()];
+
+  return inTransaction(db, async (trx) => {
+    const inserted = await sql`
+      INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value)
+      SELECT * FROM unnest(
+        ${unique.map((e) => e.eventId)}::text[],
+        ${unique.map((e) => e.createdAt.toISOString())}::timestamptz[],
+        ${unique.map((e) => e.voterId)}::text[],
+        ${unique.map((e) => e.llmId)}::text[],
+        ${unique.map((e) => e.value)}::smallint[],
+        ${unique.map((e) => e.prevValue)}::smallint[])
+      ON CONFLICT (event_id, created_at) DO NOTHING`.execute(trx);
+
+    // Row comparison: the stored ballot is replaced only by a strictly newer event.
+    const written = await sql`
+      INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq)
+      SELECT * FROM unnest(
+        ${ballots.map((e) => e.voterId)}::text[],
+        ${ballots.map((e) => e.llmId)}::text[],
+        ${ballots.map((e) => e.value)}::smallint[],
+        ${ballots.map((e) => e.createdAt.toISOString())}::timestamptz[],
+        ${ballots.map((e) => e.seq)}::integer[])
+      ON CONFLICT (voter_id, llm_id) DO UPDATE SET
+        value = excluded.value,
+        updated_at = excluded.updated_at,
+        event_seq = excluded.event_seq
+      WHERE (v.updated_at, v.event_seq) < (excluded.updated_at, excluded.event_seq)`.execute(trx);
+
+    return {
+      eventsInserted: Number(inserted.numAffectedRows ?? 0n),
+      ballotsWritten: Number(written.numAffectedRows ?? 0n),
+    };
+  });
+}
+
+/**
+ * One page of non-zero ballots in (voter_id, llm_id) order, after the given key (null for the
+ * first page): keyset pagination on the primary key, for rebuilding Redis.
+ * @see readTallies
+ */
+export async function readBallots(
+  db: Kysely<Database>,
+  after: { voterId: string; llmId: string } | null,
+  limit: number,
+): Promise<Ballot[]> {
+  let query = db
+    .selectFrom('votes')
+    .select(['voter_id', 'llm_id', 'value'])
+    .where('value', '<>', 0);
+  if (after) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('voter_id', 'llm_id'), '>', eb.tuple(after.voterId, after.llmId)),
+    );
+  }
+  const rows = await query.orderBy('voter_id').orderBy('llm_id').limit(limit).execute();
+  return rows.map((r) => ({ voterId: r.voter_id, llmId: r.llm_id, value: r.value }));
+}
+
+/**
+ * Up and down tallies of every model (any status; 0 when it has no counts row), by id.
+ * @see applyVoteEvents, whose triggers maintain them.
+ */
+export async function readTallies(
+  db: Kysely<Database>,
+): Promise<Array<{ llmId: string; up: number; down: number }>> {
+  const rows = await db
+    .selectFrom('llms as l')
+    .leftJoin('llm_vote_counts as c', 'c.llm_id', 'l.id')
+    .select((eb) => [
+      'l.id',
+      eb.fn.coalesce('c.upvotes', eb.lit(0)).as('up'),
+      eb.fn.coalesce('c.downvotes', eb.lit(0)).as('down'),
+    ])
+    .orderBy('l.id')
+    .execute();
+  return rows.map((r) => ({ llmId: r.id, up: r.up, down: r.down }));
+}

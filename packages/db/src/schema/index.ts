@@ -1,0 +1,27 @@
+import type { LlmScoreHistoryTable } from './llm-score-history.table.ts';
+import type { LlmVoteCountsTable } from './llm-vote-counts.table.ts';
+import type { LlmsTable } from './llms.table.ts';
+import type { MvVoteSummaryView } from './mv-vote-summary.table.ts';
+import type { UserVotesTable } from './user-votes.table.ts';
+import type { VotesTable } from './votes.table.ts';
+
+/**
+ * The Postgres schema as Kysely sees it (snake_case, as stored). Repositories map rows to the
+ * camelCase shapes of @llmpt/shared.
+ * @see ../migrations/ for the DDL this mirrors.
+ */
+export interface Database {
+  llms: LlmsTable;
+  votes: VotesTable;
+  user_votes: UserVotesTable;
+  llm_vote_counts: LlmVoteCountsTable;
+  mv_vote_summary: MvVoteSummaryView;
+  llm_score_history: LlmScoreHistoryTable;
+}
+
+export type * from './llm-score-history.table.ts';
+export type * from './llm-vote-counts.table.ts';
+export type * from './llms.table.ts';
+export type * from './mv-vote-summary.table.ts';
+export type * from './user-votes.table.ts';
+export type * from './votes.table.ts';

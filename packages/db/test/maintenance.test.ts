@@ -1,0 +1,149 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  countDefaultPartitionRows,
+  ensureMonthlyPartitions,
+  listVotePartitions,
+  refreshVoteSummary,
+  rollHourlyHistory,
+  votePartitionName,
+} from '../src/repositories/maintenance.repository.ts';
+import { setLlmStatus } from '../src/repositories/llm.repository.ts';
+import { applyVoteEvents } from '../src/repositories/vote.repository.ts';
+import { insertFixtureLlms, openTestDb, voteEvent, type TestDb } from './helpers.ts';
+
+let t: TestDb;
+let llmIds: string[];
+beforeAll(async () => {
+  t = await openTestDb();
+  llmIds = await insertFixtureLlms(t.db, 4);
+});
+afterAll(() => t.close());
+
+const month = (offset: number, from = new Date()) =>
+  new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + offset, 1));
+
+/** Which partition each event landed in. */
+async function partitionsOf(eventIds: string[]): Promise<Record<string, string>> {
+  const { rows } = await sql<{ event_id: string; partition: string }>`
+    SELECT event_id, tableoid::regclass::text AS partition FROM user_votes
+    WHERE event_id = ANY(${eventIds}::text[])`.execute(t.db);
+  return Object.fromEntries(rows.map((r) => [r.event_id, r.partition]));
+}
+
+describe('user_votes partitions', () => {
+  it('exist for this month and the next two after migrating, and events route into them', async () => {
+    const names = [0, 1, 2].map((i) => votePartitionName(month(i)));
+    expect(await listVotePartitions(t.db)).toEqual(names);
+
+    const now = voteEvent('p-voter', llmIds[0]!, 1);
+    const nextMonth = voteEvent('p-voter', llmIds[1]!, 1, { createdAt: month(1) });
+    await applyVoteEvents(t.db, [now, nextMonth]);
+    expect(await partitionsOf([now.eventId, nextMonth.eventId])).toEqual({
+      [now.eventId]: names[0],
+      [nextMonth.eventId]: names[1],
+    });
+    expect(await countDefaultPartitionRows(t.db)).toBe(0);
+  });
+
+  it('ensureMonthlyPartitions is idempotent and moves rows out of the default partition', async () => {
+    expect(await ensureMonthlyPartitions(t.db, new Date(), 2)).toEqual([]);
+
+    // An event five months ahead has no partition yet: it lands in the default one.
+    const late = voteEvent('p-voter', llmIds[2]!, -1, {
+      createdAt: new Date(month(5).getTime() + 42),
+    });
+    await applyVoteEvents(t.db, [late]);
+    expect(await countDefaultPartitionRows(t.db)).toBe(1);
+
+    const created = await ensureMonthlyPartitions(t.db, new Date(), 6);
+    expect(created).toEqual([3, 4, 5, 6].map((i) => votePartitionName(month(i))));
+    expect(await countDefaultPartitionRows(t.db)).toBe(0);
+    expect(await partitionsOf([late.eventId])).toEqual({
+      [late.eventId]: votePartitionName(month(5)),
+    });
+    expect(await ensureMonthlyPartitions(t.db, new Date(), 6)).toEqual([]);
+
+    // The attached partition enforces the table's key: redelivery is still a no-op.
+    expect(await applyVoteEvents(t.db, [late])).toEqual({ eventsInserted: 0, ballotsWritten: 0 });
+  });
+
+  it('names months in UTC, across a year boundary', async () => {
+    const created = await ensureMonthlyPartitions(t.db, new Date('2030-11-30T23:30:00-05:00'), 2);
+    expect(created).toEqual(['user_votes_p203012', 'user_votes_p203101', 'user_votes_p203102']);
+  });
+});
+
+describe('mv_vote_summary', () => {
+  it('refreshes CONCURRENTLY and reflects the counts', async () => {
+    const [a, b] = llmIds as [string, string];
+    await applyVoteEvents(t.db, [
+      voteEvent('mv-1', a, 1),
+      voteEvent('mv-2', a, 1),
+      voteEvent('mv-3', a, -1),
+      voteEvent('mv-1', b, -1),
+      voteEvent('mv-2', b, 0),
+    ]);
+    await refreshVoteSummary(t.db);
+    const rows = await t.db.selectFrom('mv_vote_summary').selectAll().orderBy('llm_id').execute();
+    const counts = await t.db.selectFrom('llm_vote_counts').selectAll().orderBy('llm_id').execute();
+    expect(rows.map((r) => [r.llm_id, r.upvotes, r.downvotes, r.score])).toEqual(
+      counts.map((c) => [c.llm_id, c.upvotes, c.downvotes, c.score]),
+    );
+    const rowA = rows.find((r) => r.llm_id === a)!;
+    // p-voter's vote + three mv votes on a; the retraction on b is not counted as a vote.
+    expect(rowA).toMatchObject({
+      name: 'Model 0',
+      upvotes: 3,
+      downvotes: 1,
+      score: 2,
+      votes_24h: 4,
+    });
+    expect(rows.find((r) => r.llm_id === b)).toMatchObject({ votes_24h: 1 });
+    expect(rowA.last_vote_at).toBeInstanceOf(Date);
+    expect(rows.find((r) => r.llm_id === llmIds[3])).toMatchObject({
+      votes_24h: 0,
+      last_vote_at: null,
+    });
+
+    await expect(t.db.transaction().execute((trx) => refreshVoteSummary(trx))).rejects.toThrow(
+      /transaction/,
+    );
+  });
+});
+
+describe('rollHourlyHistory', () => {
+  it('snapshots the active models with ranks by score, idempotently', async () => {
+    const hour = new Date('2026-11-27T10:37:12Z');
+    const first = await rollHourlyHistory(t.db, hour);
+    expect(first).toEqual({ hour: new Date('2026-11-27T10:00:00Z'), models: llmIds.length });
+    const history = () =>
+      t.db
+        .selectFrom('llm_score_history')
+        .select(['llm_id', 'score', 'rank', 'hour'])
+        .orderBy('rank')
+        .orderBy('llm_id')
+        .execute();
+    const rows = await history();
+    expect(await rollHourlyHistory(t.db, new Date('2026-11-27T10:59:59Z'))).toEqual(first);
+    expect(await history()).toEqual(rows);
+
+    // Scores: m-00 2, m-01 0 (+1 next month, -1 retracted), m-02 -1, m-03 0: ties share a rank.
+    const counts = await t.db.selectFrom('llm_vote_counts').select(['llm_id', 'score']).execute();
+    const score = Object.fromEntries(counts.map((c) => [c.llm_id, c.score]));
+    for (const r of rows) {
+      expect(r.score).toBe(score[r.llm_id]);
+      expect(r.rank).toBe(1 + counts.filter((c) => c.score > r.score).length);
+      expect(r.hour).toEqual(new Date('2026-11-27T10:00:00Z'));
+    }
+    expect(rows[0]).toMatchObject({ llm_id: 'm-00', rank: 1 });
+    expect(new Set(rows.map((r) => r.rank)).size).toBeLessThan(rows.length);
+
+    // Hidden models are left out of the next hour's ranking.
+    await setLlmStatus(t.db, 'm-00', 'hidden');
+    expect(await rollHourlyHistory(t.db, new Date('2026-11-27T11:00:00Z'))).toMatchObject({
+      models: llmIds.length - 1,
+    });
+  });
+});
