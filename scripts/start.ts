@@ -36,17 +36,26 @@ async function main(): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     say('DATABASE_URL not set: starting embedded Postgres (data in .data/postgres)');
-    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: 54329, persistent: true });
+    const pg = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'postgres'),
+      port: 54329,
+      persistent: true,
+    });
     services.push(pg);
     databaseUrl = await createDatabase(pg.url, 'llmpt').catch((err: unknown) => {
-      if (err instanceof Error && /already exists/.test(err.message)) return databaseUrl(pg.url, 'llmpt');
+      if (err instanceof Error && /already exists/.test(err.message))
+        return databaseUrl(pg.url, 'llmpt');
       throw err;
     });
   }
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
     say('REDIS_URL not set: starting redis-server (AOF on, data in .data/redis)');
-    const redis = await startRedisServer({ dataDir: join(dataDir, 'redis'), port: 63790, appendOnly: true });
+    const redis = await startRedisServer({
+      dataDir: join(dataDir, 'redis'),
+      port: 63790,
+      appendOnly: true,
+    });
     services.push(redis);
     redisUrl = redis.url;
   }
@@ -95,7 +104,11 @@ function buildWebIfStale(): void {
       const p = join(dir, e.name);
       return Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
     }, 0);
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs)) {
+  if (
+    existsSync(built) &&
+    statSync(built).mtimeMs >=
+      Math.max(newest(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs)
+  ) {
     return;
   }
   say('building the web app');
@@ -110,7 +123,8 @@ function spawnSyncInherit(cmd: string, args: string[]): number | null {
 /** A stable secret for this checkout, so voters keep their identity across restarts. */
 function localSecret(): string {
   const file = join(dataDir, 'voter-cookie-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(file))
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -129,7 +143,8 @@ async function shutdown(code: number): Promise<void> {
         }),
     ),
   );
-  for (const s of services.reverse()) await s.stop().catch((err: unknown) => say(`stop failed: ${String(err)}`));
+  for (const s of services.reverse())
+    await s.stop().catch((err: unknown) => say(`stop failed: ${String(err)}`));
   process.exit(code);
 }
 

@@ -81,11 +81,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       root: webDist,
       wildcard: false,
       // Hashed assets are immutable; the HTML shell must be revalidated so a deploy shows at once.
-      setHeaders: (res, path) =>
-        res.header(
-          'cache-control',
-          path.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
-        ),
+      setHeaders: (res, path) => {
+        const html = path.endsWith('.html');
+        res.header('cache-control', html ? 'no-cache' : 'public, max-age=31536000, immutable');
+      },
     });
     // Client-side routes fall back to the SPA shell; unknown API paths stay 404.
     app.setNotFoundHandler((req, reply) => {

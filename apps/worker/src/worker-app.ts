@@ -15,7 +15,12 @@ import {
   rollHistory,
   syncRedis,
 } from './jobs/maintenance.processor.ts';
-import { type MaintenanceJob, QUEUE_FLUSH, QUEUE_MAINTENANCE, upsertSchedules } from './jobs/schedules.ts';
+import {
+  type MaintenanceJob,
+  QUEUE_FLUSH,
+  QUEUE_MAINTENANCE,
+  upsertSchedules,
+} from './jobs/schedules.ts';
 import { createMetrics } from './metrics.ts';
 
 const CLOSE_TIMEOUT_MS = 15_000;
@@ -36,7 +41,8 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
   // BullMQ's blocking connections must retry forever; the app's own connection fails fast.
   const bullConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
-  for (const conn of [bullConnection, redis]) conn.on('error', (err) => log(`redis: ${err.message}`));
+  for (const conn of [bullConnection, redis])
+    conn.on('error', (err) => log(`redis: ${err.message}`));
   const db = createDb(env.DATABASE_URL, { max: 4, applicationName: 'llmpt-worker' });
   const metrics = createMetrics();
   const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
@@ -109,7 +115,10 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
   };
 }
 
-async function serveMetrics(env: Env, registry: ReturnType<typeof createMetrics>['registry']): Promise<Server> {
+async function serveMetrics(
+  env: Env,
+  registry: ReturnType<typeof createMetrics>['registry'],
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       registry

@@ -7,7 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { flushPartition } from '../src/jobs/flush.processor.ts';
 import { createMetrics } from '../src/metrics.ts';
-import { type Fixture, countEvents, createFixture, outboxTotal, pgCounts, waitFor } from './helpers.ts';
+import {
+  type Fixture,
+  countEvents,
+  createFixture,
+  outboxTotal,
+  pgCounts,
+  waitFor,
+} from './helpers.ts';
 
 let f: Fixture;
 
@@ -21,7 +28,12 @@ afterEach(async () => {
 
 function flushDeps(consumer: string, claimIdleMs = 30_000) {
   return {
-    env: { FLUSH_BATCH_SIZE: 500, FLUSH_BUDGET_MS: 60_000, FLUSH_CLAIM_IDLE_MS: claimIdleMs, FLUSH_FAILPOINT: 'none' as const },
+    env: {
+      FLUSH_BATCH_SIZE: 500,
+      FLUSH_BUDGET_MS: 60_000,
+      FLUSH_CLAIM_IDLE_MS: claimIdleMs,
+      FLUSH_FAILPOINT: 'none' as const,
+    },
     db: f.db,
     reader: new OutboxReader(f.store, consumer),
     metrics: createMetrics(),
@@ -66,17 +78,28 @@ describe('flush', () => {
     expect(await countEvents(f.db)).toBe(changed);
     expect(await pgCounts(f.db)).toEqual(await redisTallies());
     // Ballots in Postgres are the last value of each (voter, model).
-    const ballots = await f.db.selectFrom('votes').select(['voter_id', 'llm_id', 'value']).where('value', '!=', 0).execute();
-    const inRedis = await Promise.all(Array.from({ length: 30 }, (_, v) => f.store.ballotsOf(`voter-${v}`)));
+    const ballots = await f.db
+      .selectFrom('votes')
+      .select(['voter_id', 'llm_id', 'value'])
+      .where('value', '!=', 0)
+      .execute();
+    const inRedis = await Promise.all(
+      Array.from({ length: 30 }, (_, v) => f.store.ballotsOf(`voter-${v}`)),
+    );
     expect(ballots.length).toBe(inRedis.reduce((n, b) => n + Object.keys(b).length, 0));
-    for (const b of ballots) expect(inRedis[Number(b.voter_id.split('-')[1])]![b.llm_id]).toBe(b.value);
+    for (const b of ballots)
+      expect(inRedis[Number(b.voter_id.split('-')[1])]![b.llm_id]).toBe(b.value);
   });
 
   it('applies a batch delivered twice only once', async () => {
     await castMix(10, 5);
     const reader = new OutboxReader(f.store, 'c1');
     const events = (
-      await Promise.all(Array.from({ length: f.store.partitions }, (_, p) => reader.read(p, { count: 10_000, claimIdleMs: 60_000 })))
+      await Promise.all(
+        Array.from({ length: f.store.partitions }, (_, p) =>
+          reader.read(p, { count: 10_000, claimIdleMs: 60_000 }),
+        ),
+      )
     ).flat();
     await applyVoteEvents(f.db, events);
     const once = { counts: await pgCounts(f.db), events: await countEvents(f.db) };
@@ -95,7 +118,8 @@ describe('flush', () => {
   it("reclaims a crashed consumer's pending entries", async () => {
     const changed = await castMix(10, 5);
     const dead = new OutboxReader(f.store, 'dead-consumer');
-    for (let p = 0; p < f.store.partitions; p++) await dead.read(p, { count: 10_000, claimIdleMs: 60_000 });
+    for (let p = 0; p < f.store.partitions; p++)
+      await dead.read(p, { count: 10_000, claimIdleMs: 60_000 });
     // Nothing new to read for others while the dead consumer holds them, until they idle out.
     expect(await flushAll(flushDeps('c2', 60_000))).toBe(0);
     await new Promise((r) => setTimeout(r, 250));
@@ -123,7 +147,9 @@ describe('flush', () => {
       },
       stdio: 'inherit',
     });
-    const signal = await new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+    const signal = await new Promise<NodeJS.Signals | null>((r) =>
+      child.once('exit', (_code, sig) => r(sig)),
+    );
     expect(signal).toBe('SIGKILL');
     const committed = await countEvents(f.db);
     expect(committed).toBeGreaterThan(0); // the batch reached Postgres...
@@ -131,7 +157,10 @@ describe('flush', () => {
 
     await new Promise((r) => setTimeout(r, 250));
     await flushAll(flushDeps('survivor', 200));
-    await waitFor(() => outboxTotal(f), (n) => n === 0);
+    await waitFor(
+      () => outboxTotal(f),
+      (n) => n === 0,
+    );
     expect(await countEvents(f.db)).toBe(changed);
     expect(await pgCounts(f.db)).toEqual(await redisTallies());
   });

@@ -35,7 +35,9 @@ export async function createFixture(overrides: Record<string, string> = {}): Pro
   });
   const redis = new Redis(env.REDIS_URL);
   const store = new VoteStore(redis, { prefix, partitions: env.VOTE_PARTITIONS });
-  const llmIds = (await db.selectFrom('llms').select('id').orderBy('id').execute()).map((r) => r.id);
+  const llmIds = (await db.selectFrom('llms').select('id').orderBy('id').execute()).map(
+    (r) => r.id,
+  );
   return {
     env,
     db,
@@ -53,8 +55,13 @@ export async function createFixture(overrides: Record<string, string> = {}): Pro
 }
 
 /** Postgres's view of the tallies: llm_vote_counts (trigger-maintained). */
-export async function pgCounts(db: Kysely<Database>): Promise<Map<string, { up: number; down: number }>> {
-  const rows = await db.selectFrom('llm_vote_counts').select(['llm_id', 'upvotes', 'downvotes']).execute();
+export async function pgCounts(
+  db: Kysely<Database>,
+): Promise<Map<string, { up: number; down: number }>> {
+  const rows = await db
+    .selectFrom('llm_vote_counts')
+    .select(['llm_id', 'upvotes', 'downvotes'])
+    .execute();
   return new Map(rows.map((r) => [r.llm_id, { up: Number(r.upvotes), down: Number(r.downvotes) }]));
 }
 
@@ -63,12 +70,17 @@ export async function countEvents(db: Kysely<Database>): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
-export async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

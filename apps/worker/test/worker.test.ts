@@ -2,7 +2,14 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { type WorkerApp, startWorker } from '../src/worker-app.ts';
-import { type Fixture, countEvents, createFixture, outboxTotal, pgCounts, waitFor } from './helpers.ts';
+import {
+  type Fixture,
+  countEvents,
+  createFixture,
+  outboxTotal,
+  pgCounts,
+  waitFor,
+} from './helpers.ts';
 
 let f: Fixture | undefined;
 let worker: WorkerApp | undefined;
@@ -35,8 +42,16 @@ describe('worker process', () => {
     expect((await f.store.tallies(f.llmIds)).size).toBe(f.llmIds.length);
 
     // v1 changes its mind: Redis and, after the scheduled flush, Postgres agree.
-    expect(await f.store.cast('v1', a, -1)).toMatchObject({ status: 'changed', up: 1, down: 2, prev: 1 });
-    await waitFor(() => outboxTotal(f!), (n) => n === 0);
+    expect(await f.store.cast('v1', a, -1)).toMatchObject({
+      status: 'changed',
+      up: 1,
+      down: 2,
+      prev: 1,
+    });
+    await waitFor(
+      () => outboxTotal(f!),
+      (n) => n === 0,
+    );
     expect((await pgCounts(f.db)).get(a)).toEqual({ up: 1, down: 2 });
   });
 
@@ -48,13 +63,20 @@ describe('worker process', () => {
       const r = await f.store.cast(`voter-${i % 40}`, f.llmIds[i % 7]!, i % 3 === 0 ? -1 : 1);
       if (r.status === 'changed') changed++;
     }
-    await waitFor(() => countEvents(f!.db), (n) => n === changed);
+    await waitFor(
+      () => countEvents(f!.db),
+      (n) => n === changed,
+    );
     await worker.close();
     worker = undefined;
     expect(await outboxTotal(f)).toBe(0);
     const redis = await f.store.tallies(f.llmIds);
     const pg = await pgCounts(f.db);
-    for (const id of f.llmIds) expect(pg.get(id) ?? { up: 0, down: 0 }).toEqual({ up: redis.get(id)!.up, down: redis.get(id)!.down });
+    for (const id of f.llmIds)
+      expect(pg.get(id) ?? { up: 0, down: 0 }).toEqual({
+        up: redis.get(id)!.up,
+        down: redis.get(id)!.down,
+      });
   });
 
   it('keeps partitions ahead and serves metrics', async () => {
@@ -64,7 +86,8 @@ describe('worker process', () => {
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
       join pg_class p on p.oid = i.inhparent where p.relname = 'user_votes'`.execute(f.db);
     const names = rows.map((r) => r.name);
-    const month = (d: Date) => `user_votes_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    const month = (d: Date) =>
+      `user_votes_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     const now = new Date();
     const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
     expect(names).toContain(month(now));

@@ -5,14 +5,19 @@ import { castVoteInputSchema, llmListInputSchema, wilsonLowerBound } from '../sr
 describe('castVoteInputSchema', () => {
   it('accepts up, down and retract', () => {
     for (const value of [1, -1, 0]) {
-      expect(castVoteInputSchema.parse({ llmId: 'gpt-4o', value })).toEqual({ llmId: 'gpt-4o', value });
+      expect(castVoteInputSchema.parse({ llmId: 'gpt-4o', value })).toEqual({
+        llmId: 'gpt-4o',
+        value,
+      });
     }
   });
 
   it('rejects other values, extra fields and bad ids', () => {
     expect(castVoteInputSchema.safeParse({ llmId: 'gpt-4o', value: 2 }).success).toBe(false);
     expect(castVoteInputSchema.safeParse({ llmId: 'gpt-4o', value: '1' }).success).toBe(false);
-    expect(castVoteInputSchema.safeParse({ llmId: 'gpt-4o', value: 1, voter: 'x' }).success).toBe(false);
+    expect(castVoteInputSchema.safeParse({ llmId: 'gpt-4o', value: 1, voter: 'x' }).success).toBe(
+      false,
+    );
     expect(castVoteInputSchema.safeParse({ llmId: 'GPT 4o', value: 1 }).success).toBe(false);
     expect(castVoteInputSchema.safeParse({ llmId: 'a'.repeat(65), value: 1 }).success).toBe(false);
   });

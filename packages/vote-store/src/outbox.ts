@@ -62,7 +62,13 @@ export class OutboxReader {
 
   async ensureGroup(partition: number): Promise<void> {
     try {
-      await this.store.redis.xgroup('CREATE', this.store.keysOf(partition).outbox, OUTBOX_GROUP, '0', 'MKSTREAM');
+      await this.store.redis.xgroup(
+        'CREATE',
+        this.store.keysOf(partition).outbox,
+        OUTBOX_GROUP,
+        '0',
+        'MKSTREAM',
+      );
     } catch (err) {
       if (!(err instanceof Error) || !err.message.includes('BUSYGROUP')) throw err;
     }
@@ -106,7 +112,13 @@ export class OutboxReader {
 
   /** Age in ms of the oldest event not flushed yet (0 when the outbox is empty). */
   async lagMs(partition: number, now = Date.now()): Promise<number> {
-    const first = await this.store.redis.xrange(this.store.keysOf(partition).outbox, '-', '+', 'COUNT', 1);
+    const first = await this.store.redis.xrange(
+      this.store.keysOf(partition).outbox,
+      '-',
+      '+',
+      'COUNT',
+      1,
+    );
     const id = first[0]?.[0];
     return id ? Math.max(0, now - Number(id.split('-')[0])) : 0;
   }

@@ -49,7 +49,9 @@ export async function rebuildUnreadyPartitions(
     for (const p of unready) {
       const pending = await redis.xlen(store.keysOf(p).outbox);
       if (pending > 0) {
-        opts.log?.(`partition ${p} has no ready marker but ${pending} unflushed events: not rebuilt`);
+        opts.log?.(
+          `partition ${p} has no ready marker but ${pending} unflushed events: not rebuilt`,
+        );
       } else {
         safe.push(p);
       }

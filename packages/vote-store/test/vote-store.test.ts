@@ -41,7 +41,8 @@ describe('keys', () => {
   it('puts every key of one vote in the same hash tag', () => {
     const p = partitionOf('gpt-4o', 16);
     const k = partitionKeys('x:', p);
-    for (const key of [k.ready, k.outbox, k.ballot('v'), k.tally('gpt-4o')]) expect(key).toContain(`{vp:${p}}`);
+    for (const key of [k.ready, k.outbox, k.ballot('v'), k.tally('gpt-4o')])
+      expect(key).toContain(`{vp:${p}}`);
     expect(partitionOf('gpt-4o', 16)).toBe(p); // stable
   });
 
@@ -59,14 +60,22 @@ describe('cast', () => {
       tallies: () => Promise.resolve([{ llmId: 'model-1', up: 5, down: 2 }]),
       ballots: () => [[{ voterId: 'old', llmId: 'model-1', value: 1 }]],
     });
-    expect(await store.cast('v', 'model-1', 1)).toMatchObject({ status: 'changed', up: 6, down: 2 });
+    expect(await store.cast('v', 'model-1', 1)).toMatchObject({
+      status: 'changed',
+      up: 6,
+      down: 2,
+    });
     expect(await store.ballotsOf('old')).toEqual({ 'model-1': 1 });
     // A model with no tally is unknown, in any partition.
     for (const id of ['nope-1', 'nope-2', 'nope-3', 'nope-4']) {
       expect(await store.cast('v', id, 1)).toEqual({ status: 'unknown_model' });
     }
     expect(await ensureTallies(store, ['nope-1'])).toBe(1);
-    expect(await store.cast('v', 'nope-1', -1)).toMatchObject({ status: 'changed', up: 0, down: 1 });
+    expect(await store.cast('v', 'nope-1', -1)).toMatchObject({
+      status: 'changed',
+      up: 0,
+      down: 1,
+    });
   });
 
   it('changes, no-ops and retracts, appending one event per change', async () => {
@@ -74,10 +83,33 @@ describe('cast', () => {
     const reader = new OutboxReader(store, 'c');
     const p = partitionOf('model-3', store.partitions);
     await reader.ensureGroup(p);
-    expect(await store.cast('alice', 'model-3', 1)).toMatchObject({ status: 'changed', up: 1, down: 0, prev: 0, ver: 1 });
-    expect(await store.cast('alice', 'model-3', 1)).toMatchObject({ status: 'unchanged', up: 1, down: 0, eventId: '' });
-    expect(await store.cast('alice', 'model-3', -1)).toMatchObject({ status: 'changed', up: 0, down: 1, prev: 1, ver: 2 });
-    expect(await store.cast('alice', 'model-3', 0)).toMatchObject({ status: 'changed', up: 0, down: 0, prev: -1, ver: 3 });
+    expect(await store.cast('alice', 'model-3', 1)).toMatchObject({
+      status: 'changed',
+      up: 1,
+      down: 0,
+      prev: 0,
+      ver: 1,
+    });
+    expect(await store.cast('alice', 'model-3', 1)).toMatchObject({
+      status: 'unchanged',
+      up: 1,
+      down: 0,
+      eventId: '',
+    });
+    expect(await store.cast('alice', 'model-3', -1)).toMatchObject({
+      status: 'changed',
+      up: 0,
+      down: 1,
+      prev: 1,
+      ver: 2,
+    });
+    expect(await store.cast('alice', 'model-3', 0)).toMatchObject({
+      status: 'changed',
+      up: 0,
+      down: 0,
+      prev: -1,
+      ver: 3,
+    });
     expect(await store.cast('alice', 'model-3', 0)).toMatchObject({ status: 'unchanged' });
     const events = await reader.read(p, { count: 100, claimIdleMs: 60_000 });
     expect(events.map((e) => [e.voterId, e.llmId, e.value, e.prevValue])).toEqual([
@@ -86,7 +118,10 @@ describe('cast', () => {
       ['alice', 'model-3', 0, -1],
     ]);
     expect(events[0]!.eventId).toBe(`${p}:${events[0]!.streamId}`);
-    await reader.ack(p, events.map((e) => e.streamId));
+    await reader.ack(
+      p,
+      events.map((e) => e.streamId),
+    );
     expect(await redis.xlen(store.keysOf(p).outbox)).toBe(0);
   });
 
@@ -99,7 +134,9 @@ describe('cast', () => {
         Promise.all(
           MODELS.map(async (llmId, m) => {
             // Each (voter, model) pair runs its own sequence; all pairs run concurrently.
-            const seq = [1, -1, 1, 0, -1, 1].slice(0, 1 + ((v * 7 + m * 3) % 6)) as Array<1 | -1 | 0>;
+            const seq = [1, -1, 1, 0, -1, 1].slice(0, 1 + ((v * 7 + m * 3) % 6)) as Array<
+              1 | -1 | 0
+            >;
             for (const value of seq) {
               await store.cast(`v${v}`, llmId, value);
               ops++;
@@ -122,14 +159,18 @@ describe('cast', () => {
       expect(tallies.get(llmId)).toMatchObject({ up, down });
     }
     expect(await store.ballotsOf('v7')).toEqual(
-      Object.fromEntries(MODELS.flatMap((id) => (finals.get(`v7|${id}`) ? [[id, finals.get(`v7|${id}`)]] : []))),
+      Object.fromEntries(
+        MODELS.flatMap((id) => (finals.get(`v7|${id}`) ? [[id, finals.get(`v7|${id}`)]] : [])),
+      ),
     );
   });
 });
 
 describe('outbox', () => {
   it('rejects malformed entries clearly', () => {
-    expect(() => parseOutboxEntry(1, ['1-0', ['v', 'a', 'l', 'b', 'n', '7', 'p', '0']])).toThrow(/malformed outbox entry 1-0/);
+    expect(() => parseOutboxEntry(1, ['1-0', ['v', 'a', 'l', 'b', 'n', '7', 'p', '0']])).toThrow(
+      /malformed outbox entry 1-0/,
+    );
   });
 
   it('does not rebuild a partition that still holds unflushed events', async () => {

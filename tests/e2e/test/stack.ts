@@ -18,7 +18,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { apis: number; env?: Record<string, string> }): Promise<Stack> {
+export async function startStack(opts: {
+  apis: number;
+  env?: Record<string, string>;
+}): Promise<Stack> {
   const database = await createTestDatabase(inject('pgServerUrl'));
   const db = createDb(database.url);
   await migrateToLatest(db);
@@ -112,6 +115,8 @@ export class Voter {
   };
 
   client(baseUrl: string) {
-    return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${baseUrl}/trpc`, fetch: this.fetch })] });
+    return createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${baseUrl}/trpc`, fetch: this.fetch })],
+    });
   }
 }

@@ -31,7 +31,9 @@ describe('the vote path, end to end', () => {
           const seq = ([1, -1, 0, 1, -1, 1, 0] as const).slice(0, 1 + ((v * 5 + m * 3) % 7));
           for (const [i, value] of seq.entries()) {
             // Alternate instances: a voter's ballot is the same whichever process serves it.
-            const res = await voter.client((v + m + i) % 2 ? a : b).vote.cast.mutate({ llmId, value });
+            const res = await voter
+              .client((v + m + i) % 2 ? a : b)
+              .vote.cast.mutate({ llmId, value });
             expect(res.myVote).toBe(value);
             calls++;
           }
@@ -56,7 +58,9 @@ describe('the vote path, end to end', () => {
     // Each voter sees exactly their own final ballots.
     const mine = await voters[3]!.client(b).vote.mine.query();
     expect(mine).toEqual(
-      Object.fromEntries(llms.flatMap((id) => (finals.get(`3|${id}`) ? [[id, finals.get(`3|${id}`)]] : []))),
+      Object.fromEntries(
+        llms.flatMap((id) => (finals.get(`3|${id}`) ? [[id, finals.get(`3|${id}`)]] : [])),
+      ),
     );
 
     // Postgres, once the worker has flushed: trigger-maintained counts equal the same figures.
@@ -66,12 +70,18 @@ describe('the vote path, end to end', () => {
         .select(['llm_id', 'upvotes', 'downvotes'])
         .where('llm_id', 'in', llms)
         .execute();
-      return Object.fromEntries(rows.map((r) => [r.llm_id, { up: Number(r.upvotes), down: Number(r.downvotes) }]));
+      return Object.fromEntries(
+        rows.map((r) => [r.llm_id, { up: Number(r.upvotes), down: Number(r.downvotes) }]),
+      );
     };
     const want = Object.fromEntries(expected);
-    await waitUntil(async () => isDeepStrictEqual(await pgCounts(), want), 30_000).catch(() => undefined);
+    await waitUntil(async () => isDeepStrictEqual(await pgCounts(), want), 30_000).catch(
+      () => undefined,
+    );
     expect(await pgCounts()).toEqual(want);
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from votes where value <> 0`.execute(stack.db);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from votes where value <> 0`.execute(stack.db);
     expect(rows[0]!.n).toBe([...finals.values()].filter((v) => v !== 0).length);
   });
 });

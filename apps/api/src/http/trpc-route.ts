@@ -55,7 +55,7 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
       }
       input = type === 'query' ? parseQueryInput(req.query.input) : req.body;
       ctx = createContext(deps, req, reply);
-      const data = await callTRPCProcedure({
+      const data: unknown = await callTRPCProcedure({
         router: appRouter,
         path,
         getRawInput: () => Promise.resolve(input),

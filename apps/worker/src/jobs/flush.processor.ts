@@ -6,7 +6,10 @@ import type { Env } from '../env.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface FlushDeps {
-  env: Pick<Env, 'FLUSH_BATCH_SIZE' | 'FLUSH_BUDGET_MS' | 'FLUSH_CLAIM_IDLE_MS' | 'FLUSH_FAILPOINT'>;
+  env: Pick<
+    Env,
+    'FLUSH_BATCH_SIZE' | 'FLUSH_BUDGET_MS' | 'FLUSH_CLAIM_IDLE_MS' | 'FLUSH_FAILPOINT'
+  >;
   db: Kysely<Database>;
   reader: OutboxReader;
   metrics: Metrics;
@@ -50,9 +53,16 @@ export async function flushPartition(deps: FlushDeps, partition: number): Promis
       deps.metrics.flushedEvents.inc(events.length);
       result.batches++;
       result.events += events.length;
-      if (events.length < deps.env.FLUSH_BATCH_SIZE || Date.now() - started > deps.env.FLUSH_BUDGET_MS) break;
+      if (
+        events.length < deps.env.FLUSH_BATCH_SIZE ||
+        Date.now() - started > deps.env.FLUSH_BUDGET_MS
+      )
+        break;
     }
-    deps.metrics.outboxLag.set({ partition: String(partition) }, (await deps.reader.lagMs(partition)) / 1000);
+    deps.metrics.outboxLag.set(
+      { partition: String(partition) },
+      (await deps.reader.lagMs(partition)) / 1000,
+    );
     return result;
   } finally {
     inFlight.delete(partition);

@@ -40,8 +40,12 @@ export async function rollHistory(deps: MaintenanceDeps, now = new Date()): Prom
  * Restores Redis from Postgres where it lost its state (cold start, wiped instance), then makes
  * sure every catalogue model has a tally. Votes on a partition are refused until it is back.
  */
-export async function syncRedis(deps: MaintenanceDeps): Promise<{ rebuilt: number[]; busy: boolean }> {
-  const result = await rebuildUnreadyPartitions(deps.store, postgresRebuildSource(deps.db), { log: deps.log });
+export async function syncRedis(
+  deps: MaintenanceDeps,
+): Promise<{ rebuilt: number[]; busy: boolean }> {
+  const result = await rebuildUnreadyPartitions(deps.store, postgresRebuildSource(deps.db), {
+    log: deps.log,
+  });
   if (result.partitions.length > 0) {
     deps.metrics.rebuilds.inc(result.partitions.length);
     deps.log(

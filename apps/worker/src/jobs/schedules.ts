@@ -5,7 +5,8 @@ import type { Env } from '../env.ts';
 export const QUEUE_FLUSH = 'vote-flush';
 export const QUEUE_MAINTENANCE = 'maintenance';
 
-export type MaintenanceJob = 'refresh-summary' | 'create-partitions' | 'roll-history' | 'sync-redis';
+export type MaintenanceJob =
+  'refresh-summary' | 'create-partitions' | 'roll-history' | 'sync-redis';
 
 /** Repeat schedule of each maintenance job. */
 const MAINTENANCE: Record<MaintenanceJob, { every?: number; pattern?: string }> = {
@@ -23,11 +24,15 @@ const MAINTENANCE: Record<MaintenanceJob, { every?: number; pattern?: string }> 
 export async function upsertSchedules(env: Env, flush: Queue, maintenance: Queue): Promise<void> {
   const jobOpts = { removeOnComplete: 100, removeOnFail: 500, attempts: 1 };
   for (let p = 0; p < env.VOTE_PARTITIONS; p++) {
-    await flush.upsertJobScheduler(`flush:p${p}`, { every: env.FLUSH_EVERY_MS }, {
-      name: 'flush',
-      data: { partition: p },
-      opts: jobOpts,
-    });
+    await flush.upsertJobScheduler(
+      `flush:p${p}`,
+      { every: env.FLUSH_EVERY_MS },
+      {
+        name: 'flush',
+        data: { partition: p },
+        opts: jobOpts,
+      },
+    );
   }
   for (const scheduler of await flush.getJobSchedulers()) {
     const p = Number(/^flush:p(\d+)$/.exec(scheduler.key)?.[1] ?? -1);
