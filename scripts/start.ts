@@ -33,8 +33,8 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const port = process.env.PORT ?? '3000';
 
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
+  let dbUrl = process.env.DATABASE_URL;
+  if (!dbUrl) {
     say('DATABASE_URL not set: starting embedded Postgres (data in .data/postgres)');
     const pg = await startEmbeddedPostgres({
       dataDir: join(dataDir, 'postgres'),
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       persistent: true,
     });
     services.push(pg);
-    databaseUrl = await createDatabase(pg.url, 'llmpt').catch((err: unknown) => {
+    dbUrl = await createDatabase(pg.url, 'llmpt').catch((err: unknown) => {
       if (err instanceof Error && /already exists/.test(err.message))
         return databaseUrl(pg.url, 'llmpt');
       throw err;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     redisUrl = redis.url;
   }
 
-  const db = createDb(databaseUrl);
+  const db = createDb(dbUrl);
   try {
     await migrateToLatest(db);
     const seeded = await seedLlms(db);
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: dbUrl,
     REDIS_URL: redisUrl,
     VOTER_COOKIE_SECRET: process.env.VOTER_COOKIE_SECRET ?? localSecret(),
     WEB_DIST: process.env.WEB_DIST ?? join(root, 'apps/web/dist'),

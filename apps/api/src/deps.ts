@@ -8,6 +8,7 @@ import { createMetrics } from './metrics.ts';
 import { Catalogue } from './services/catalogue.ts';
 import { RankingsService } from './services/rankings.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
+import { VoterSessions } from './services/voter-sessions.ts';
 
 /** Opens connections and builds the services of one api process. */
 export function createDeps(env: Env): Deps {
@@ -28,6 +29,7 @@ export function createDeps(env: Env): Deps {
     catalogue,
     metrics,
     rankings: new RankingsService(catalogue, voteStore),
+    sessions: new VoterSessions(redis, env.REDIS_PREFIX, env.VOTER_COOKIE_SECRET),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,
       perVoterPerMin: env.VOTE_RATE_LIMIT,

@@ -93,6 +93,14 @@ describe('operations endpoints', () => {
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
   });
 
+  it('answers public reads without a cookie, so shared caches can keep them', async () => {
+    for (const path of ['llm.list', 'rankings.list']) {
+      const res = await fetch(`${api.baseUrl}/trpc/${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+  });
+
   it('sets a signed, HttpOnly, SameSite=Lax voter cookie', async () => {
     const res = await fetch(`${api.baseUrl}/trpc/vote.mine`);
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('vid='));

@@ -1,19 +1,19 @@
 import { type CastVoteResult, castVoteInputSchema } from '@llmpt/shared';
 
 import { appError } from '../errors.ts';
-import { touchSession } from '../http/voter-cookie.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const voteRouter = router({
   /**
    * One ballot per voter per model: 1 up, -1 down, 0 retract. Acknowledged from Redis in one
-   * Lua round trip (after one auto-pipelined round trip for the rate limits and session);
+   * Lua round trip (after one auto-pipelined round trip for the rate limits and session touch);
    * the worker flushes the event to Postgres.
    */
   cast: publicProcedure
     .input(castVoteInputSchema)
     .mutation(async ({ ctx, input }): Promise<CastVoteResult> => {
-      const { deps, voter } = ctx;
+      const { deps } = ctx;
+      const voter = ctx.voter();
       const { metrics } = deps;
       if (voter.status === 'forged') {
         metrics.votes.inc({ result: 'invalid_voter' });
@@ -28,7 +28,7 @@ export const voteRouter = router({
       }
       const [verdict] = await Promise.all([
         deps.limiter.check(voter.id, ctx.ip),
-        touchSession(deps, voter.id),
+        deps.sessions.touch(voter.id),
       ]);
       if (!verdict.allowed) {
         metrics.votes.inc({ result: 'rate_limited' });
@@ -65,5 +65,5 @@ export const voteRouter = router({
     }),
 
   /** The caller's current ballots (non-zero), keyed by model id. */
-  mine: publicProcedure.query(({ ctx }) => ctx.deps.voteStore.ballotsOf(ctx.voter.id)),
+  mine: publicProcedure.query(({ ctx }) => ctx.deps.voteStore.ballotsOf(ctx.voter().id)),
 });
