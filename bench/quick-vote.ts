@@ -22,8 +22,14 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-if (!values.secret || !(seconds > 0 && seconds <= 120) || !(connections > 0 && connections <= 1024)) {
-  console.error('usage: --secret <VOTER_COOKIE_SECRET> [--seconds 1..120] [--connections 1..1024] [--url]');
+if (
+  !values.secret ||
+  !(seconds > 0 && seconds <= 120) ||
+  !(connections > 0 && connections <= 1024)
+) {
+  console.error(
+    'usage: --secret <VOTER_COOKIE_SECRET> [--seconds 1..120] [--connections 1..1024] [--url]',
+  );
   process.exit(2);
 }
 const url = new URL(values.url);
@@ -32,8 +38,11 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
   process.exit(2);
 }
 
-const models = ((await (await fetch(`${url.origin}/trpc/llm.list`)).json()) as { result: { data: { id: string }[] } })
-  .result.data.map((m) => m.id);
+const models = (
+  (await (await fetch(`${url.origin}/trpc/llm.list`)).json()) as {
+    result: { data: { id: string }[] };
+  }
+).result.data.map((m) => m.id);
 const cookies = Array.from(
   { length: Number(values.voters) },
   () => `vid=${sign(randomBytes(16).toString('base64url'), values.secret!)}`,

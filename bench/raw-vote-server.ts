@@ -8,7 +8,9 @@ import { createServer } from 'node:http';
 import { VoteStore } from '@llmpt/vote-store';
 import { Redis } from 'ioredis';
 
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+  enableAutoPipelining: true,
+});
 const store = new VoteStore(redis, { prefix: process.env.REDIS_PREFIX ?? '', partitions: 16 });
 
 createServer((req, res) => {
@@ -16,11 +18,16 @@ createServer((req, res) => {
   req.setEncoding('utf8');
   req.on('data', (c: string) => (body += c));
   req.on('end', () => {
-    const voter = /vid=([A-Za-z0-9_-]{22})/.exec(req.headers.cookie ?? '')?.[1] ?? 'anonymous-voter-000000';
+    const voter =
+      /vid=([A-Za-z0-9_-]{22})/.exec(req.headers.cookie ?? '')?.[1] ?? 'anonymous-voter-000000';
     const input = JSON.parse(body) as { llmId: string; value: 1 | -1 | 0 };
     store
       .cast(voter, input.llmId, input.value)
-      .then((r) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: { data: r } })))
+      .then((r) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ result: { data: r } })),
+      )
       .catch((err: unknown) => res.writeHead(500).end(String(err)));
   });
 }).listen(Number(process.env.PORT ?? 3200), '127.0.0.1');
