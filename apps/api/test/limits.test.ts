@@ -91,6 +91,11 @@ describe('operations endpoints', () => {
     );
     expect(metrics).toMatch(/redis_script_duration_seconds_count\{script="cast-vote"\} 1/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
+    await voter.batchClient().llm.list.query();
+    const after = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    expect(after).toMatch(
+      /trpc_request_duration_seconds_count\{path="llm.list",type="batch",code="OK"\} 1/,
+    );
   });
 
   it('answers public reads without a cookie, so shared caches can keep them', async () => {

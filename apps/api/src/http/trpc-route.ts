@@ -30,6 +30,10 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     const path = req.params.path;
     const procedure = procedures[path];
     if (req.query.batch !== undefined || procedure?._def.type === 'subscription') {
+      const stop = deps.metrics.requestDuration.startTimer({
+        path,
+        type: req.query.batch ? 'batch' : 'subscription',
+      });
       await fastifyRequestHandler({
         router: appRouter,
         req,
@@ -38,6 +42,9 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
         createContext: ({ req: r, res }) => createContext(deps, r, res),
         onError: ({ error, path: p }) => logServerError(req, error, p),
       });
+      const status = reply.statusCode;
+      // A batch has one status for several calls: 207 when their outcomes differ.
+      stop({ code: status < 300 ? 'OK' : status === 207 ? 'MIXED' : `HTTP_${status}` });
       return reply;
     }
 
