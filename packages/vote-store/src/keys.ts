@@ -39,3 +39,18 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
 
 /** The outbox consumer group every flush worker reads through. */
 export const OUTBOX_GROUP = 'flush';
+
+export interface RankingsKeys {
+  /** Stream of RankingsDiff (field `d`: JSON without the id; the stream id is the diff id). */
+  diffs: string;
+  /** The latest RankingsSnapshot, stored as `<diff id>\n<JSON>`. */
+  snapshot: string;
+  /** The ranker leader's lock (value: its token; TTL renewed by the leader). */
+  leader: string;
+}
+
+/** Keys of the live rankings; one hash tag so the publish script runs on one Cluster slot. */
+export function rankingsKeys(prefix: string): RankingsKeys {
+  const tag = `${prefix}{rk}`;
+  return { diffs: `${tag}:diffs`, snapshot: `${tag}:snapshot`, leader: `${tag}:leader` };
+}

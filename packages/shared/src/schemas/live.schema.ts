@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+import { LLM_CATEGORIES, type LlmCategory } from '../constants.ts';
+import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
+import { RANKING_SORTS, type RankingSort } from './rankings.schema.ts';
+
+/**
+ * A leaderboard: the overall board per sort ('score', 'wilson') or one category's board per sort
+ * ('coding:score'). Every ranking entry carries its rank on every board the model is on.
+ */
+export type BoardKey = RankingSort | `${LlmCategory}:${RankingSort}`;
+
+export function boardKey(sort: RankingSort, category?: LlmCategory): BoardKey {
+  return category ? `${category}:${sort}` : sort;
+}
+
+export const ALL_BOARD_KEYS: readonly BoardKey[] = [
+  ...RANKING_SORTS,
+  ...LLM_CATEGORIES.flatMap((c) => RANKING_SORTS.map((s) => `${c}:${s}` as const)),
+];
+
+/** One model's live standing. */
+export interface RankingEntry {
+  llmId: string;
+  up: number;
+  down: number;
+  score: number;
+  wilson: number;
+  /** Rank (1-based) on every board the model is on. */
+  ranks: Partial<Record<BoardKey, number>>;
+}
+
+/**
+ * What the ranker publishes a few times a second when tallies changed: the entries whose tally
+ * or any rank changed. `id` is the diff's global id (its Redis stream id).
+ */
+export interface RankingsDiff {
+  id: string;
+  /** When the ranker computed it (ms since epoch). */
+  at: number;
+  entries: RankingEntry[];
+}
+
+/** Every active model's entry, as of diff `id` ('0-0' before the first diff). */
+export interface RankingsSnapshot {
+  id: string;
+  at: number;
+  entries: RankingEntry[];
+}
+
+export const rankingsLiveInputSchema = z
+  .strictObject({
+    sort: z.enum(RANKING_SORTS).default('score'),
+    category: llmCategorySchema.optional(),
+    /** Resume after this diff id; the server replays what was missed or sends a fresh snapshot. */
+    lastEventId: z
+      .string()
+      .regex(/^\d{1,16}-\d{1,10}$/, 'must be a rankings event id like 1732690000000-0')
+      .optional(),
+  })
+  .optional();
+export type RankingsLiveInput = z.infer<typeof rankingsLiveInputSchema>;
+
+export const llmLiveInputSchema = z.strictObject({
+  id: llmIdSchema,
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,16}-\d{1,10}$/)
+    .optional(),
+});
