@@ -1,10 +1,12 @@
 import { createDb } from '@llmpt/db';
-import { VoteStore } from '@llmpt/vote-store';
+import { VoteStore, rankingsKeys } from '@llmpt/vote-store';
 import { Redis } from 'ioredis';
 
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
 import { createMetrics } from './metrics.ts';
+import { RankingsFeed } from './realtime/rankings-feed.ts';
+import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
 import { RankingsService } from './services/rankings.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
@@ -21,14 +23,19 @@ export function createDeps(env: Env): Deps {
     partitions: env.VOTE_PARTITIONS,
   });
   const catalogue = new Catalogue(db, metrics);
+  const feed = new RankingsFeed(redis, redis.duplicate(), rankingsKeys(env.REDIS_PREFIX), (err) =>
+    console.error('[api] rankings feed:', err),
+  );
   return {
+    feed,
+    voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
     db,
     redis,
     voteStore,
     catalogue,
     metrics,
-    rankings: new RankingsService(catalogue, voteStore),
+    rankings: new RankingsService(catalogue, voteStore, feed),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, env.VOTER_COOKIE_SECRET),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,
@@ -38,6 +45,12 @@ export function createDeps(env: Env): Deps {
   };
 }
 
+/** Starts what runs in the background: the rankings feed follower. */
+export async function startDeps(deps: Deps): Promise<void> {
+  await deps.feed.start();
+}
+
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.feed.stop();
   await Promise.allSettled([deps.redis.quit(), deps.db.destroy()]);
 }

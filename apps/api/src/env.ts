@@ -36,6 +36,24 @@ const schema = z.object({
   /** Votes per minute per client IP. */
   VOTE_RATE_LIMIT_IP: z.coerce.number().int().min(1).default(60),
   METRICS_ENABLED: bool.default(true),
+  /**
+   * Origins allowed to open a WebSocket (comma-separated, e.g. https://example.org). Empty: same
+   * origin only (the Origin's host equals the Host header). Clients that send no Origin (not
+   * browsers) are allowed: cross-site WebSocket hijacking needs a browser.
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** Largest WebSocket message accepted from a client; bigger ones close that connection (1009). */
+  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  /** Processes of the api on one machine (node:cluster); each holds at most ~20,000 sockets here. */
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export type Env = z.infer<typeof schema>;

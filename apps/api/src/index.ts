@@ -1,13 +1,19 @@
+import cluster from 'node:cluster';
+
 import { buildApp } from './app.ts';
-import { closeDeps, createDeps } from './deps.ts';
+import { closeDeps, createDeps, startDeps } from './deps.ts';
 import { loadEnv } from './env.ts';
+import { attachWebSockets } from './realtime/ws-server.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const env = loadEnv();
+  if (env.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runCluster(env.WEB_CONCURRENCY);
   const deps = createDeps(env);
+  await startDeps(deps);
   const app = await buildApp(deps);
+  const ws = attachWebSockets(app, deps);
   await app.listen({ host: env.HOST, port: env.PORT });
 
   let stopping = false;
@@ -19,13 +25,41 @@ async function main(): Promise<void> {
       app.log.error('shutdown timed out; exiting');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
-    void app
+    // Clients reconnect (with their last event id) to another instance while this one drains.
+    ws.broadcastReconnectNotification();
+    void ws
       .close()
+      .then(() => app.close())
       .then(() => closeDeps(deps))
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * WEB_CONCURRENCY processes share the port (node:cluster); one process may hold at most ~20,000
+ * open files here, so many sockets need several. A worker that dies is replaced.
+ */
+function runCluster(n: number): void {
+  let stopping = false;
+  for (let i = 0; i < n; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    console.error(
+      `[api] process ${worker.process.pid} exited (${signal ?? code}); starting another`,
+    );
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type VoteResult =
   | 'changed'
@@ -39,6 +39,42 @@ export function createMetrics() {
       name: 'cache_requests_total',
       help: 'Cache lookups by layer (l1 in-process, l2 Redis, l3 nginx), cache and result',
       labelNames: ['layer', 'cache', 'result'] as const,
+      registers: [registry],
+    }),
+    clientRtt: new Histogram({
+      name: 'client_rtt_seconds',
+      help: 'Round-trip latency measured and reported by browsers, per transport',
+      labelNames: ['transport'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    wsConnections: new Gauge({
+      name: 'ws_connections',
+      help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    subscriptions: new Gauge({
+      name: 'live_subscriptions',
+      help: 'Active live subscriptions by room kind',
+      labelNames: ['room'] as const,
+      registers: [registry],
+    }),
+    liveMessages: new Counter({
+      name: 'live_messages_total',
+      help: 'Live messages sent to subscribers, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    diffEntries: new Histogram({
+      name: 'rankings_diff_entries',
+      help: 'Entries per rankings diff received from the ranker',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+      registers: [registry],
+    }),
+    voteToDiff: new Histogram({
+      name: 'vote_to_diff_seconds',
+      help: 'From a vote acknowledged by this process to the first diff that carries it',
+      buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5],
       registers: [registry],
     }),
   };

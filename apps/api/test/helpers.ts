@@ -8,8 +8,9 @@ import { inject } from 'vitest';
 
 import { buildApp } from '../src/app.ts';
 import type { Deps } from '../src/context.ts';
-import { closeDeps, createDeps } from '../src/deps.ts';
+import { closeDeps, createDeps, startDeps } from '../src/deps.ts';
 import { loadEnv } from '../src/env.ts';
+import { type WsEndpoint, attachWebSockets } from '../src/realtime/ws-server.ts';
 import type { AppRouter } from '../src/routers/index.ts';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret!';
@@ -18,6 +19,7 @@ export interface TestApi {
   baseUrl: string;
   deps: Deps;
   app: FastifyInstance;
+  ws: WsEndpoint;
   /** Marks every vote partition ready (what the worker does on a cold start). */
   rebuild(): Promise<void>;
   close(): Promise<void>;
@@ -50,7 +52,9 @@ export async function startTestApi(
     await rebuildUnreadyPartitions(deps.voteStore, postgresRebuildSource(deps.db));
   };
   if (opts.rebuild !== false) await rebuild();
+  await startDeps(deps);
   const app = await buildApp(deps);
+  const ws = attachWebSockets(app, deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -58,8 +62,10 @@ export async function startTestApi(
     baseUrl: `http://127.0.0.1:${address.port}`,
     deps,
     app,
+    ws,
     rebuild,
     async close() {
+      await ws.close();
       await app.close();
       const prefix = deps.env.REDIS_PREFIX;
       const keys = await deps.redis.keys(`${prefix}*`);

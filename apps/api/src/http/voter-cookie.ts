@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../context.ts';
 
 export const VOTER_COOKIE = 'vid';
-const VOTER_ID = /^[A-Za-z0-9_-]{22}$/;
+export const VOTER_ID = /^[A-Za-z0-9_-]{22}$/;
 /** Browsers cap cookie lifetime at 400 days. */
 const COOKIE_MAX_AGE_SEC = 400 * 24 * 60 * 60;
 

@@ -1,12 +1,14 @@
 import { router } from '../trpc.ts';
 import { llmRouter } from './llm.router.ts';
 import { rankingsRouter } from './rankings.router.ts';
+import { telemetryRouter } from './telemetry.router.ts';
 import { voteRouter } from './vote.router.ts';
 
 export const appRouter = router({
   llm: llmRouter,
   vote: voteRouter,
   rankings: rankingsRouter,
+  telemetry: telemetryRouter,
 });
 
 /** The API's type, for clients: `import type { AppRouter } from '@llmpt/api/router'`. */

@@ -1,6 +1,13 @@
-import { type Llm, llmByIdInputSchema, llmListInputSchema, wilsonLowerBound } from '@llmpt/shared';
+import {
+  type Llm,
+  llmByIdInputSchema,
+  llmListInputSchema,
+  llmLiveInputSchema,
+  wilsonLowerBound,
+} from '@llmpt/shared';
 
 import { appError } from '../errors.ts';
+import { liveMessages, modelFilter } from '../realtime/live-messages.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const llmRouter = router({
@@ -29,5 +36,20 @@ export const llmRouter = router({
     const up = tally?.up ?? 0;
     const down = tally?.down ?? 0;
     return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+  }),
+
+  /** The room of one model's page: its live tally and ranks. */
+  live: publicProcedure.input(llmLiveInputSchema).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    if (!(await ctx.deps.catalogue.get(input.id))) {
+      throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
+    }
+    yield* liveMessages(ctx.deps.feed, modelFilter(input.id), signal, input.lastEventId, {
+      metrics: ctx.deps.metrics,
+      room: 'model',
+    });
   }),
 });

@@ -1,5 +1,6 @@
-import { rankingsListInputSchema } from '@llmpt/shared';
+import { boardKey, rankingsListInputSchema, rankingsLiveInputSchema } from '@llmpt/shared';
 
+import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const rankingsRouter = router({
@@ -9,4 +10,16 @@ export const rankingsRouter = router({
     .query(({ ctx, input }) =>
       ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category }),
     ),
+
+  /**
+   * Live leaderboard: a snapshot, then coalesced diffs (a few per second at most), each tracked
+   * with its global id; `lastEventId` resumes on any api instance (replay, or a fresh snapshot).
+   */
+  live: publicProcedure.input(rankingsLiveInputSchema).subscription(({ ctx, input, signal }) => {
+    const board = boardKey(input?.sort ?? 'score', input?.category);
+    return liveMessages(ctx.deps.feed, boardFilter(board), signal, input?.lastEventId, {
+      metrics: ctx.deps.metrics,
+      room: 'board',
+    });
+  }),
 });

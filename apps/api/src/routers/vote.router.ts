@@ -55,6 +55,7 @@ export const voteRouter = router({
         throw appError('UNKNOWN_MODEL', `No model with id "${input.llmId}"`);
       }
       metrics.votes.inc({ result: outcome.status });
+      if (outcome.status === 'changed') deps.voteToDiff.voted(input.llmId);
       return {
         llmId: input.llmId,
         up: outcome.up,

@@ -1,7 +1,8 @@
 import type { Llm, LlmCategory, RankingSort } from '@llmpt/shared';
-import { wilsonLowerBound } from '@llmpt/shared';
+import { boardKey, wilsonLowerBound } from '@llmpt/shared';
 import type { Tally, VoteStore } from '@llmpt/vote-store';
 
+import type { RankingsFeed } from '../realtime/rankings-feed.ts';
 import type { Catalogue } from './catalogue.ts';
 
 export interface RankingRow {
@@ -14,8 +15,8 @@ export interface RankingRow {
 }
 
 /**
- * Rankings computed from the live Redis tallies. Tallies are read at most once per
- * `maxAgeMs` and shared by concurrent requests, so a burst of reads costs one pipeline.
+ * The leaderboard for `rankings.list`: from the live feed's in-memory copy (L1) once the ranker
+ * has published; before that, computed from Redis tallies read at most every `maxAgeMs`.
  */
 export class RankingsService {
   private tallies: { at: number; value: Promise<Map<string, Tally>> } | null = null;
@@ -23,6 +24,7 @@ export class RankingsService {
   constructor(
     private readonly catalogue: Catalogue,
     private readonly store: VoteStore,
+    private readonly feed: RankingsFeed,
     private readonly maxAgeMs = 250,
   ) {}
 
@@ -31,6 +33,34 @@ export class RankingsService {
     category?: LlmCategory | undefined;
   }): Promise<RankingRow[]> {
     const llms = await this.catalogue.all();
+    const board = boardKey(opts.sort, opts.category);
+    const live = this.feed.snapshot();
+    if (live.entries.length > 0) {
+      const byId = new Map(live.entries.map((e) => [e.llmId, e]));
+      const rows: RankingRow[] = [];
+      for (const llm of llms) {
+        const e = byId.get(llm.id);
+        const rank = e?.ranks[board];
+        if (e && rank !== undefined)
+          rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
+      }
+      // Models added since the ranker's last tick are listed last until it ranks them.
+      const ranked = new Set(rows.map((r) => r.llm.id));
+      const unranked = llms.filter(
+        (l) => !ranked.has(l.id) && (!opts.category || l.categories.includes(opts.category)),
+      );
+      rows.sort((a, b) => a.rank - b.rank);
+      for (const llm of unranked)
+        rows.push({ rank: rows.length + 1, llm, up: 0, down: 0, score: 0, wilson: 0 });
+      return rows;
+    }
+    return this.computed(llms, opts);
+  }
+
+  private async computed(
+    llms: Llm[],
+    opts: { sort: RankingSort; category?: LlmCategory | undefined },
+  ) {
     const tallies = await this.currentTallies(llms);
     const rows = llms
       .filter((l) => !opts.category || l.categories.includes(opts.category))

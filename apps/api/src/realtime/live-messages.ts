@@ -1,0 +1,91 @@
+import type { BoardKey, RankingEntry, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
+import { tracked } from '@trpc/server';
+
+import type { Metrics } from '../metrics.ts';
+import { type FeedMessage, type RankingsFeed, compareIds } from './rankings-feed.ts';
+
+export type LiveMessage = FeedMessage;
+
+/** Keeps the entries a room shows, each with only that room's rank. */
+export type EntryFilter = (e: RankingEntry) => RankingEntry | null;
+
+export function boardFilter(board: BoardKey): EntryFilter {
+  return (e) => {
+    const rank = e.ranks[board];
+    return rank === undefined ? null : { ...e, ranks: { [board]: rank } };
+  };
+}
+
+export function modelFilter(llmId: string): EntryFilter {
+  return (e) => (e.llmId === llmId ? e : null);
+}
+
+function project<T extends RankingsSnapshot | RankingsDiff>(m: T, filter: EntryFilter): T {
+  return { ...m, entries: m.entries.flatMap((e) => filter(e) ?? []) };
+}
+
+/**
+ * The messages of one subscription: a snapshot (or the diffs missed since `lastEventId`), then
+ * live diffs, each `tracked` with its global id so the stock client resumes on any instance.
+ * Listens to the feed BEFORE reading the backlog, so nothing falls between the two.
+ */
+export async function* liveMessages(
+  feed: RankingsFeed,
+  filter: EntryFilter,
+  signal: AbortSignal | undefined,
+  lastEventId: string | undefined,
+  metrics: { metrics: Metrics; room: 'board' | 'model' },
+) {
+  const { subscriptions, liveMessages: sent$ } = metrics.metrics;
+  subscriptions.inc({ room: metrics.room });
+  const emit = (id: string, message: LiveMessage) => {
+    sent$.inc({ kind: message.type });
+    return tracked(id, message);
+  };
+  const queue: FeedMessage[] = [];
+  let wake: (() => void) | null = null;
+  const off = feed.onMessage((m) => {
+    queue.push(m);
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let sent = '0-0';
+    const missed = lastEventId ? await feed.missedSince(lastEventId) : null;
+    if (missed === null) {
+      const snapshot = project(feed.snapshot(), filter);
+      sent = snapshot.id;
+      yield emit(snapshot.id, { type: 'snapshot', snapshot });
+    } else {
+      for (const d of missed) {
+        sent = d.id;
+        const diff = project(d, filter);
+        if (diff.entries.length > 0) yield emit(diff.id, { type: 'diff', diff });
+      }
+      sent = lastEventId && missed.length === 0 ? lastEventId : sent;
+    }
+    while (!signal?.aborted) {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      for (const m of queue.splice(0)) {
+        if (m.type === 'snapshot') {
+          const snapshot = project(m.snapshot, filter);
+          sent = snapshot.id;
+          yield emit(snapshot.id, { type: 'snapshot', snapshot });
+        } else if (compareIds(m.diff.id, sent) > 0) {
+          sent = m.diff.id;
+          const diff = project(m.diff, filter);
+          if (diff.entries.length > 0) yield emit(diff.id, { type: 'diff', diff });
+        }
+      }
+    }
+  } finally {
+    subscriptions.dec({ room: metrics.room });
+    off();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,113 @@
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import type { AppRouter } from '@llmpt/api/router';
+
+import { type Stack, Voter, startStack, waitUntil } from './stack.ts';
+
+type Message =
+  | { type: 'snapshot'; snapshot: { id: string; entries: Entry[] } }
+  | { type: 'diff'; diff: { id: string; entries: Entry[] } };
+type Entry = { llmId: string; up: number; down: number; ranks: Record<string, number> };
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ apis: 2, env: { RANKER_TICK_MS: '100' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A live board as a browser keeps it: a snapshot, then diffs applied in order. */
+function follow(baseUrl: string, lastEventId?: string) {
+  const client = createWSClient({
+    url: `${baseUrl.replace('http', 'ws')}/trpc`,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 100,
+  });
+  const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client })] });
+  const board = new Map<string, Entry>();
+  const state = { lastId: '', diffs: 0, snapshots: 0, board };
+  const sub = trpc.rankings.live.subscribe(lastEventId ? { lastEventId } : {}, {
+    onData: (t) => {
+      const { id, data } = t as unknown as { id: string; data: Message };
+      if (data.type === 'snapshot') {
+        board.clear();
+        state.snapshots++;
+        for (const e of data.snapshot.entries) board.set(e.llmId, e);
+      } else {
+        state.diffs++;
+        for (const e of data.diff.entries) board.set(e.llmId, e);
+      }
+      state.lastId = id;
+    },
+  });
+  return {
+    state,
+    async stop() {
+      sub.unsubscribe();
+      await client.close();
+    },
+  };
+}
+
+async function serverBoard(baseUrl: string): Promise<Record<string, [number, number, number]>> {
+  const rows = await new Voter().client(baseUrl).rankings.list.query({ sort: 'score' });
+  return Object.fromEntries(rows.map((r) => [r.llm.id, [r.up, r.down, r.rank]]));
+}
+
+function boardOf(state: { board: Map<string, Entry> }): Record<string, [number, number, number]> {
+  return Object.fromEntries([...state.board.values()].map((e) => [e.llmId, [e.up, e.down, e.ranks.score ?? 0]]));
+}
+
+describe('live rankings across api processes', () => {
+  it('a subscriber on instance B sees a vote cast on instance A', async () => {
+    const [a, b] = stack.apiUrls as [string, string];
+    const sub = follow(b);
+    await waitUntil(async () => sub.state.snapshots === 1);
+    const llmId = (await new Voter().client(a).llm.list.query())[0]!.id;
+    const ack = await new Voter().client(a).vote.cast.mutate({ llmId, value: 1 });
+    await waitUntil(async () => sub.state.board.get(llmId)?.up === ack.up, 10_000);
+    await sub.stop();
+  });
+
+  it('coalesces 2,000 votes into a bounded number of diffs, ending exact', async () => {
+    const [a, b] = stack.apiUrls as [string, string];
+    const sub = follow(b);
+    await waitUntil(async () => sub.state.snapshots === 1);
+    const llms = (await new Voter().client(a).llm.list.query()).slice(0, 10).map((l) => l.id);
+    const voters = Array.from({ length: 200 }, () => new Voter());
+    const started = Date.now();
+    await Promise.all(
+      voters.map(async (v, i) => {
+        for (let k = 0; k < 10; k++) await v.client(i % 2 ? a : b).vote.cast.mutate({ llmId: llms[k]!, value: (i + k) % 3 ? 1 : -1 });
+      }),
+    );
+    const elapsedMs = Date.now() - started;
+    await waitUntil(async () => JSON.stringify(boardOf(sub.state)) === JSON.stringify(await serverBoard(b)), 15_000);
+    // The ranker ticks every 100 ms here: never more diffs than ticks, whatever the vote rate.
+    expect(sub.state.diffs).toBeLessThanOrEqual(Math.ceil((elapsedMs + 3000) / 100));
+    expect(sub.state.diffs).toBeLessThan(2000 / 4);
+    await sub.stop();
+  });
+
+  it('resumes on the OTHER instance with its last id and ends with exactly the server ranking', async () => {
+    const [a, b] = stack.apiUrls as [string, string];
+    const first = follow(a);
+    await waitUntil(async () => first.state.snapshots === 1);
+    const lastId = first.state.lastId;
+    const snapshot = new Map(first.state.board);
+    await first.stop();
+
+    const llms = (await new Voter().client(a).llm.list.query()).slice(10, 15).map((l) => l.id);
+    for (const llmId of llms) await new Voter().client(a).vote.cast.mutate({ llmId, value: 1 });
+    await waitUntil(async () => (await serverBoard(b))[llms[4]!]?.[0] === 1, 10_000);
+
+    const resumed = follow(b, lastId);
+    for (const [k, v] of snapshot) resumed.state.board.set(k, v);
+    await waitUntil(async () => JSON.stringify(boardOf(resumed.state)) === JSON.stringify(await serverBoard(b)), 10_000);
+    await resumed.stop();
+  });
+});
