@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+const bool = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
@@ -20,6 +24,14 @@ const schema = z.object({
   METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /** Run the rankings ranker here (one leader among the workers that do). */
+  RANKER_ENABLED: bool.default(true),
+  /** Ranker period: at most one rankings diff per tick, whatever the vote rate. */
+  RANKER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+  /** Lease of the ranker leader lock: a dead leader is replaced within about this long. */
+  RANKER_LOCK_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(3000),
+  /** Rankings diffs kept (approximately) for clients that reconnect and resume. */
+  RANKINGS_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(2000),
   /**
    * Test-only fault injection: 'after-commit' kills the process (SIGKILL) right after a flush
    * transaction commits and before XACK, to prove redelivery is harmless.

@@ -39,6 +39,28 @@ export function createMetrics() {
       help: 'Vote partitions rebuilt in Redis from Postgres',
       registers: [registry],
     }),
+    rankerTickDuration: new Histogram({
+      name: 'ranker_tick_duration_seconds',
+      help: 'Duration of one ranker tick while leader: read tallies, rank, diff, publish',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    rankerDiffs: new Counter({
+      name: 'ranker_diffs_total',
+      help: 'Rankings diffs published to the stream',
+      registers: [registry],
+    }),
+    rankerDiffEntries: new Histogram({
+      name: 'ranker_diff_entries',
+      help: 'Entries per published rankings diff',
+      buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [registry],
+    }),
+    rankerIsLeader: new Gauge({
+      name: 'ranker_is_leader',
+      help: '1 while this worker is the ranker leader',
+      registers: [registry],
+    }),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   upsertSchedules,
 } from './jobs/schedules.ts';
 import { createMetrics } from './metrics.ts';
+import { Ranker } from './ranker/ranker.ts';
 
 const CLOSE_TIMEOUT_MS = 15_000;
 
@@ -93,13 +94,28 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
     w.on('completed', (job) => metrics.jobs.inc({ name: job.name, outcome: 'completed' }));
   }
 
+  // After the cold start: ranking a half-restored Redis would publish wrong standings.
+  const ranker = env.RANKER_ENABLED
+    ? new Ranker(
+        { redis, store, db, metrics, log },
+        {
+          tickMs: env.RANKER_TICK_MS,
+          lockTtlMs: env.RANKER_LOCK_TTL_MS,
+          streamMaxLen: env.RANKINGS_STREAM_MAXLEN,
+        },
+      )
+    : null;
+
   const server = env.METRICS_PORT >= 0 ? await serveMetrics(env, metrics.registry) : null;
   const address = server?.address();
+  ranker?.start();
   log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
 
   return {
     metricsPort: address && typeof address === 'object' ? address.port : null,
     async close() {
+      // First, so another worker takes over the rankings while this one drains its jobs.
+      await ranker?.close();
       const timer = setTimeout(() => {
         log('close timed out; forcing');
         void flushWorker.close(true);

@@ -4,3 +4,4 @@ export * from './schemas/vote.schema.ts';
 export * from './schemas/rankings.schema.ts';
 export * from './wilson.ts';
 export * from './schemas/live.schema.ts';
+export * from './rankings.ts';

@@ -2,3 +2,4 @@ export * from './keys.ts';
 export * from './vote-store.ts';
 export * from './outbox.ts';
 export * from './rebuild.ts';
+export * from './rankings-publisher.ts';

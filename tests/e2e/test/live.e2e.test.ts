@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -59,34 +61,43 @@ async function serverBoard(baseUrl: string): Promise<Record<string, [number, num
 }
 
 function boardOf(state: { board: Map<string, Entry> }): Record<string, [number, number, number]> {
-  return Object.fromEntries([...state.board.values()].map((e) => [e.llmId, [e.up, e.down, e.ranks.score ?? 0]]));
+  return Object.fromEntries(
+    [...state.board.values()].map((e) => [e.llmId, [e.up, e.down, e.ranks.score ?? 0]]),
+  );
 }
 
 describe('live rankings across api processes', () => {
   it('a subscriber on instance B sees a vote cast on instance A', async () => {
     const [a, b] = stack.apiUrls as [string, string];
     const sub = follow(b);
-    await waitUntil(async () => sub.state.snapshots === 1);
+    await waitUntil(() => Promise.resolve(sub.state.snapshots === 1));
     const llmId = (await new Voter().client(a).llm.list.query())[0]!.id;
     const ack = await new Voter().client(a).vote.cast.mutate({ llmId, value: 1 });
-    await waitUntil(async () => sub.state.board.get(llmId)?.up === ack.up, 10_000);
+    await waitUntil(() => Promise.resolve(sub.state.board.get(llmId)?.up === ack.up), 10_000);
     await sub.stop();
   });
 
   it('coalesces 2,000 votes into a bounded number of diffs, ending exact', async () => {
     const [a, b] = stack.apiUrls as [string, string];
     const sub = follow(b);
-    await waitUntil(async () => sub.state.snapshots === 1);
+    await waitUntil(() => Promise.resolve(sub.state.snapshots === 1));
     const llms = (await new Voter().client(a).llm.list.query()).slice(0, 10).map((l) => l.id);
     const voters = Array.from({ length: 200 }, () => new Voter());
     const started = Date.now();
     await Promise.all(
       voters.map(async (v, i) => {
-        for (let k = 0; k < 10; k++) await v.client(i % 2 ? a : b).vote.cast.mutate({ llmId: llms[k]!, value: (i + k) % 3 ? 1 : -1 });
+        for (let k = 0; k < 10; k++)
+          await v
+            .client(i % 2 ? a : b)
+            .vote.cast.mutate({ llmId: llms[k]!, value: (i + k) % 3 ? 1 : -1 });
       }),
     );
     const elapsedMs = Date.now() - started;
-    await waitUntil(async () => JSON.stringify(boardOf(sub.state)) === JSON.stringify(await serverBoard(b)), 15_000);
+    await waitUntil(
+      async () => isDeepStrictEqual(boardOf(sub.state), await serverBoard(b)),
+      15_000,
+    );
+    expect(boardOf(sub.state)).toEqual(await serverBoard(b));
     // The ranker ticks every 100 ms here: never more diffs than ticks, whatever the vote rate.
     expect(sub.state.diffs).toBeLessThanOrEqual(Math.ceil((elapsedMs + 3000) / 100));
     expect(sub.state.diffs).toBeLessThan(2000 / 4);
@@ -96,7 +107,7 @@ describe('live rankings across api processes', () => {
   it('resumes on the OTHER instance with its last id and ends with exactly the server ranking', async () => {
     const [a, b] = stack.apiUrls as [string, string];
     const first = follow(a);
-    await waitUntil(async () => first.state.snapshots === 1);
+    await waitUntil(() => Promise.resolve(first.state.snapshots === 1));
     const lastId = first.state.lastId;
     const snapshot = new Map(first.state.board);
     await first.stop();
@@ -107,7 +118,11 @@ describe('live rankings across api processes', () => {
 
     const resumed = follow(b, lastId);
     for (const [k, v] of snapshot) resumed.state.board.set(k, v);
-    await waitUntil(async () => JSON.stringify(boardOf(resumed.state)) === JSON.stringify(await serverBoard(b)), 10_000);
+    await waitUntil(
+      async () => isDeepStrictEqual(boardOf(resumed.state), await serverBoard(b)),
+      10_000,
+    );
+    expect(boardOf(resumed.state)).toEqual(await serverBoard(b));
     await resumed.stop();
   });
 });

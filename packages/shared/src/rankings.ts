@@ -1,0 +1,108 @@
+import { LLM_CATEGORIES, type LlmCategory } from './constants.ts';
+import { type BoardKey, type RankingEntry, boardKey } from './schemas/live.schema.ts';
+import { RANKING_SORTS, type RankingSort } from './schemas/rankings.schema.ts';
+import { wilsonLowerBound } from './wilson.ts';
+
+/** What ranking needs to know of a catalogue model (an `Llm` fits). */
+export interface RankableLlm {
+  id: string;
+  name: string;
+  categories: readonly LlmCategory[];
+}
+
+/** A model's votes; a model without a tally counts as 0/0. */
+export interface VoteCounts {
+  up: number;
+  down: number;
+}
+
+interface Row {
+  llm: RankableLlm;
+  entry: RankingEntry;
+}
+
+/**
+ * Orders a board: the sort key desc, then more upvotes first, then name (the same tie-break as
+ * the api's `rankings.list`, so pushed ranks and listed ranks agree). The id comes last only to
+ * keep the order total if two models ever share a name.
+ */
+function compareOn(sort: RankingSort): (a: Row, b: Row) => number {
+  return (a, b) =>
+    b.entry[sort] - a.entry[sort] ||
+    b.entry.up - a.entry.up ||
+    a.llm.name.localeCompare(b.llm.name) ||
+    (a.llm.id < b.llm.id ? -1 : a.llm.id > b.llm.id ? 1 : 0);
+}
+
+/**
+ * Every model's live standing: its counts, score, Wilson lower bound and its rank on every
+ * board it is on (the overall boards, and each of its categories' boards, per sort).
+ * Entries come in the order of the overall 'score' board.
+ * @see diffEntries
+ * @see ALL_BOARD_KEYS
+ */
+export function computeEntries(
+  llms: readonly RankableLlm[],
+  tallies: ReadonlyMap<string, VoteCounts>,
+): RankingEntry[] {
+  const rows: Row[] = llms.map((llm) => {
+    const t = tallies.get(llm.id);
+    const up = t?.up ?? 0;
+    const down = t?.down ?? 0;
+    return {
+      llm,
+      entry: {
+        llmId: llm.id,
+        up,
+        down,
+        score: up - down,
+        wilson: wilsonLowerBound(up, down),
+        ranks: {},
+      },
+    };
+  });
+
+  // Boards in ALL_BOARD_KEYS order, so every entry's `ranks` serializes in the same key order.
+  const boards: Array<[BoardKey, RankingSort, Row[]]> = RANKING_SORTS.map((sort) => [
+    boardKey(sort),
+    sort,
+    rows,
+  ]);
+  for (const category of LLM_CATEGORIES) {
+    const members = rows.filter((r) => r.llm.categories.includes(category));
+    if (members.length === 0) continue;
+    for (const sort of RANKING_SORTS) boards.push([boardKey(sort, category), sort, members]);
+  }
+
+  let overall: Row[] = rows;
+  for (const [key, sort, members] of boards) {
+    const ordered = [...members].sort(compareOn(sort));
+    ordered.forEach((r, i) => (r.entry.ranks[key] = i + 1));
+    if (key === 'score') overall = ordered;
+  }
+  return overall.map((r) => r.entry);
+}
+
+function sameRanks(a: RankingEntry['ranks'], b: RankingEntry['ranks']): boolean {
+  const keys = Object.keys(a) as BoardKey[];
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => a[k] === b[k]);
+}
+
+/**
+ * The entries of `next` a client holding `prev` must receive: new models, and models whose
+ * counts or any rank changed (a vote on one model can move many others' ranks).
+ * Models missing from `next` are not reported: a diff only carries entries.
+ * @see computeEntries
+ */
+export function diffEntries(
+  prev: ReadonlyMap<string, RankingEntry>,
+  next: readonly RankingEntry[],
+): RankingEntry[] {
+  return next.filter((e) => {
+    const before = prev.get(e.llmId);
+    return (
+      !before || before.up !== e.up || before.down !== e.down || !sameRanks(before.ranks, e.ranks)
+    );
+  });
+}
