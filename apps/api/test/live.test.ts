@@ -62,10 +62,7 @@ describe('rankings.live over WebSocket', () => {
 
     const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
     const got: Tracked[] = [];
-    const sub = trpc.rankings.live.subscribe(
-      { sort: 'score' },
-      { onData: (d) => got.push(d) },
-    );
+    const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: (d) => got.push(d) });
     await until(() => got.length === 1, 'snapshot');
     expect(got[0]!.data.type).toBe('snapshot');
     const snap = got[0]!.data.type === 'snapshot' ? got[0]!.data.snapshot : null;
@@ -153,7 +150,9 @@ describe('rankings.live over WebSocket', () => {
 
     const bad = new WebSocket(url);
     await new Promise((r) => bad.once('open', r));
-    const reply = new Promise<string>((r) => bad.once('message', (m: Buffer) => r(m.toString('utf8'))));
+    const reply = new Promise<string>((r) =>
+      bad.once('message', (m: Buffer) => r(m.toString('utf8'))),
+    );
     bad.send('{not json');
     expect(JSON.parse(await reply)).toMatchObject({ error: { data: { code: 'PARSE_ERROR' } } });
     const closed = new Promise<number>((r) => bad.once('close', (code) => r(code)));
