@@ -6,8 +6,8 @@ const API_ORIGIN = 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react()],
-  server: { proxy: { '/trpc': API_ORIGIN } },
-  preview: { proxy: { '/trpc': API_ORIGIN } },
+  server: { proxy: { '/trpc': { target: API_ORIGIN, ws: true } } },
+  preview: { proxy: { '/trpc': { target: API_ORIGIN, ws: true } } },
   build: {
     outDir: 'dist',
   },

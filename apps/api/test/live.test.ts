@@ -10,9 +10,12 @@ import { type TestApi, startTestApi } from './helpers.ts';
 
 let api: TestApi;
 let ids: string[];
+/** Feed listeners of the process itself (ws rooms, vote-to-diff metric), before any subscriber. */
+let baseListeners: number;
 
 beforeAll(async () => {
   api = await startTestApi();
+  baseListeners = api.deps.feed.listenerCount();
   ids = (await api.deps.catalogue.all()).map((l) => l.id);
 });
 afterAll(async () => {
@@ -204,7 +207,10 @@ describe('rankings.live over SSE', () => {
 
 describe('subscriptions clean up', () => {
   it('leaves no feed listener after 10,000 subscribe/unsubscribe cycles', async () => {
-    const before = api.deps.feed.listenerCount();
+    await until(
+      () => api.deps.feed.listenerCount() === baseListeners,
+      'earlier subscriptions to end',
+    );
     const { createCallerFactory } = await import('../src/trpc.ts');
     const { appRouter } = await import('../src/routers/index.ts');
     const ctx = {
@@ -222,9 +228,10 @@ describe('subscriptions clean up', () => {
       ctrl.abort();
       await it.return?.(undefined);
     }
-    expect(api.deps.feed.listenerCount()).toBe(before);
+    expect(api.deps.feed.listenerCount()).toBe(baseListeners);
 
-    // And over real sockets: 200 connections that subscribe and drop.
+    // And over real sockets: 200 connections that subscribe and drop (a room each time).
+    expect(api.ws.liveSubscriptions()).toBe(0);
     for (let i = 0; i < 200; i++) {
       const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
       let got = 0;
@@ -233,6 +240,7 @@ describe('subscriptions clean up', () => {
       sub.unsubscribe();
       await client.close();
     }
-    await until(() => api.deps.feed.listenerCount() === before, 'listeners released');
+    await until(() => api.ws.liveSubscriptions() === 0, 'ws subscriptions released');
+    expect(api.deps.feed.listenerCount()).toBe(baseListeners);
   });
 });

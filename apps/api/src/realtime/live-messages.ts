@@ -20,7 +20,7 @@ export function modelFilter(llmId: string): EntryFilter {
   return (e) => (e.llmId === llmId ? e : null);
 }
 
-function project<T extends RankingsSnapshot | RankingsDiff>(m: T, filter: EntryFilter): T {
+export function project<T extends RankingsSnapshot | RankingsDiff>(m: T, filter: EntryFilter): T {
   return { ...m, entries: m.entries.flatMap((e) => filter(e) ?? []) };
 }
 

@@ -1,10 +1,14 @@
 import type { AppRouter } from '@llmpt/api/router';
 import { QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpLink } from '@trpc/client';
+import { createTRPCClient } from '@trpc/client';
 import { type inferOutput, createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 
 import { env } from '../env.ts';
 import { isClientFault } from './errors.ts';
+import { createConnectionStore } from './live/connection-store.ts';
+import { createLiveLinks } from './live/create-links.ts';
+import { startLatencyMonitor } from './live/latency-monitor.ts';
+import type { LiveApi } from './live/live-contract.ts';
 
 /** The app's one query cache. */
 export const queryClient = new QueryClient({
@@ -17,13 +21,40 @@ export const queryClient = new QueryClient({
 });
 
 /**
- * Unbatched on purpose: a single call is the api's fast path (batches go through the stock
- * adapter), and `httpLink` sends queries as cacheable GETs.
+ * Live connection state (status, transport, round trip) for `useSyncExternalStore`. Measurements
+ * go to `telemetry.latency`, at most one per 30 s.
+ */
+export const connectionStore = createConnectionStore({
+  // Called only after a measurement, long after `trpcClient` below exists.
+  report: (report) => trpcClient.telemetry.latency.mutate(report),
+});
+
+/**
+ * Queries and mutations: unbatched `httpLink` on purpose (a single call is the api's fast path,
+ * batches go through the stock adapter, and queries are cacheable GETs). Subscriptions: ws,
+ * falling back to SSE, then to polling in `useLiveRankings` (see `live/create-links.ts`). The
+ * WebSocket opens now, not on the first subscription: the page shows live data at once.
  * @see https://trpc.io/docs/client/links/httpLink
  */
-export const trpcClient = createTRPCClient<AppRouter>({
-  links: [httpLink({ url: env.trpcUrl })],
+const live = createLiveLinks<AppRouter>({ url: env.trpcUrl, store: connectionStore });
+
+export const trpcClient = createTRPCClient<AppRouter>({ links: live.links });
+
+startLatencyMonitor({
+  store: connectionStore,
+  transport: live.transport,
+  // No no-op query in the contract; the api answers this one from memory.
+  probe: (signal) => trpcClient.rankings.list.query(undefined, { signal }),
 });
+
+/**
+ * The live library's view of the client. Typed as `LiveApi` on purpose: if the api's procedures
+ * drift from the live contract, this assignment is what stops compiling.
+ */
+export const liveApi: LiveApi = trpcClient;
+
+/** Default dependencies of `useLiveRankings`. */
+export const liveDeps = { api: liveApi, store: connectionStore };
 
 /**
  * Query/mutation options and keys for every procedure: `useQuery(trpc.rankings.list.queryOptions())`.

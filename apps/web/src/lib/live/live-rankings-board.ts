@@ -1,0 +1,213 @@
+import {
+  type BoardKey,
+  type Llm,
+  type LlmCategory,
+  type RankingEntry,
+  type RankingSort,
+  boardKey,
+} from '@llmpt/shared';
+
+import { isClientFault } from '../errors.ts';
+import type { ConnectionStore } from './connection-store.ts';
+import type {
+  BoardInput,
+  LiveApi,
+  LiveRankingRow,
+  LiveTransport,
+  TrackedMessage,
+} from './live-contract.ts';
+import { applyMessage, rowsFromEntries } from './rankings-merge.ts';
+import { backoffWithJitter } from './transport-switch.ts';
+
+export interface LiveRankingsState {
+  /** The board in rank order. */
+  rows: LiveRankingRow[];
+  /** True until the first rows arrive (from the list or the live feed). */
+  loading: boolean;
+  /** The latest failure (subscription, poll, catalogue read); null again once data flows. */
+  error: unknown;
+  /** Id of the last live message applied: resubscriptions resume after it. */
+  lastEventId: string | null;
+}
+
+export interface LiveRankingsBoardOptions {
+  api: LiveApi;
+  store: ConnectionStore;
+  sort: RankingSort;
+  category?: LlmCategory | undefined;
+  /** `rankings.list` period when no push transport works. */
+  pollEveryMs?: number;
+  /** Delay before resubscribing after a subscription ended with an error (attempt 0-based). */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+/** Catalogue re-reads for unknown models: at most this often. */
+const CATALOGUE_MIN_AGE_MS = 10_000;
+
+/**
+ * One leaderboard kept current, without React: follows the store's transport, subscribing to
+ * `rankings.live` (ws or SSE, resuming after `lastEventId` when it has to resubscribe) or
+ * polling `rankings.list`. Names and vendors come from `rankings.list` (live entries carry ids
+ * only). `useLiveRankings` is a thin wrapper; tests drive this directly.
+ */
+export class LiveRankingsBoard {
+  private state: LiveRankingsState = { rows: [], loading: true, error: null, lastEventId: null };
+  private readonly listeners = new Set<() => void>();
+  private readonly board: BoardKey;
+  private entries: Map<string, RankingEntry> | null = null;
+  private readonly catalogue = new Map<string, Llm>();
+  private catalogueLoaded = false;
+  private catalogueReadAt = -Infinity;
+  private transport: LiveTransport | null = null;
+  /** Bumped whenever the feed changes: callbacks of an older feed are ignored. */
+  private generation = 0;
+  private teardown: (() => void) | null = null;
+  private unfollow: (() => void) | null = null;
+  private retries = 0;
+
+  constructor(private readonly opts: LiveRankingsBoardOptions) {
+    this.board = boardKey(opts.sort, opts.category);
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): LiveRankingsState => this.state;
+
+  /** Idempotent; `stop` then `start` again is fine (React StrictMode does exactly that). */
+  start(): void {
+    if (this.unfollow) return;
+    this.unfollow = this.opts.store.subscribe(() => this.follow());
+    this.follow();
+    if (!this.catalogueLoaded) void this.readCatalogue();
+  }
+
+  stop(): void {
+    this.unfollow?.();
+    this.unfollow = null;
+    this.transport = null;
+    this.stopFeed();
+  }
+
+  private follow(): void {
+    const transport = this.opts.store.getSnapshot().transport;
+    if (transport === this.transport) return;
+    this.transport = transport;
+    this.stopFeed();
+    if (transport === 'polling') this.startPolling();
+    else this.startLive();
+  }
+
+  private stopFeed(): void {
+    this.generation += 1;
+    this.teardown?.();
+    this.teardown = null;
+  }
+
+  private startLive(): void {
+    const generation = this.generation;
+    const current = () => generation === this.generation;
+    // After a switch of transport the new link starts afresh: hand it our position. (Within one
+    // transport the stock links resume by themselves: wsLink resends the last tracked id on
+    // reconnect and EventSource sends Last-Event-ID.)
+    const input = { ...this.input(), lastEventId: this.state.lastEventId ?? undefined };
+    const subscription = this.opts.api.rankings.live.subscribe(input, {
+      onData: (message) => {
+        if (current()) this.apply(message);
+      },
+      onError: (error) => {
+        if (!current()) return;
+        this.update({ error });
+        // A 4xx (bad input) would fail the same way again.
+        if (!isClientFault(error)) this.resubscribeLater(generation);
+      },
+      // The server ended the stream (shutting down): come back, from where we were.
+      onComplete: () => {
+        if (current()) this.resubscribeLater(generation);
+      },
+    });
+    this.teardown = () => subscription.unsubscribe();
+  }
+
+  private resubscribeLater(generation: number): void {
+    const delay = (this.opts.retryDelayMs ?? backoffWithJitter)(this.retries++);
+    const timer = setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.stopFeed();
+      this.startLive();
+    }, delay);
+    this.teardown = () => clearTimeout(timer);
+  }
+
+  private startPolling(): void {
+    const generation = this.generation;
+    const ac = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      const started = performance.now();
+      try {
+        const rows = await this.opts.api.rankings.list.query(this.input(), { signal: ac.signal });
+        if (generation !== this.generation) return;
+        this.opts.store.recordLatency(performance.now() - started, 'polling');
+        this.learn(rows);
+        this.update({ rows, loading: false, error: null });
+      } catch (error) {
+        if (generation !== this.generation) return;
+        this.update({ error });
+      }
+      timer = setTimeout(() => void poll(), this.opts.pollEveryMs ?? 5_000);
+    };
+    void poll();
+    this.teardown = () => {
+      clearTimeout(timer);
+      ac.abort();
+    };
+  }
+
+  private apply(message: TrackedMessage): void {
+    this.retries = 0;
+    this.entries = applyMessage(this.entries, message.data);
+    this.state = { ...this.state, lastEventId: message.id, error: null };
+    this.render();
+  }
+
+  private render(): void {
+    if (!this.entries) return;
+    const { rows, unknown } = rowsFromEntries(this.entries, this.board, this.catalogue);
+    if (unknown.length > 0) void this.readCatalogue();
+    this.update({ rows, loading: !this.catalogueLoaded });
+  }
+
+  /** Reads names and vendors; until the first live message its rows are the board too. */
+  private async readCatalogue(): Promise<void> {
+    if (Date.now() - this.catalogueReadAt < CATALOGUE_MIN_AGE_MS) return;
+    this.catalogueReadAt = Date.now();
+    try {
+      const rows = await this.opts.api.rankings.list.query(this.input());
+      this.learn(rows);
+      if (this.entries) this.render();
+      else this.update({ rows, loading: false });
+    } catch (error) {
+      // The live feed or the poller carries on; an unknown model triggers another read later.
+      this.update({ error });
+    }
+  }
+
+  private learn(rows: readonly LiveRankingRow[]): void {
+    for (const row of rows) this.catalogue.set(row.llm.id, row.llm);
+    this.catalogueLoaded = true;
+  }
+
+  private input(): BoardInput {
+    return this.opts.category
+      ? { sort: this.opts.sort, category: this.opts.category }
+      : { sort: this.opts.sort };
+  }
+
+  private update(patch: Partial<LiveRankingsState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of [...this.listeners]) listener();
+  }
+}

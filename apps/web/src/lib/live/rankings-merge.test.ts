@@ -1,0 +1,84 @@
+import type { Llm, RankingEntry } from '@llmpt/shared';
+import { describe, expect, it } from 'vitest';
+
+import { applyMessage, rowsFromEntries } from './rankings-merge.ts';
+import { backoffWithJitter } from './transport-switch.ts';
+
+const entry = (llmId: string, up: number, ranks: RankingEntry['ranks']): RankingEntry => ({
+  llmId,
+  up,
+  down: 0,
+  score: up,
+  wilson: 0,
+  ranks,
+});
+const llm = (id: string) => ({ id, name: id.toUpperCase() }) as Llm;
+const catalogue = new Map(['a', 'b', 'c'].map((id) => [id, llm(id)]));
+
+describe('applyMessage', () => {
+  it('replaces everything on a snapshot and merges diffs entry by entry', () => {
+    const snap = applyMessage(null, {
+      type: 'snapshot',
+      snapshot: {
+        id: '1-0',
+        at: 0,
+        entries: [entry('a', 2, { score: 1 }), entry('b', 1, { score: 2 })],
+      },
+    });
+    const next = applyMessage(snap, {
+      type: 'diff',
+      diff: {
+        id: '2-0',
+        at: 0,
+        entries: [entry('b', 3, { score: 1 }), entry('a', 2, { score: 2 })],
+      },
+    });
+    expect(next.get('b')).toMatchObject({ up: 3, ranks: { score: 1 } });
+    expect(snap.get('b')).toMatchObject({ up: 1 });
+    const reset = applyMessage(next, {
+      type: 'snapshot',
+      snapshot: { id: '3-0', at: 0, entries: [entry('c', 0, { score: 1 })] },
+    });
+    expect([...reset.keys()]).toEqual(['c']);
+  });
+});
+
+describe('rowsFromEntries', () => {
+  const entries = new Map([
+    ['a', entry('a', 1, { score: 3, 'coding:score': 1 })],
+    ['b', entry('b', 9, { score: 1 })],
+    ['c', entry('c', 5, { score: 2 })],
+    ['new', entry('new', 7, { score: 4 })],
+  ]);
+
+  it('orders by the rank on the board and names each row from the catalogue', () => {
+    const { rows, unknown } = rowsFromEntries(entries, 'score', catalogue);
+    expect(rows.map((r) => [r.rank, r.llm.name])).toEqual([
+      [1, 'B'],
+      [2, 'C'],
+      [3, 'A'],
+    ]);
+    expect(unknown).toEqual(['new']);
+  });
+
+  it('keeps only the models on that board', () => {
+    const { rows } = rowsFromEntries(entries, 'coding:score', catalogue);
+    expect(rows.map((r) => [r.rank, r.llm.id])).toEqual([[1, 'a']]);
+  });
+});
+
+describe('backoffWithJitter', () => {
+  it('grows exponentially with jitter and stays under the cap', () => {
+    for (let i = 0; i < 50; i += 1) {
+      const first = backoffWithJitter(0);
+      expect(first).toBeGreaterThanOrEqual(250);
+      expect(first).toBeLessThanOrEqual(500);
+      const third = backoffWithJitter(2);
+      expect(third).toBeGreaterThanOrEqual(1_000);
+      expect(third).toBeLessThanOrEqual(2_000);
+      const late = backoffWithJitter(20);
+      expect(late).toBeGreaterThanOrEqual(5_000);
+      expect(late).toBeLessThanOrEqual(10_000);
+    }
+  });
+});

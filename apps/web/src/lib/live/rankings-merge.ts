@@ -1,0 +1,46 @@
+import type { BoardKey, Llm, RankingEntry } from '@llmpt/shared';
+
+import type { LiveMessage, LiveRankingRow } from './live-contract.ts';
+
+/**
+ * A snapshot replaces everything (the server sends one on the first subscribe, after a gap it
+ * can't replay, or whenever it resets a room); a diff carries the whole current entry of each
+ * model whose tally or rank changed, so applying diffs in order is plain replacement.
+ */
+export function applyMessage(
+  entries: ReadonlyMap<string, RankingEntry> | null,
+  message: LiveMessage,
+): Map<string, RankingEntry> {
+  if (message.type === 'snapshot') {
+    return new Map(message.snapshot.entries.map((e) => [e.llmId, e]));
+  }
+  const next = new Map(entries);
+  for (const e of message.diff.entries) next.set(e.llmId, e);
+  return next;
+}
+
+/**
+ * The board's rows in rank order, joined with the catalogue for names and vendors. Entries of
+ * models the catalogue doesn't know yet (added after it was read) are left out and listed in
+ * `unknown`, so the caller can re-read it.
+ */
+export function rowsFromEntries(
+  entries: ReadonlyMap<string, RankingEntry>,
+  board: BoardKey,
+  catalogue: ReadonlyMap<string, Llm>,
+): { rows: LiveRankingRow[]; unknown: string[] } {
+  const rows: LiveRankingRow[] = [];
+  const unknown: string[] = [];
+  for (const e of entries.values()) {
+    const rank = e.ranks[board];
+    if (rank === undefined) continue;
+    const llm = catalogue.get(e.llmId);
+    if (!llm) {
+      unknown.push(e.llmId);
+      continue;
+    }
+    rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
+  }
+  rows.sort((a, b) => a.rank - b.rank);
+  return { rows, unknown };
+}

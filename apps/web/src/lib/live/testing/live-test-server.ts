@@ -1,0 +1,246 @@
+import { type IncomingMessage, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+import {
+  type Llm,
+  type RankingEntry,
+  type RankingSort,
+  rankingsListInputSchema,
+  rankingsLiveInputSchema,
+  wilsonLowerBound,
+} from '@llmpt/shared';
+import { initTRPC, tracked } from '@trpc/server';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+
+import type { LatencyReport, LiveMessage, LiveRankingRow } from '../live-contract.ts';
+
+/**
+ * A real tRPC server (stock standalone adapter for HTTP and SSE, stock ws adapter on the same
+ * port) serving the live contract from an in-memory board, with switches to take ws or SSE
+ * down. It stands in for the api, not for Redis or Postgres: the client library is under test.
+ */
+export type LiveTestServer = Awaited<ReturnType<typeof startLiveTestServer>>;
+export type LiveTestRouter = LiveTestServer['router'];
+
+type Via = 'ws' | 'sse';
+interface Logged {
+  id: string;
+  message: LiveMessage;
+}
+
+const llm = (id: string, name: string): Llm => ({
+  id,
+  name,
+  vendor: 'Test',
+  family: name,
+  releaseDate: null,
+  openWeights: false,
+  parametersB: null,
+  contextWindow: null,
+  categories: ['chat'],
+  homepage: null,
+  status: 'active',
+});
+
+export async function startLiveTestServer() {
+  let catalogue = [llm('alpha', 'Alpha'), llm('beta', 'Beta'), llm('gamma', 'Gamma')];
+  const tallies = new Map(catalogue.map((l, i) => [l.id, { up: 10 - i, down: 0 }]));
+  let entries = rank();
+  let seq = 0;
+  const log: Logged[] = [];
+  const listeners = new Set<(m: Logged) => void>();
+  let wsDown = false;
+  let sseDown = false;
+  /** What the client asked for: every `rankings.live` input, with the transport it came by. */
+  const liveCalls: Array<{ via: Via; lastEventId: string | undefined }> = [];
+  const latencyReports: LatencyReport[] = [];
+  let snapshotsSent = 0;
+
+  function rank(): Map<string, RankingEntry> {
+    const list = catalogue.map((l) => {
+      const { up, down } = tallies.get(l.id) ?? { up: 0, down: 0 };
+      return { llmId: l.id, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+    });
+    const ranks = (sort: RankingSort) =>
+      new Map([...list].sort((a, b) => b[sort] - a[sort]).map((e, i) => [e.llmId, i + 1]));
+    const byScore = ranks('score');
+    const byWilson = ranks('wilson');
+    return new Map(
+      list.map((e) => [
+        e.llmId,
+        { ...e, ranks: { score: byScore.get(e.llmId), wilson: byWilson.get(e.llmId) } },
+      ]),
+    );
+  }
+
+  const snapshotMessage = (): Logged => {
+    const id = log.at(-1)?.id ?? '0-0';
+    const at = Date.now();
+    return {
+      id,
+      message: { type: 'snapshot', snapshot: { id, at, entries: [...entries.values()] } },
+    };
+  };
+
+  function publish(message: LiveMessage, id: string): void {
+    const logged = { id, message };
+    log.push(logged);
+    for (const listener of listeners) listener(logged);
+  }
+
+  const t = initTRPC.context<{ via: Via }>().create();
+  const router = t.router({
+    rankings: t.router({
+      list: t.procedure.input(rankingsListInputSchema).query(({ input }): LiveRankingRow[] => {
+        const sort = input?.sort ?? 'score';
+        return catalogue
+          .flatMap((model) => {
+            const e = entries.get(model.id);
+            if (!e) return [];
+            const { up, down, score, wilson } = e;
+            return [{ rank: e.ranks[sort] ?? 0, llm: model, up, down, score, wilson }];
+          })
+          .sort((a, b) => a.rank - b.rank);
+      }),
+      live: t.procedure.input(rankingsLiveInputSchema).subscription(async function* ({
+        ctx,
+        input,
+        signal,
+      }) {
+        liveCalls.push({ via: ctx.via, lastEventId: input?.lastEventId });
+        const queue: Logged[] = [];
+        let wake: (() => void) | null = null;
+        const listener = (m: Logged) => {
+          queue.push(m);
+          wake?.();
+        };
+        // Listen before reading the log, as the api does, so nothing falls in between.
+        listeners.add(listener);
+        const onAbort = () => wake?.();
+        signal?.addEventListener('abort', onAbort);
+        try {
+          const from = input?.lastEventId;
+          const at = from === undefined ? -1 : log.findIndex((m) => m.id === from);
+          const replay = at >= 0 ? log.slice(at + 1) : null;
+          if (replay) {
+            queue.unshift(...replay);
+          } else {
+            snapshotsSent += 1;
+            const snapshot = snapshotMessage();
+            yield tracked(snapshot.id, snapshot.message);
+          }
+          while (!signal?.aborted) {
+            const next = queue.shift();
+            if (next) yield tracked(next.id, next.message);
+            else await new Promise<void>((resolve) => (wake = resolve));
+          }
+        } finally {
+          listeners.delete(listener);
+          signal?.removeEventListener('abort', onAbort);
+        }
+      }),
+    }),
+    telemetry: t.router({
+      latency: t.procedure
+        .input((raw): LatencyReport => {
+          const r = raw as Partial<LatencyReport>;
+          if (
+            typeof r.rttMs !== 'number' ||
+            !['ws', 'sse', 'polling'].includes(String(r.transport))
+          ) {
+            throw new Error('bad latency report');
+          }
+          return { rttMs: r.rttMs, transport: r.transport as LatencyReport['transport'] };
+        })
+        .mutation(({ input }) => {
+          latencyReports.push(input);
+          return { recorded: true };
+        }),
+    }),
+  });
+
+  const handle = createHTTPHandler({
+    router,
+    basePath: '/trpc/',
+    createContext: () => ({ via: 'sse' as const }),
+  });
+  const sseSockets = new Set<Duplex>();
+  const server = createServer((req: IncomingMessage, res) => {
+    if (req.headers.accept === 'text/event-stream') {
+      if (sseDown) return req.socket.destroy();
+      sseSockets.add(req.socket);
+      res.on('close', () => sseSockets.delete(req.socket));
+    }
+    handle(req, res);
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  applyWSSHandler({ wss, router, createContext: () => ({ via: 'ws' as const }) });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (wsDown) return socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const dropWebSockets = () => {
+    for (const ws of wss.clients) ws.terminate();
+  };
+
+  return {
+    router,
+    url: `http://127.0.0.1:${port}/trpc`,
+    wsUrl: `ws://127.0.0.1:${port}/trpc`,
+    liveCalls,
+    latencyReports,
+    snapshotsSent: () => snapshotsSent,
+    /** The id of the last message published. */
+    lastId: () => log.at(-1)?.id ?? '0-0',
+    /** Changes a tally and publishes the entries whose tally or rank changed, as the ranker does. */
+    vote(llmId: string, up: number, down = 0): string {
+      const before = entries;
+      tallies.set(llmId, { up, down });
+      entries = rank();
+      const changed = [...entries.values()].filter(
+        (e) => JSON.stringify(e) !== JSON.stringify(before.get(e.llmId)),
+      );
+      const id = `${1_700_000_000_000 + ++seq}-0`;
+      publish({ type: 'diff', diff: { id, at: Date.now(), entries: changed } }, id);
+      return id;
+    },
+    /** Retires a model and sends every subscriber a fresh snapshot (a room reset). */
+    retire(llmId: string): string {
+      catalogue = catalogue.filter((l) => l.id !== llmId);
+      tallies.delete(llmId);
+      entries = rank();
+      const id = `${1_700_000_000_000 + ++seq}-0`;
+      const at = Date.now();
+      publish({ type: 'snapshot', snapshot: { id, at, entries: [...entries.values()] } }, id);
+      return id;
+    },
+    dropWebSockets,
+    /** Refuses WebSocket upgrades (and drops open sockets) while down. */
+    setWsDown(down: boolean): void {
+      wsDown = down;
+      if (down) dropWebSockets();
+    },
+    /** Cuts the open SSE streams once (the client reconnects by itself). */
+    dropSse(): void {
+      for (const socket of sseSockets) socket.destroy();
+    },
+    /** Drops SSE streams and their new connections while down; queries still work. */
+    setSseDown(down: boolean): void {
+      sseDown = down;
+      if (down) for (const socket of sseSockets) socket.destroy();
+    },
+    async close(): Promise<void> {
+      dropWebSockets();
+      for (const socket of sseSockets) socket.destroy();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { LlmCategory, RankingSort } from '@llmpt/shared';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
+
+import { liveDeps } from '../trpc.ts';
+import type { ConnectionState, ConnectionStore } from './connection-store.ts';
+import type { LiveApi } from './live-contract.ts';
+import { LiveRankingsBoard, type LiveRankingsState } from './live-rankings-board.ts';
+
+export interface UseLiveRankingsOptions {
+  sort?: RankingSort;
+  /** null or undefined: the whole board. */
+  category?: LlmCategory | null;
+}
+
+export interface LiveRankings extends LiveRankingsState {
+  /** Status, transport and measured round trip, for a "live · 42 ms" badge. */
+  connection: ConnectionState;
+}
+
+export interface LiveDeps {
+  api: LiveApi;
+  store: ConnectionStore;
+}
+
+/**
+ * The leaderboard, kept current by the live feed: rows in the board's rank order (snapshot plus
+ * diffs, or polled `rankings.list` rows when no push transport works) and the connection state.
+ * A new sort or category starts a new board (`loading` until its first rows).
+ * @see LiveRankingsBoard for resume and fallback behaviour.
+ */
+export function useLiveRankings(
+  { sort = 'score', category }: UseLiveRankingsOptions = {},
+  { api, store }: LiveDeps = liveDeps,
+): LiveRankings {
+  const board = useMemo(
+    () => new LiveRankingsBoard({ api, store, sort, category: category ?? undefined }),
+    [api, store, sort, category],
+  );
+  useEffect(() => {
+    board.start();
+    return () => board.stop();
+  }, [board]);
+  const state = useSyncExternalStore(board.subscribe, board.getSnapshot);
+  const connection = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  return useMemo(() => ({ ...state, connection }), [state, connection]);
+}
