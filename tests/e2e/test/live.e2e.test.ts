@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -124,5 +125,46 @@ describe('live rankings across api processes', () => {
     );
     expect(boardOf(resumed.state)).toEqual(await serverBoard(b));
     await resumed.stop();
+  });
+});
+
+describe('ranker fail-over', () => {
+  let pair: Stack;
+  beforeAll(async () => {
+    pair = await startStack({
+      apis: 1,
+      workers: 2,
+      env: { RANKER_TICK_MS: '100', RANKER_LOCK_TTL_MS: '1500' },
+    });
+  });
+  afterAll(async () => {
+    await pair?.stop();
+  });
+
+  it('another worker takes over when the leader is killed, and diffs resume', async () => {
+    const [url] = pair.apiUrls as [string];
+    const redis = new Redis(pair.env.REDIS_URL!);
+    const lock = `${pair.env.REDIS_PREFIX}{rk}:leader`;
+    await waitUntil(async () => (await redis.get(lock)) !== null);
+    const leaderPid = Number((await redis.get(lock))!.split(':')[1]);
+    const leader = pair.workers.find((w) => w.pid === leaderPid)!;
+    expect(leader).toBeDefined();
+
+    const sub = follow(url);
+    await waitUntil(() => Promise.resolve(sub.state.snapshots === 1));
+    leader.kill('SIGKILL');
+    await new Promise((r) => leader.once('exit', r));
+
+    // The survivor takes the lock once the dead leader's lease runs out...
+    await waitUntil(async () => {
+      const holder = await redis.get(lock);
+      return holder !== null && Number(holder.split(':')[1]) !== leaderPid;
+    }, 15_000);
+    // ...and a vote cast now reaches the subscriber in a new diff.
+    const llmId = (await new Voter().client(url).llm.list.query())[3]!.id;
+    const ack = await new Voter().client(url).vote.cast.mutate({ llmId, value: 1 });
+    await waitUntil(() => Promise.resolve(sub.state.board.get(llmId)?.up === ack.up), 10_000);
+    await sub.stop();
+    await redis.quit();
   });
 });

@@ -13,6 +13,8 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 /** Real api and worker processes (as `npm run start:api` / `start:worker` run them). */
 export interface Stack {
   apiUrls: string[];
+  /** The worker processes (the ranker leads in one of them). */
+  workers: ChildProcess[];
   db: Kysely<Database>;
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -20,6 +22,7 @@ export interface Stack {
 
 export async function startStack(opts: {
   apis: number;
+  workers?: number;
   env?: Record<string, string>;
 }): Promise<Stack> {
   const database = await createTestDatabase(inject('pgServerUrl'));
@@ -53,7 +56,9 @@ export async function startStack(opts: {
     return child;
   };
 
-  spawnApp('apps/worker/src/index.ts', {});
+  const workers = Array.from({ length: opts.workers ?? 1 }, () =>
+    spawnApp('apps/worker/src/index.ts', {}),
+  );
   const apiUrls: string[] = [];
   for (let i = 0; i < opts.apis; i++) {
     const port = await freePort();
@@ -73,6 +78,7 @@ export async function startStack(opts: {
 
   return {
     apiUrls,
+    workers,
     db,
     env,
     async stop() {

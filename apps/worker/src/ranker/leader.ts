@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import type { Redis, Result } from 'ioredis';
@@ -44,8 +45,11 @@ export interface LeaderElectionOptions {
  * @see ./lua/renew-lock-1.lua
  */
 export class LeaderElection {
-  /** This process's lock value; random, so a stale holder can never touch a successor's lock. */
-  readonly token = randomUUID();
+  /**
+   * This process's lock value: host and pid tell operators who leads; the random suffix keeps a
+   * stale holder from ever touching a successor's lock.
+   */
+  readonly token = `${hostname()}:${process.pid}:${randomUUID()}`;
   private leading = false;
   /** performance.now() until which the lease is ours. */
   private leaseUntil = 0;
