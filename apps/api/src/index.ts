@@ -43,23 +43,39 @@ async function main(): Promise<void> {
  */
 function runCluster(n: number): void {
   let stopping = false;
-  for (let i = 0; i < n; i++) cluster.fork();
+  let quickDeaths = 0;
+  const forkedAt = new Map<number, number>();
+  const fork = () => {
+    const w = cluster.fork();
+    forkedAt.set(w.id, Date.now());
+  };
+  for (let i = 0; i < n; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
+    // A process that dies right after starting (port taken, bad config) would only die again.
+    const quick = Date.now() - (forkedAt.get(worker.id) ?? 0) < 10_000;
+    quickDeaths = quick ? quickDeaths + 1 : 0;
+    if (quickDeaths >= 3) {
+      console.error('[api] processes keep exiting at start; giving up');
+      stop(1);
+      return;
+    }
     console.error(
       `[api] process ${worker.process.pid} exited (${signal ?? code}); starting another`,
     );
-    cluster.fork();
+    fork();
   });
-  const stop = () => {
+  const stop = (code = 0) => {
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(code);
+    for (const w of workers) w?.process.kill('SIGTERM');
     cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code);
     });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => stop());
+  process.on('SIGINT', () => stop());
 }
 
 main().catch((err: unknown) => {
