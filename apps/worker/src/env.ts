@@ -1,3 +1,4 @@
+import { parseEnv } from '@llmpt/shared';
 import { z } from 'zod';
 
 const bool = z
@@ -43,10 +44,5 @@ export type Env = z.infer<typeof schema>;
 
 /** Validates the environment once; a bad variable stops the process with one clear message. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid environment for apps/worker:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, source, 'apps/worker');
 }

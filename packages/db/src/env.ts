@@ -1,3 +1,4 @@
+import { parseEnv } from '@llmpt/shared';
 import { z } from 'zod';
 
 const envSchema = z.object({
@@ -19,14 +20,6 @@ let cached: DbEnv | undefined;
  */
 export function dbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
   if (cached) return cached;
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const key = i.path.join('.');
-      return `  ${key}: ${source[key] ? i.message : 'is not set'}`;
-    });
-    throw new Error(`invalid environment:\n${lines.join('\n')}`);
-  }
-  cached = parsed.data;
+  cached = parseEnv(envSchema, source, 'the db CLIs');
   return cached;
 }

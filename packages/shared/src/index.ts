@@ -5,3 +5,4 @@ export * from './schemas/rankings.schema.ts';
 export * from './wilson.ts';
 export * from './schemas/live.schema.ts';
 export * from './rankings.ts';
+export * from './env.ts';

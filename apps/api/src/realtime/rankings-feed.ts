@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-import type { RankingEntry, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
+import type { LiveMessage, RankingEntry, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
 import {
   type RankingsKeys,
   parseDiffEntry,
@@ -12,8 +12,7 @@ import type { Redis } from 'ioredis';
 /** Far enough back to replay a short disconnection; older ids get a fresh snapshot. */
 const MAX_REPLAY = 500;
 
-export type FeedMessage =
-  { type: 'snapshot'; snapshot: RankingsSnapshot } | { type: 'diff'; diff: RankingsDiff };
+export type FeedMessage = LiveMessage;
 
 /**
  * This process's one follower of the ranker's diff stream (one blocking XREAD on a connection of

@@ -1,18 +1,9 @@
-import type { Llm, LlmCategory, RankingSort } from '@llmpt/shared';
+import type { Llm, LlmCategory, RankingRow, RankingSort } from '@llmpt/shared';
 import { boardKey, wilsonLowerBound } from '@llmpt/shared';
 import type { Tally, VoteStore } from '@llmpt/vote-store';
 
 import type { RankingsFeed } from '../realtime/rankings-feed.ts';
 import type { Catalogue } from './catalogue.ts';
-
-export interface RankingRow {
-  rank: number;
-  llm: Llm;
-  up: number;
-  down: number;
-  score: number;
-  wilson: number;
-}
 
 /**
  * The leaderboard for `rankings.list`: from the live feed's in-memory copy (L1) once the ranker

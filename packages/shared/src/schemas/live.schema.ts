@@ -48,6 +48,10 @@ export interface RankingsSnapshot {
   entries: RankingEntry[];
 }
 
+/** What `rankings.live` and `llm.live` yield, each inside `tracked(id, message)`. */
+export type LiveMessage =
+  { type: 'snapshot'; snapshot: RankingsSnapshot } | { type: 'diff'; diff: RankingsDiff };
+
 export const rankingsLiveInputSchema = z
   .strictObject({
     sort: z.enum(RANKING_SORTS).default('score'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { llmCategorySchema } from './llm.schema.ts';
+import { type Llm, llmCategorySchema } from './llm.schema.ts';
 
 export const RANKING_SORTS = ['score', 'wilson'] as const;
 export type RankingSort = (typeof RANKING_SORTS)[number];
@@ -12,3 +12,13 @@ export const rankingsListInputSchema = z
   })
   .optional();
 export type RankingsListInput = z.infer<typeof rankingsListInputSchema>;
+
+/** One row of `rankings.list`. */
+export interface RankingRow {
+  rank: number;
+  llm: Llm;
+  up: number;
+  down: number;
+  score: number;
+  wilson: number;
+}

@@ -1,8 +1,6 @@
-import type { Llm, LlmCategory, RankingSort, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
+import type { LiveMessage, LlmCategory, RankingRow, RankingSort } from '@llmpt/shared';
 
-/** What `rankings.live` and `llm.live` yield, each inside `tracked(id, message)`. */
-export type LiveMessage =
-  { type: 'snapshot'; snapshot: RankingsSnapshot } | { type: 'diff'; diff: RankingsDiff };
+export type { LiveMessage } from '@llmpt/shared';
 
 /** A `tracked` message as `onData` receives it over ws and SSE alike. */
 export interface TrackedMessage {
@@ -20,14 +18,7 @@ export interface LatencyReport {
 }
 
 /** A leaderboard row, shaped like a `rankings.list` row so the page can show either. */
-export interface LiveRankingRow {
-  rank: number;
-  llm: Llm;
-  up: number;
-  down: number;
-  score: number;
-  wilson: number;
-}
+export type LiveRankingRow = RankingRow;
 
 export interface BoardInput {
   sort?: RankingSort;
