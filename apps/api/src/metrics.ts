@@ -65,6 +65,17 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    liveBytes: new Counter({
+      name: 'live_bytes_total',
+      help: 'Bytes of live frames written to WebSocket subscribers',
+      registers: [registry],
+    }),
+    diffBytes: new Histogram({
+      name: 'rankings_diff_bytes',
+      help: 'Serialized size of one rankings diff as sent to one room',
+      buckets: [128, 256, 512, 1024, 2048, 4096, 16384, 65536],
+      registers: [registry],
+    }),
     diffEntries: new Histogram({
       name: 'rankings_diff_entries',
       help: 'Entries per rankings diff received from the ranker',

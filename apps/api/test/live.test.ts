@@ -108,6 +108,13 @@ describe('rankings.live over WebSocket', () => {
     expect(fresh[0]).toMatchObject({ id: d3, data: { type: 'snapshot' } });
     sub3.unsubscribe();
     await client.close();
+
+    await until(() => api.ws.liveSubscriptions() === 0, 'subscriptions to close');
+    const metrics = await api.deps.metrics.registry.metrics();
+    expect(metrics).toMatch(/live_messages_total\{kind="diff"\} [1-9]/);
+    expect(metrics).toMatch(/live_bytes_total [1-9]/);
+    expect(metrics).toMatch(/rankings_diff_bytes_count [1-9]/);
+    expect(metrics).toMatch(/live_subscriptions\{room="board"\} 0/);
   });
 
   it('filters a category room and a model room', async () => {

@@ -214,6 +214,7 @@ export class LiveRooms {
           this.write(member, id, frame);
       }
       metrics.liveMessages.inc({ kind: message.type }, room.members.size);
+      if (message.type === 'diff') metrics.diffBytes.observe(data.length);
     }
   }
 
@@ -231,6 +232,7 @@ export class LiveRooms {
     }
     // Text frames (tRPC's JSON encoder refuses binary ones), from bytes encoded once per room.
     socket.send(frame, { binary: false });
+    this.deps.metrics.liveBytes.inc(frame.length);
     member.sent = id;
   }
 
