@@ -159,7 +159,9 @@ export class LiveRooms {
         }
       }
       for (const p of member.pending ?? []) {
-        if (compareIds(p.id, member.sent) > 0) this.write(member, p.id, p.frame);
+        if (compareIds(p.id, member.sent) > 0) {
+          this.deps.metrics.liveBytes.inc(this.write(member, p.id, p.frame));
+        }
       }
       member.pending = null;
     } catch (cause) {
@@ -203,6 +205,7 @@ export class LiveRooms {
       }
       const data = JSON.stringify(message);
       const frames = new Map<string, Buffer>();
+      let bytes = 0;
       for (const member of room.members) {
         let frame = frames.get(member.frameKey);
         if (!frame) {
@@ -211,29 +214,34 @@ export class LiveRooms {
         }
         if (member.pending) member.pending.push({ id, frame });
         else if (m.type === 'snapshot' || compareIds(id, member.sent) > 0)
-          this.write(member, id, frame);
+          bytes += this.write(member, id, frame);
       }
+      // One metrics update per room, not per socket: this loop runs for every subscriber.
       metrics.liveMessages.inc({ kind: message.type }, room.members.size);
+      if (bytes > 0) metrics.liveBytes.inc(bytes);
       if (message.type === 'diff') metrics.diffBytes.observe(data.length);
     }
   }
 
   private sendData(member: Member, id: string, message: LiveMessage): void {
-    this.write(member, id, dataFrame(member, id, JSON.stringify(message)));
+    this.deps.metrics.liveBytes.inc(
+      this.write(member, id, dataFrame(member, id, JSON.stringify(message))),
+    );
     this.deps.metrics.liveMessages.inc({ kind: message.type });
   }
 
-  private write(member: Member, id: string, frame: Buffer): void {
+  /** Writes one frame; returns the bytes written (0 when the socket is gone or dropped). */
+  private write(member: Member, id: string, frame: Buffer): number {
     const { socket } = member;
-    if (socket.readyState !== socket.OPEN) return;
+    if (socket.readyState !== socket.OPEN) return 0;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       socket.terminate();
-      return;
+      return 0;
     }
     // Text frames (tRPC's JSON encoder refuses binary ones), from bytes encoded once per room.
     socket.send(frame, { binary: false });
-    this.deps.metrics.liveBytes.inc(frame.length);
     member.sent = id;
+    return frame.length;
   }
 
   private respond(socket: WebSocket, id: RequestId, jsonrpc: boolean, body: object): void {

@@ -56,6 +56,16 @@ export class RankingsFeed {
     return { id: this.lastId, at: this.lastAt, entries: [...this.entries.values()] };
   }
 
+  /** One model's current entry, read in place (no copy of the whole snapshot). */
+  entry(llmId: string): RankingEntry | undefined {
+    return this.entries.get(llmId);
+  }
+
+  /** How many models the in-memory copy holds (0 before the ranker's first publication). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get id(): string {
     return this.lastId;
   }

@@ -25,21 +25,19 @@ export class RankingsService {
   }): Promise<RankingRow[]> {
     const llms = await this.catalogue.all();
     const board = boardKey(opts.sort, opts.category);
-    const live = this.feed.snapshot();
-    if (live.entries.length > 0) {
-      const byId = new Map(live.entries.map((e) => [e.llmId, e]));
+    if (this.feed.size > 0) {
       const rows: RankingRow[] = [];
+      const unranked: Llm[] = [];
       for (const llm of llms) {
-        const e = byId.get(llm.id);
+        const e = this.feed.entry(llm.id);
         const rank = e?.ranks[board];
-        if (e && rank !== undefined)
+        if (e && rank !== undefined) {
           rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
+        } else if (!opts.category || llm.categories.includes(opts.category)) {
+          // Added since the ranker's last tick: listed last until it ranks them.
+          unranked.push(llm);
+        }
       }
-      // Models added since the ranker's last tick are listed last until it ranks them.
-      const ranked = new Set(rows.map((r) => r.llm.id));
-      const unranked = llms.filter(
-        (l) => !ranked.has(l.id) && (!opts.category || l.categories.includes(opts.category)),
-      );
       rows.sort((a, b) => a.rank - b.rank);
       for (const llm of unranked)
         rows.push({ rank: rows.length + 1, llm, up: 0, down: 0, score: 0, wilson: 0 });
