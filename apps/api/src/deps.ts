@@ -35,7 +35,7 @@ export function createDeps(env: Env): Deps {
     voteStore,
     catalogue,
     metrics,
-    rankings: new RankingsService(catalogue, voteStore, feed),
+    rankings: new RankingsService(catalogue, voteStore, feed, metrics),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, env.VOTER_COOKIE_SECRET),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,

@@ -5,6 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type Deps, createContext } from '../context.ts';
 import { appRouter } from '../routers/index.ts';
+import { ResponseCache } from './response-cache.ts';
+
+/** Public, shared by everyone; clients and nginx revalidate with the ETag (a 304 is cheap). */
+const CACHEABLE = 'public, max-age=0, must-revalidate';
 
 type TrpcRequest = FastifyRequest<{
   Params: { path: string };
@@ -25,6 +29,15 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     string,
     { _def: { type: string } } | undefined
   >;
+  // Public queries whose answer depends only on the input and this version (see ResponseCache).
+  const responseCache = new ResponseCache(deps.metrics);
+  const versions: Record<string, (() => string | null) | undefined> = {
+    'rankings.list': () => deps.rankings.version(),
+    'llm.list': () => {
+      const generation = deps.catalogue.version();
+      return generation === null ? null : `c${generation}`;
+    },
+  };
 
   const handler = async (req: TrpcRequest, reply: FastifyReply) => {
     const path = req.params.path;
@@ -50,6 +63,15 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
 
     const type = req.method === 'GET' ? 'query' : 'mutation';
     const stopTimer = deps.metrics.requestDuration.startTimer({ path, type });
+    const version = type === 'query' ? (versions[path]?.() ?? null) : null;
+    const cacheKey = `${path}?${req.query.input ?? ''}`;
+    if (version !== null) {
+      const hit = responseCache.get(cacheKey, version);
+      if (hit) {
+        stopTimer({ code: 'OK' });
+        return sendJson(req, reply, hit.body, hit.etag);
+      }
+    }
     let input: unknown;
     let ctx: ReturnType<typeof createContext> | undefined;
     try {
@@ -72,9 +94,10 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
         batchIndex: 0,
       });
       stopTimer({ code: 'OK' });
-      return reply
-        .header('content-type', 'application/json')
-        .send(JSON.stringify({ result: { data } }));
+      const body = JSON.stringify({ result: { data } });
+      if (version === null) return reply.header('content-type', 'application/json').send(body);
+      const entry = responseCache.set(cacheKey, version, body);
+      return sendJson(req, reply, entry.body, entry.etag);
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       stopTimer({ code: error.code });
@@ -90,6 +113,13 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
   };
 
   app.route({ method: ['GET', 'POST'], url: '/trpc/:path', handler });
+}
+
+/** A cacheable answer: 304 when the client already holds this version, else the body. */
+function sendJson(req: FastifyRequest, reply: FastifyReply, body: Buffer, etag: string) {
+  reply.header('etag', etag).header('cache-control', CACHEABLE);
+  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+  return reply.header('content-type', 'application/json').send(body);
 }
 
 function parseQueryInput(raw: string | undefined): unknown {

@@ -5,6 +5,8 @@ import type { Kysely } from 'kysely';
 import type { Metrics } from '../metrics.ts';
 
 interface Snapshot {
+  /** Increases with every load: cached responses derived from the catalogue compare it. */
+  generation: number;
   llms: Llm[];
   byId: Map<string, Llm>;
   loadedAt: number;
@@ -18,6 +20,7 @@ interface Snapshot {
 export class Catalogue {
   private snapshot: Snapshot | null = null;
   private loading: Promise<Snapshot> | null = null;
+  private generations = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -31,6 +34,16 @@ export class Catalogue {
 
   async get(id: string): Promise<Llm | undefined> {
     return (await this.current()).byId.get(id);
+  }
+
+  /**
+   * The generation of the copy being served, for response caches keyed on it; null before the
+   * first load. Past the TTL it starts one background refresh, as a read would.
+   */
+  version(): number | null {
+    const snap = this.snapshot;
+    if (snap && Date.now() - snap.loadedAt >= this.ttlMs) this.refresh().catch(() => undefined);
+    return snap ? snap.generation : null;
   }
 
   /** Drops the copy (an admin edit); the next read loads a fresh one. */
@@ -61,7 +74,12 @@ export class Catalogue {
     if (this.loading) return this.loading;
     const loading = listLlms(this.db)
       .then((llms: Llm[]) => {
-        this.snapshot = { llms, byId: new Map(llms.map((l) => [l.id, l])), loadedAt: Date.now() };
+        this.snapshot = {
+          generation: ++this.generations,
+          llms,
+          byId: new Map(llms.map((l) => [l.id, l])),
+          loadedAt: Date.now(),
+        };
         return this.snapshot;
       })
       .finally(() => {

@@ -3,6 +3,7 @@ import { boardKey, wilsonLowerBound } from '@llmpt/shared';
 import type { Tally, VoteStore } from '@llmpt/vote-store';
 
 import type { RankingsFeed } from '../realtime/rankings-feed.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Catalogue } from './catalogue.ts';
 
 /**
@@ -16,8 +17,19 @@ export class RankingsService {
     private readonly catalogue: Catalogue,
     private readonly store: VoteStore,
     private readonly feed: RankingsFeed,
+    private readonly metrics: Metrics,
     private readonly maxAgeMs = 250,
   ) {}
+
+  /**
+   * What `list` answers from, for response caches: the feed's last diff id and the catalogue's
+   * generation. Null while the answer is computed from polled tallies (not cacheable).
+   */
+  version(): string | null {
+    const catalogue = this.catalogue.version();
+    if (catalogue === null || this.feed.size === 0) return null;
+    return `${this.feed.id}.${catalogue}`;
+  }
 
   async list(opts: {
     sort: RankingSort;
@@ -26,6 +38,7 @@ export class RankingsService {
     const llms = await this.catalogue.all();
     const board = boardKey(opts.sort, opts.category);
     if (this.feed.size > 0) {
+      this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'rankings', result: 'hit' });
       const rows: RankingRow[] = [];
       const unranked: Llm[] = [];
       for (const llm of llms) {
@@ -43,6 +56,8 @@ export class RankingsService {
         rows.push({ rank: rows.length + 1, llm, up: 0, down: 0, score: 0, wilson: 0 });
       return rows;
     }
+    // Before the ranker's first publication reaches this process: from Redis tallies (L2).
+    this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'rankings', result: 'miss' });
     return this.computed(llms, opts);
   }
 
@@ -67,11 +82,14 @@ export class RankingsService {
 
   private currentTallies(llms: Llm[]): Promise<Map<string, Tally>> {
     const now = Date.now();
-    if (!this.tallies || now - this.tallies.at > this.maxAgeMs) {
-      const value = this.store.tallies(llms.map((l) => l.id));
-      value.catch(() => (this.tallies = null));
-      this.tallies = { at: now, value };
+    if (this.tallies && now - this.tallies.at <= this.maxAgeMs) {
+      this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'tallies', result: 'hit' });
+      return this.tallies.value;
     }
-    return this.tallies.value;
+    this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'tallies', result: 'miss' });
+    const value = this.store.tallies(llms.map((l) => l.id));
+    value.catch(() => (this.tallies = null));
+    this.tallies = { at: now, value };
+    return value;
   }
 }

@@ -1,0 +1,48 @@
+import type { Metrics } from '../metrics.ts';
+
+interface Entry {
+  version: string;
+  /** Encoded once: a hit writes these bytes as they are. */
+  body: Buffer;
+  etag: string;
+}
+
+/**
+ * Serialized answers of public queries whose output depends only on their input and on a
+ * version the caller states (e.g. the live feed's last diff id and the catalogue generation).
+ * A hit skips the procedure and, above all, JSON serialization: `rankings.list` is ~35 KB, and
+ * serializing it per request cost more CPU than everything else on the read path. The version
+ * doubles as a weak ETag, so polling clients and nginx revalidate with a 304.
+ *
+ * Bounded: past `maxEntries` distinct inputs the map starts over (inputs are user-controlled).
+ */
+export class ResponseCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly maxEntries = 1_000,
+  ) {}
+
+  get(key: string, version: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    const hit = entry !== undefined && entry.version === version;
+    this.metrics.cacheRequests.inc({
+      layer: 'l1',
+      cache: 'response',
+      result: hit ? 'hit' : 'miss',
+    });
+    return hit ? entry : undefined;
+  }
+
+  set(key: string, version: string, body: string): Entry {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.clear();
+    const entry = { version, body: Buffer.from(body), etag: `W/"${version}"` };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
