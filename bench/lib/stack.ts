@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+import { type Database, createDb, migrateToLatest, seedLlms } from '@llmpt/db';
+import { createDatabase, dropDatabase, freePort } from '@llmpt/devstack';
+import type { Kysely } from 'kysely';
+
+import type { BenchContext } from './types.ts';
+
+/** Real api and worker processes on loopback, as `npm run start:api` / `start:worker` run them. */
+export interface BenchStack {
+  /** http://127.0.0.1:PORT of each api process. */
+  apiUrls: string[];
+  apis: ChildProcess[];
+  workers: ChildProcess[];
+  db: Kysely<Database>;
+  databaseUrl: string;
+  /** The Redis key prefix every process of this stack uses. */
+  prefix: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+let stackSeq = 0;
+
+/**
+ * A fresh database (migrated, seeded) and Redis prefix, `apis` api processes and `workers` worker
+ * processes. Resolves once every api answers /readyz and votes are accepted (partitions rebuilt).
+ * Rate limits are raised: load generators come from one address.
+ */
+export async function startBenchStack(
+  ctx: BenchContext,
+  opts: { apis?: number; workers?: number; env?: Record<string, string> } = {},
+): Promise<BenchStack> {
+  const name = `llmpt_bench_${process.pid}_${++stackSeq}`;
+  await dropDatabase(ctx.pgServerUrl, name).catch(() => undefined);
+  const databaseUrl = await createDatabase(ctx.pgServerUrl, name);
+  const db = createDb(databaseUrl);
+  await migrateToLatest(db);
+  await seedLlms(db);
+  const prefix = `bench:${process.pid}:${stackSeq}:`;
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: ctx.redisUrl,
+    REDIS_PREFIX: prefix,
+    BULL_PREFIX: `${prefix}bull`,
+    VOTER_COOKIE_SECRET: 'bench-secret-bench-secret-bench-secret',
+    VOTE_RATE_LIMIT: '1000000',
+    VOTE_RATE_LIMIT_IP: '100000000',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    METRICS_PORT: '-1',
+    ...opts.env,
+  };
+  const children: ChildProcess[] = [];
+  const spawnApp = (entry: string, extra: Record<string, string>) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `${ctx.repoRoot}/${entry}`], {
+      cwd: ctx.repoRoot,
+      env: { ...process.env, ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    return child;
+  };
+
+  const workers = Array.from({ length: opts.workers ?? 1 }, () =>
+    spawnApp('apps/worker/src/index.ts', {}),
+  );
+  const apis: ChildProcess[] = [];
+  const apiUrls: string[] = [];
+  for (let i = 0; i < (opts.apis ?? 1); i++) {
+    const port = await freePort();
+    apis.push(spawnApp('apps/api/src/index.ts', { PORT: String(port) }));
+    apiUrls.push(`http://127.0.0.1:${port}`);
+  }
+  const stop = async () => {
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = once(c, 'exit');
+        c.kill('SIGTERM');
+        const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    await db.destroy();
+    await dropDatabase(ctx.pgServerUrl, name).catch(() => undefined);
+  };
+  try {
+    for (const url of apiUrls) await waitUntil(async () => (await fetch(`${url}/readyz`)).ok);
+    // With no api (`apis: 0`, e.g. the flush scenario) there is nothing to wait for.
+    const firstApi = apiUrls[0];
+    if (firstApi) {
+      await waitUntil(async () => {
+        const res = await fetch(`${firstApi}/trpc/vote.cast`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ llmId: 'no-such-model', value: 0 }),
+        });
+        return res.status === 404; // 503 while partitions are not rebuilt
+      });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { apiUrls, apis, workers, db, databaseUrl, prefix, env, stop };
+}
+
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

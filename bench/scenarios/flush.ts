@@ -1,0 +1,108 @@
+import { SEED_LLMS, postgresRebuildSource } from '@llmpt/db';
+import { VoteStore, rebuildUnreadyPartitions } from '@llmpt/vote-store';
+import { Redis } from 'ioredis';
+
+import { budgetOf } from '../lib/budget.ts';
+import { spawnTs, stopChild } from '../lib/children.ts';
+import { ratio } from '../lib/figures.ts';
+import { fillOutbox } from '../lib/outbox-fill.ts';
+import { rawUpsert } from '../lib/raw-upsert.ts';
+import { deleteKeysWithPrefix } from '../lib/redis-keys.ts';
+import { startBenchStack } from '../lib/stack.ts';
+import type { Scenario } from '../lib/types.ts';
+
+const PARTITIONS = 16;
+const BATCH = 5_000;
+
+/**
+ * The outbox drained by ONE real worker process: events queued with no worker running, then
+ * the worker started and timed from its spawn until every outbox is empty (start-up included,
+ * nothing subtracted). Beside it, the same rows by a raw batched unnest upsert.
+ */
+export const scenario: Scenario = {
+  name: 'flush',
+  describe: 'outbox → Postgres by one worker process, vs a raw batched unnest upsert',
+  async run(ctx) {
+    const b = budgetOf(ctx.opts);
+    const stack = await startBenchStack(ctx, {
+      apis: 0,
+      workers: 0,
+      env: { VOTE_PARTITIONS: String(PARTITIONS), FLUSH_BATCH_SIZE: String(BATCH) },
+    });
+    const redis = new Redis(ctx.redisUrl, { enableAutoPipelining: true });
+    try {
+      const store = new VoteStore(redis, { prefix: stack.prefix, partitions: PARTITIONS });
+      await rebuildUnreadyPartitions(store, postgresRebuildSource(stack.db));
+      ctx.log(`queueing ${b.flushEvents} vote events in the outbox`);
+      const queueStart = performance.now();
+      const events = await fillOutbox(
+        store,
+        SEED_LLMS.map((m) => m.id),
+        b.flushEvents,
+        { voters: 50_000, timeoutMs: 600_000 },
+      );
+      const queueSec = (performance.now() - queueStart) / 1000;
+      const outboxLength = async () => {
+        const pipe = redis.pipeline();
+        for (let p = 0; p < PARTITIONS; p++) pipe.xlen(store.keysOf(p).outbox);
+        return ((await pipe.exec()) ?? []).reduce((n, [err, len]) => {
+          if (err) throw err;
+          return n + Number(len);
+        }, 0);
+      };
+      if ((await outboxLength()) !== events.count) throw new Error('outbox length mismatch');
+
+      ctx.log(`draining ${events.count} events with one worker process`);
+      const started = performance.now();
+      const worker = spawnTs(ctx.repoRoot, 'apps/worker/src/index.ts', stack.env, 'ignore');
+      let firstRowSec = 0;
+      let drainSec = 0;
+      try {
+        // At least 2,000 rows/s, or this is not a figure worth waiting for.
+        const deadline = started + 60_000 + (events.count / 2_000) * 1000;
+        for (;;) {
+          if (worker.exitCode !== null) throw new Error(`worker exited (${worker.exitCode})`);
+          const left = await outboxLength();
+          const now = performance.now();
+          if (left < events.count && !firstRowSec) firstRowSec = (now - started) / 1000;
+          if (left === 0) {
+            drainSec = (now - started) / 1000;
+            break;
+          }
+          if (now > deadline) throw new Error(`flush too slow: ${left} events left`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await stopChild(worker);
+      }
+      const inPg = await stack.db
+        .selectFrom('user_votes')
+        .select(stack.db.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      if (Number(inPg.n) !== events.count)
+        throw new Error(`user_votes holds ${inPg.n} rows, ${events.count} events were queued`);
+
+      ctx.log('the same rows by a raw unnest upsert');
+      const rawSec = await rawUpsert(stack.databaseUrl, events, BATCH);
+      const rowsPerSec = Math.round(events.count / drainSec);
+      const rawRowsPerSec = Math.round(events.count / rawSec);
+      return {
+        rowsPerSec,
+        rawRowsPerSec,
+        ratioToRaw: ratio(rowsPerSec, rawRowsPerSec),
+        events: events.count,
+        drainSec: round2(drainSec),
+        firstRowSec: round2(firstRowSec),
+        rawSec: round2(rawSec),
+        queuedPerSec: Math.round(events.count / queueSec),
+        batchSize: BATCH,
+      };
+    } finally {
+      redis.disconnect();
+      await stack.stop();
+      await deleteKeysWithPrefix(ctx.redisUrl, stack.prefix);
+    }
+  },
+};
+
+const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,64 @@
+import { SEED_LLMS } from '@llmpt/db';
+import { VoteStore, rebuildUnreadyPartitions } from '@llmpt/vote-store';
+import { Redis } from 'ioredis';
+
+import { budgetOf } from '../lib/budget.ts';
+import { figure, httpFigures, ratio } from '../lib/figures.ts';
+import { assertFewErrors, runLoad } from '../lib/load.ts';
+import { deleteKeysWithPrefix } from '../lib/redis-keys.ts';
+import { startServer } from '../lib/servers.ts';
+import type { Scenario } from '../lib/types.ts';
+import { randomVoterCookies } from '../lib/voter-ids.ts';
+
+const PARTITIONS = 16;
+
+/** The floor any vote path pays: the vote Lua script behind a bare node:http handler. */
+export const scenario: Scenario = {
+  name: 'rawVote',
+  describe: 'cast-vote-4.lua behind a plain node:http POST handler (no framework)',
+  async run(ctx) {
+    const b = budgetOf(ctx.opts);
+    const prefix = `bench:${process.pid}:raw:`;
+    const models = SEED_LLMS.map((m) => m.id);
+    // Zero tallies and ready markers, as the worker's rebuild leaves a fresh deployment.
+    const redis = new Redis(ctx.redisUrl);
+    try {
+      const store = new VoteStore(redis, { prefix, partitions: PARTITIONS });
+      await rebuildUnreadyPartitions(store, {
+        tallies: () => Promise.resolve(models.map((llmId) => ({ llmId, up: 0, down: 0 }))),
+        ballots: () => [],
+      });
+    } finally {
+      redis.disconnect();
+    }
+    const server = await startServer(ctx, 'raw-vote-server.ts', {
+      REDIS_URL: ctx.redisUrl,
+      REDIS_PREFIX: prefix,
+      VOTE_PARTITIONS: String(PARTITIONS),
+    });
+    try {
+      const r = await runLoad(ctx.repoRoot, {
+        origin: server.url,
+        workload: {
+          kind: 'vote',
+          path: '/',
+          models,
+          cookies: randomVoterCookies(b.voters),
+          body: 'single',
+        },
+        connections: b.connections,
+        warmupSec: b.warmupSec,
+        durationSec: b.durationSec,
+        maxRequests: b.maxRequests,
+      });
+      assertFewErrors('rawVote', r);
+      return {
+        ...httpFigures(r),
+        ratioToCeiling: ratio(r.rps, figure(ctx.results, 'ceiling', 'rps')),
+      };
+    } finally {
+      await server.stop();
+      await deleteKeysWithPrefix(ctx.redisUrl, prefix);
+    }
+  },
+};

@@ -1,0 +1,60 @@
+import { apiStack } from '../lib/api-stack.ts';
+import { budgetOf } from '../lib/budget.ts';
+import { figure, httpFigures, ratio } from '../lib/figures.ts';
+import { assertFewErrors, runLoad } from '../lib/load.ts';
+import type { Scenario } from '../lib/types.ts';
+import { mintVoters } from '../lib/voters.ts';
+
+/**
+ * `vote.cast` over HTTP through one real api process: random voters (signed cookies minted
+ * through `vote.mine` beforehand) and random models and values, the stock single-call wire
+ * format (the lean route). `batchRps`: the same through `?batch=1` (the stock adapter).
+ * `ratioToNaive` is added by the naivePeer scenario, which runs next.
+ */
+export const scenario: Scenario = {
+  name: 'vote',
+  describe: 'vote.cast over HTTP, one api process (random voters, models, values)',
+  async run(ctx) {
+    const b = budgetOf(ctx.opts);
+    const api = await apiStack(ctx);
+    ctx.log(`minting ${b.voters} voters through vote.mine`);
+    const mintStart = performance.now();
+    const cookies = await mintVoters(api.origin, b.voters);
+    const mintSec = (performance.now() - mintStart) / 1000;
+    const load = (path: string, body: 'single' | 'batch', warmupSec: number, durationSec: number) =>
+      runLoad(ctx.repoRoot, {
+        origin: api.origin,
+        workload: { kind: 'vote', path, models: api.models, cookies, body },
+        connections: b.connections,
+        warmupSec,
+        durationSec,
+        maxRequests: Math.ceil(durationSec * 200_000),
+      });
+
+    const single = await load('/trpc/vote.cast', 'single', b.warmupSec, b.durationSec);
+    assertFewErrors('vote', single);
+    ctx.log(`vote: ${single.rps} req/s; now the ?batch=1 form`);
+    // The process is warm by now: a short warm-up of the other code path is enough.
+    const batchWarmup = Math.min(b.warmupSec, 1);
+    // An extra figure: if it fails, the main one still stands and the failure is reported.
+    const batch = await load('/trpc/vote.cast?batch=1', 'batch', batchWarmup, b.batchDurationSec)
+      .then((r) => {
+        assertFewErrors('?batch=1', r);
+        return { batchRps: r.rps, batchP99Ms: r.p99Ms };
+      })
+      .catch((err: unknown) => ({ batchError: err instanceof Error ? err.message : String(err) }));
+
+    const rps = single.rps;
+    return {
+      ...httpFigures(single),
+      ratioToCeiling: ratio(rps, figure(ctx.results, 'ceiling', 'rps')),
+      ratioToRawVote: ratio(rps, figure(ctx.results, 'rawVote', 'rps')),
+      // Filled in by naivePeer, which runs next.
+      ratioToNaive: null,
+      ...batch,
+      voters: cookies.length,
+      models: api.models.length,
+      mintPerSec: Math.round(cookies.length / mintSec),
+    };
+  },
+};

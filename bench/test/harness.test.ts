@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type {} from '@llmpt/devstack';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, DATABASE_URL: inject('pgServerUrl'), REDIS_URL: inject('redisUrl') },
+        timeout: 200_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const MINE = ['ceiling', 'rawVote', 'vote', 'naivePeer', 'rankingsRead', 'cache', 'flush'];
+
+/** The figures each scenario must report, every one a number > 0. */
+const REQUIRED: Record<string, string[]> = {
+  ceiling: ['rps', 'p50Ms', 'p99Ms'],
+  rawVote: ['rps', 'p99Ms'],
+  vote: ['rps', 'p50Ms', 'p99Ms', 'ratioToCeiling', 'ratioToRawVote', 'ratioToNaive', 'batchRps'],
+  naivePeer: ['rps', 'p99Ms'],
+  rankingsRead: ['rps', 'p99Ms', 'ratioToCeiling'],
+  cache: ['overallHitRate', 'l1HitRate', 'lookups'],
+  flush: ['rowsPerSec', 'rawRowsPerSec', 'ratioToRaw'],
+};
+
+describe('npm run bench (tiny run)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'llmpt-bench-test-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the selected scenarios and writes every figure to --out', async () => {
+    const out = path.join(dir, 'latest.json');
+    const run = await runBench(['--tiny', '--only', MINE.join(','), '--out', out]);
+    expect(run.stderr).not.toMatch(/FAILED/);
+    expect(run.code).toBe(0);
+    // The table names every scenario.
+    for (const name of MINE) expect(run.stdout).toContain(name);
+
+    const report = JSON.parse(await readFile(out, 'utf8')) as {
+      mode: string;
+      startedAt: string;
+      durationSec: number;
+      machine: Record<string, unknown>;
+      git: { commit: unknown; dirty: unknown };
+      scenarios: Record<string, Record<string, unknown>>;
+    };
+    expect(report.mode).toBe('tiny');
+    expect(Number.isNaN(Date.parse(report.startedAt))).toBe(false);
+    expect(report.durationSec).toBeGreaterThan(0);
+    for (const key of ['cores', 'memoryGiB'])
+      expect(typeof report.machine[key], key).toBe('number');
+    for (const key of ['cpuModel', 'os']) expect(typeof report.machine[key], key).toBe('string');
+    expect(report.machine.node).toBe(process.version);
+    expect(report.git.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(typeof report.git.dirty).toBe('boolean');
+
+    for (const [name, keys] of Object.entries(REQUIRED)) {
+      const figures = report.scenarios[name];
+      expect(figures, name).toBeDefined();
+      expect(figures, name).not.toHaveProperty('error');
+      for (const key of keys) {
+        expect(figures?.[key], `${name}.${key}`).toEqual(expect.any(Number));
+        expect(figures?.[key] as number, `${name}.${key}`).toBeGreaterThan(0);
+      }
+      expect(figures?.errors ?? 0, `${name}.errors`).toBe(0);
+    }
+    // Not selected: recorded as skipped, not run.
+    expect(report.scenarios.fanout).toEqual({ skipped: true });
+  });
+
+  it('refuses a bad flag with usage and exit code 2, running nothing', async () => {
+    const out = path.join(dir, 'never.json');
+    const run = await runBench(['--quik', '--out', out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('usage: npm run bench');
+    await expect(stat(out)).rejects.toThrow();
+
+    const unknown = await runBench(['--only', 'ceiling,nope', '--out', out]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('nope');
+  });
+});
