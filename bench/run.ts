@@ -32,7 +32,7 @@ const SCENARIOS = [
 ] as const;
 const NAMES: readonly string[] = SCENARIOS.map(([name]) => name);
 
-const USAGE = `usage: npm run bench -- [--quick | --full | --tiny] [--only NAME,NAME] [--out FILE]
+const USAGE = `usage: npm run bench -- [--quick | --full | --tiny] [--only NAME,NAME] [--out FILE] [--profile]
   (none)         15 s windows, 1,000,000 flush events
   --quick        about 3 minutes in all (8 s windows, 200,000 flush events)
   --full         about 15 minutes (30 s windows, 1,000,000 flush events, most subscribers)
@@ -40,6 +40,7 @@ const USAGE = `usage: npm run bench -- [--quick | --full | --tiny] [--only NAME,
   --only LIST    just these scenarios (the others are reported as skipped):
                  ${NAMES.join(', ')}
   --out FILE     where to write the JSON (default bench/results/latest.json)
+  --profile      api and worker run with --cpu-prof; profiles in bench/results/profiles/
 Postgres and Redis: DATABASE_URL and REDIS_URL (loopback only) if set, else throwaway servers.`;
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -53,6 +54,7 @@ function parseFlags(argv: string[]): { opts: BenchOptions; out: string } {
       quick: { type: 'boolean', default: false },
       full: { type: 'boolean', default: false },
       tiny: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -73,7 +75,13 @@ function parseFlags(argv: string[]): { opts: BenchOptions; out: string } {
   if (only?.length === 0 || unknown.length > 0)
     throw new Error(`--only: unknown scenario ${unknown.join(', ') || '(none given)'}`);
   return {
-    opts: { quick: values.quick || values.tiny, full: values.full, tiny: values.tiny, only },
+    opts: {
+      quick: values.quick || values.tiny,
+      full: values.full,
+      tiny: values.tiny,
+      profile: values.profile,
+      only,
+    },
     out: path.resolve(values.out ?? path.join(repoRoot, 'bench/results/latest.json')),
   };
 }

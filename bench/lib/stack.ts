@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 
 import { type Database, createDb, migrateToLatest, seedLlms } from '@llmpt/db';
 import { createDatabase, dropDatabase, freePort } from '@llmpt/devstack';
@@ -54,12 +56,27 @@ export async function startBenchStack(
     ...opts.env,
   };
   const children: ChildProcess[] = [];
+  const profileDir = path.join(ctx.repoRoot, 'bench', 'results', 'profiles');
+  if (ctx.opts.profile) await mkdir(profileDir, { recursive: true });
   const spawnApp = (entry: string, extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${ctx.repoRoot}/${entry}`], {
-      cwd: ctx.repoRoot,
-      env: { ...process.env, ...env, ...extra },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    // A profile is written when the process exits on SIGTERM (stop() below).
+    // One folder per process: node names each thread's profile itself (tsx's loader runs in
+    // a worker thread, whose profile would otherwise overwrite the main thread's).
+    const profile = ctx.opts.profile
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${path.join(profileDir, `${entry.split('/')[1]}-${stackSeq}-${children.length}`)}`,
+        ]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...profile, '--import', 'tsx', `${ctx.repoRoot}/${entry}`],
+      {
+        cwd: ctx.repoRoot,
+        env: { ...process.env, ...env, ...extra },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     children.push(child);
     return child;
   };

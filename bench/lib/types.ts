@@ -10,6 +10,12 @@ export interface BenchOptions {
    * scenarios that only know quick/full stay small too.
    */
   tiny: boolean;
+  /**
+   * `--profile`: api and worker processes run with `--cpu-prof`; profiles land in
+   * bench/results/profiles/ (open them in Chrome DevTools or speedscope for a flame graph, or
+   * summarise with `node --import tsx bench/profile-summary.ts FILE`).
+   */
+  profile?: boolean;
   /** `--only a,b`: run just these scenarios (others are reported as skipped). */
   only: string[] | null;
 }
