@@ -6,6 +6,7 @@ export { seedLlms, type SeedResult } from './seeder.ts';
 export { SEED_LLMS, type SeedLlm } from './seed-data/llms.ts';
 export type * from './schema/index.ts';
 
+export * from './repositories/history.repository.ts';
 export * from './repositories/llm.repository.ts';
 export * from './repositories/maintenance.repository.ts';
 export * from './repositories/vote.repository.ts';

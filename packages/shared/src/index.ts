@@ -4,5 +4,7 @@ export * from './schemas/vote.schema.ts';
 export * from './schemas/rankings.schema.ts';
 export * from './wilson.ts';
 export * from './schemas/live.schema.ts';
+export * from './schemas/history.schema.ts';
 export * from './rankings.ts';
 export * from './env.ts';
+export * from './schemas/leaderboard-search.schema.ts';

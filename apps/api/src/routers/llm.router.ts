@@ -1,6 +1,9 @@
+import { listScoreHistory } from '@llmpt/db';
 import {
   type Llm,
+  type LlmHistory,
   llmByIdInputSchema,
+  llmHistoryInputSchema,
   llmListInputSchema,
   llmLiveInputSchema,
   wilsonLowerBound,
@@ -8,6 +11,7 @@ import {
 
 import { appError } from '../errors.ts';
 import { liveMessages, modelFilter } from '../realtime/live-messages.ts';
+import { windowStart } from '../services/trends.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const llmRouter = router({
@@ -28,15 +32,44 @@ export const llmRouter = router({
     );
   }),
 
-  /** One model with its live tally. */
+  /**
+   * One model with its live tally and overall rank by score (from the live feed; null before the
+   * ranker's first publication or for a model it hasn't ranked yet).
+   */
   byId: publicProcedure.input(llmByIdInputSchema).query(async ({ ctx, input }) => {
     const llm = await ctx.deps.catalogue.get(input.id);
     if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
     const tally = (await ctx.deps.voteStore.tallies([llm.id])).get(llm.id);
     const up = tally?.up ?? 0;
     const down = tally?.down ?? 0;
-    return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+    const rank: number | null = ctx.deps.feed.entry(llm.id)?.ranks.score ?? null;
+    return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down), rank };
   }),
+
+  /**
+   * One model's hourly tally and overall rank over the last `days` days (default 30), oldest
+   * first, from Postgres (`llm_score_history`, rolled by the worker): the model page's chart.
+   */
+  history: publicProcedure
+    .input(llmHistoryInputSchema)
+    .query(async ({ ctx, input }): Promise<LlmHistory> => {
+      const llm = await ctx.deps.catalogue.get(input.id);
+      if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
+      const rows = await listScoreHistory(ctx.deps.db, {
+        llmId: llm.id,
+        since: windowStart(input.days * 24),
+      });
+      return {
+        llmId: llm.id,
+        points: rows.map(({ hour, up, down, score, rank }) => ({
+          hour: hour.toISOString(),
+          up,
+          down,
+          score,
+          rank,
+        })),
+      };
+    }),
 
   /** The room of one model's page: its live tally and ranks. */
   live: publicProcedure.input(llmLiveInputSchema).subscription(async function* ({

@@ -1,6 +1,13 @@
-import { boardKey, rankingsListInputSchema, rankingsLiveInputSchema } from '@llmpt/shared';
+import {
+  type RankingsTrends,
+  boardKey,
+  rankingsListInputSchema,
+  rankingsLiveInputSchema,
+  rankingsTrendsInputSchema,
+} from '@llmpt/shared';
 
 import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
+import { trendsCacheOf } from '../services/trends.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const rankingsRouter = router({
@@ -9,6 +16,17 @@ export const rankingsRouter = router({
     .input(rankingsListInputSchema)
     .query(({ ctx, input }) =>
       ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category }),
+    ),
+
+  /**
+   * Every model's hourly score and overall rank over the last `hours` hours (default 24), oldest
+   * first: the leaderboard's sparklines and rank-change arrows. Served from an L1 copy refreshed
+   * at most once a minute per window.
+   */
+  trends: publicProcedure
+    .input(rankingsTrendsInputSchema)
+    .query(({ ctx, input }): Promise<RankingsTrends> =>
+      trendsCacheOf(ctx.deps).get(input?.hours ?? 24),
     ),
 
   /**

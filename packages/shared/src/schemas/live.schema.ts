@@ -1,18 +1,11 @@
 import { z } from 'zod';
 
-import { LLM_CATEGORIES, type LlmCategory } from '../constants.ts';
+import type { BoardKey } from '../board-key.ts';
+import { LLM_CATEGORIES } from '../constants.ts';
 import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
-import { RANKING_SORTS, type RankingSort } from './rankings.schema.ts';
+import { RANKING_SORTS } from './rankings.schema.ts';
 
-/**
- * A leaderboard: the overall board per sort ('score', 'wilson') or one category's board per sort
- * ('coding:score'). Every ranking entry carries its rank on every board the model is on.
- */
-export type BoardKey = RankingSort | `${LlmCategory}:${RankingSort}`;
-
-export function boardKey(sort: RankingSort, category?: LlmCategory): BoardKey {
-  return category ? `${category}:${sort}` : sort;
-}
+export { type BoardKey, boardKey } from '../board-key.ts';
 
 export const ALL_BOARD_KEYS: readonly BoardKey[] = [
   ...RANKING_SORTS,
