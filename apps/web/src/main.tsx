@@ -1,10 +1,10 @@
 import { QueryClientProvider } from '@tanstack/react-query';
+import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { SiteHeader } from './components/site-header.tsx';
 import { queryClient } from './lib/trpc.ts';
-import { LeaderboardRoute } from './routes/leaderboard.tsx';
+import { router } from './router.tsx';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -13,10 +13,7 @@ if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <SiteHeader />
-      <main className="container">
-        <LeaderboardRoute />
-      </main>
+      <RouterProvider router={router} />
     </QueryClientProvider>
   </StrictMode>,
 );

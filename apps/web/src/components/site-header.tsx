@@ -1,14 +1,23 @@
-export function SiteHeader() {
+import { Link } from '@tanstack/react-router';
+
+import type { ConnectionStore } from '../lib/live/connection-store.ts';
+import { ConnectionBadge } from './connection-badge.tsx';
+import { ThemeToggle } from './theme-toggle.tsx';
+
+export function SiteHeader({ store }: { store: ConnectionStore }) {
   return (
     <header className="site-header">
-      <div className="container">
-        <p className="site-title">
+      <div className="container site-header-inner">
+        <Link to="/" className="site-title">
           <span className="site-logo" aria-hidden="true">
             ▲
           </span>
-          LLM Popularity Tracker
-        </p>
-        <p className="site-tagline">Which language models do people like? Vote them up or down.</p>
+          <span className="site-name">LLM Popularity Tracker</span>
+        </Link>
+        <div className="site-tools">
+          <ConnectionBadge store={store} />
+          <ThemeToggle />
+        </div>
       </div>
     </header>
   );

@@ -9,12 +9,13 @@ interface VoteButtonsProps {
   ballot: VoteValue;
   disabled: boolean;
   onVote: (clicked: Ballot) => void;
+  size?: 'normal' | 'large';
 }
 
 /** Toggle buttons: pressing the pressed one again retracts the ballot. */
-export function VoteButtons({ name, ballot, disabled, onVote }: VoteButtonsProps) {
+export function VoteButtons({ name, ballot, disabled, onVote, size = 'normal' }: VoteButtonsProps) {
   return (
-    <div className="vote-buttons">
+    <div className="vote-buttons" data-size={size}>
       <button
         type="button"
         className="vote vote-up"

@@ -22,11 +22,16 @@ export function moveBallot(tally: Tally, from: VoteValue, to: VoteValue): Tally 
   };
 }
 
+export function sameTally(a: Tally | null | undefined, b: Tally | null | undefined): boolean {
+  return !!a && !!b && a.up === b.up && a.down === b.down;
+}
+
 /** A leaderboard row with a new tally, its derived columns kept consistent. */
 export function withTally<T extends Tally & { score: number; wilson: number }>(
   row: T,
   tally: Tally,
 ): T {
+  if (sameTally(row, tally)) return row;
   return {
     ...row,
     up: tally.up,

@@ -1,10 +1,47 @@
-import type { RankingRow } from './trpc.ts';
+import type { Llm } from '@llmpt/shared';
 
-/** Rows whose model name, vendor or family contains `search` (case-insensitive). */
-export function filterRows(rows: readonly RankingRow[], search: string): readonly RankingRow[] {
-  const needle = search.trim().toLowerCase();
-  if (needle === '') return rows;
-  return rows.filter(({ llm }) =>
-    [llm.name, llm.vendor, llm.family].some((field) => field.toLowerCase().includes(needle)),
+export interface RowFilters {
+  /** Text in the model's name, vendor or family (case-insensitive). */
+  q?: string | undefined;
+  /** The vendor as shown (case-insensitive). */
+  vendor?: string | undefined;
+  /** Open-weights models only. */
+  open?: boolean | undefined;
+}
+
+/**
+ * The rows passing every filter, in their order. The board holds the whole catalogue (≈100
+ * models), so search, vendor and open weights filter here, as the voter types; category and
+ * sort pick the board itself.
+ */
+export function filterRows<T extends { llm: Llm }>(
+  rows: readonly T[],
+  filters: RowFilters,
+): readonly T[] {
+  const needle = filters.q?.trim().toLowerCase() ?? '';
+  const vendor = filters.vendor?.trim().toLowerCase() ?? '';
+  if (needle === '' && vendor === '' && !filters.open) return rows;
+  return rows.filter(
+    ({ llm }) =>
+      (!filters.open || llm.openWeights) &&
+      (vendor === '' || llm.vendor.toLowerCase() === vendor) &&
+      (needle === '' ||
+        [llm.name, llm.vendor, llm.family].some((field) => field.toLowerCase().includes(needle))),
   );
+}
+
+/**
+ * The vendors on a board, sorted for a select. `selected` (from the URL, any case) is added when
+ * no row has it, so the select can still show it.
+ */
+export function vendorsOf(rows: readonly { llm: Llm }[], selected?: string): string[] {
+  const names = new Set(rows.map((r) => r.llm.vendor));
+  if (selected && matchVendor([...names], selected) === undefined) names.add(selected);
+  return [...names].sort((a, b) => a.localeCompare(b));
+}
+
+/** The vendor of `vendors` that `value` names (ignoring case). */
+export function matchVendor(vendors: readonly string[], value: string): string | undefined {
+  const wanted = value.trim().toLowerCase();
+  return vendors.find((v) => v.toLowerCase() === wanted);
 }

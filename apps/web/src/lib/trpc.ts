@@ -9,6 +9,9 @@ import { createConnectionStore } from './live/connection-store.ts';
 import { createLiveLinks } from './live/create-links.ts';
 import { startLatencyMonitor } from './live/latency-monitor.ts';
 import type { LiveApi } from './live/live-contract.ts';
+import type { LiveModelApi } from './live/live-model.ts';
+import type { VoteApi } from './votes/vote-contract.ts';
+import { VoteController } from './votes/vote-controller.ts';
 
 /** The app's one query cache. */
 export const queryClient = new QueryClient({
@@ -56,6 +59,14 @@ export const liveApi: LiveApi = trpcClient;
 /** Default dependencies of `useLiveRankings`. */
 export const liveDeps = { api: liveApi, store: connectionStore };
 
+/** The model page's live tally and rank (typed by its contract, as `liveApi` is). */
+const liveModelApi: LiveModelApi = trpcClient;
+export const liveModelDeps = { api: liveModelApi, store: connectionStore };
+
+/** The voter's ballots and optimistic votes, shared by every page. */
+const voteApi: VoteApi = trpcClient;
+export const votes = new VoteController(voteApi);
+
 /**
  * Query/mutation options and keys for every procedure: `useQuery(trpc.rankings.list.queryOptions())`.
  * @see https://trpc.io/docs/client/tanstack-react-query/usage
@@ -63,4 +74,4 @@ export const liveDeps = { api: liveApi, store: connectionStore };
 export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
 
 export type RankingRow = inferOutput<typeof trpc.rankings.list>[number];
-export type MyBallots = inferOutput<typeof trpc.vote.mine>;
+export type LlmDetails = inferOutput<typeof trpc.llm.byId>;

@@ -1,108 +1,74 @@
-import type { LlmCategory } from '@llmpt/shared';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useDeferredValue, useMemo, useState } from 'react';
+import type { LeaderboardSearch } from '@llmpt/shared';
+import { useQuery } from '@tanstack/react-query';
+import { getRouteApi } from '@tanstack/react-router';
+import { useCallback, useState } from 'react';
 
-import { ErrorBanner } from '../components/error-banner.tsx';
-import { LeaderboardFilters } from '../components/leaderboard-filters.tsx';
-import { RankingsTable } from '../components/rankings-table.tsx';
-import { StatusMessage } from '../components/status-message.tsx';
-import { errorMessage } from '../lib/errors.ts';
-import { filterRows } from '../lib/filter-rows.ts';
-import { categoryLabel } from '../lib/format.ts';
-import { trpc } from '../lib/trpc.ts';
-import { useCastVote } from '../lib/use-cast-vote.ts';
+import { Leaderboard } from '../components/leaderboard.tsx';
+import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
+import { usePageTitle } from '../lib/page-title.ts';
+import { trpc, votes } from '../lib/trpc.ts';
 
-/** Polling until live updates (a later issue) push changes instead. */
-const REFRESH_MS = 5_000;
+const route = getRouteApi('/');
 
-/** The home page: the leaderboard, filterable by category and searchable, with voting. */
-export function LeaderboardRoute() {
-  const [category, setCategory] = useState<LlmCategory | null>(null);
-  const [search, setSearch] = useState('');
-  // Filtering is client-side (the list is the whole catalogue); keep typing responsive.
-  const deferredSearch = useDeferredValue(search);
+/** The history changes every 5 minutes (the worker's roll); the api caches it for a minute. */
+const TRENDS_EVERY_MS = 5 * 60_000;
 
-  const rankings = useQuery(
-    trpc.rankings.list.queryOptions(category ? { category } : undefined, {
-      refetchInterval: REFRESH_MS,
-      placeholderData: keepPreviousData,
-    }),
+/** The home page: the live leaderboard, its view in the URL. */
+export function LeaderboardPage() {
+  usePageTitle(null);
+  const search = route.useSearch();
+  const navigate = route.useNavigate();
+  const onSearchChange = useCallback(
+    (next: LeaderboardSearch, opts?: { replace?: boolean }) =>
+      void navigate({ search: next, replace: opts?.replace ?? false }),
+    [navigate],
   );
-  const ballots = useQuery(trpc.vote.mine.queryOptions());
-  const { vote, error: voteError, dismissError } = useCastVote();
-
-  const searched = deferredSearch.trim();
-  const rows = useMemo(
-    () => filterRows(rankings.data ?? [], deferredSearch),
-    [rankings.data, deferredSearch],
-  );
+  // Retry starts a fresh live board (the current one keeps retrying on its own, with backoff).
+  const [attempt, setAttempt] = useState(0);
 
   return (
     <>
       <div className="page-heading">
-        <h1>Leaderboard</h1>
+        <h1 tabIndex={-1}>LLM leaderboard</h1>
         <p className="muted">
-          One vote per model per browser. Click your vote again to take it back.
+          Which language models do people like? Vote them up or down; press your vote again to take
+          it back. Rankings update live.
         </p>
       </div>
-
-      <LeaderboardFilters
-        category={category}
-        onCategoryChange={setCategory}
+      <LiveLeaderboard
+        key={attempt}
         search={search}
-        onSearchChange={setSearch}
+        onSearchChange={onSearchChange}
+        onRetry={() => setAttempt((n) => n + 1)}
       />
-
-      <ErrorBanner message={voteError} onDismiss={dismissError} />
-
-      {rankings.isPending ? (
-        <StatusMessage title="Loading the leaderboard…" />
-      ) : rankings.isError && !rankings.data ? (
-        <StatusMessage
-          tone="error"
-          title="The leaderboard couldn’t be loaded."
-          action={
-            <button type="button" className="button" onClick={() => void rankings.refetch()}>
-              Try again
-            </button>
-          }
-        >
-          {errorMessage(rankings.error)}
-        </StatusMessage>
-      ) : rows.length === 0 ? (
-        <StatusMessage
-          title={
-            searched
-              ? `No models match “${searched}”.`
-              : category
-                ? `No models in ${categoryLabel(category)} yet.`
-                : 'No models yet.'
-          }
-          action={
-            searched ? (
-              <button type="button" className="button" onClick={() => setSearch('')}>
-                Clear search
-              </button>
-            ) : null
-          }
-        />
-      ) : (
-        <>
-          {rankings.isError ? (
-            <p className="refresh-note" role="status">
-              Couldn’t refresh the leaderboard; retrying. {errorMessage(rankings.error)}
-            </p>
-          ) : null}
-          <RankingsTable
-            rows={rows}
-            ballots={ballots.data}
-            // Until the voter's ballots are known, a click could not toggle correctly.
-            votingDisabled={ballots.isLoading}
-            stale={rankings.isPlaceholderData}
-            onVote={vote}
-          />
-        </>
-      )}
     </>
+  );
+}
+
+interface LiveLeaderboardProps {
+  search: LeaderboardSearch;
+  onSearchChange: (next: LeaderboardSearch, opts?: { replace?: boolean }) => void;
+  onRetry: () => void;
+}
+
+function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardProps) {
+  const live = useLiveRankings({ sort: search.sort ?? 'score', category: search.category });
+  const trends = useQuery(
+    trpc.rankings.trends.queryOptions(undefined, {
+      staleTime: TRENDS_EVERY_MS,
+      refetchInterval: TRENDS_EVERY_MS,
+    }),
+  );
+  return (
+    <Leaderboard
+      rows={live.rows}
+      loading={live.loading}
+      error={live.error}
+      onRetry={onRetry}
+      search={search}
+      onSearchChange={onSearchChange}
+      trends={trends.data}
+      votes={votes}
+    />
   );
 }

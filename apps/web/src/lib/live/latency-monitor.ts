@@ -55,19 +55,23 @@ export function startLatencyMonitor(opts: LatencyMonitorOptions): () => void {
   };
 
   const timer = setInterval(() => void measure(), everyMs);
+  let soon: ReturnType<typeof setTimeout> | undefined;
   let seen = '';
   const unsubscribe = store.subscribe(() => {
     const { status, transport: kind } = store.getSnapshot();
     const key = `${status}/${kind}`;
     if (key === seen) return;
     seen = key;
-    if (status === 'live' || status === 'polling') void measure();
+    // Next task, not now: the ws client reports "open" to the switch before its connection
+    // object says so, and a ping sent in between would be skipped until the next interval.
+    if (status === 'live' || status === 'polling') soon = setTimeout(() => void measure(), 0);
   });
   void measure();
 
   return () => {
     stopped = true;
     clearInterval(timer);
+    clearTimeout(soon);
     unsubscribe();
     current?.abort();
   };

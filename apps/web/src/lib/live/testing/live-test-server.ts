@@ -6,11 +6,13 @@ import {
   type Llm,
   type RankingEntry,
   type RankingSort,
+  llmByIdInputSchema,
+  llmLiveInputSchema,
   rankingsListInputSchema,
   rankingsLiveInputSchema,
   wilsonLowerBound,
 } from '@llmpt/shared';
-import { initTRPC, tracked } from '@trpc/server';
+import { TRPCError, initTRPC, tracked } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
@@ -58,6 +60,9 @@ export async function startLiveTestServer() {
   const liveCalls: Array<{ via: Via; lastEventId: string | undefined }> = [];
   const latencyReports: LatencyReport[] = [];
   let snapshotsSent = 0;
+  let byIdCalls = 0;
+  let modelLiveCalls = 0;
+  let modelLiveBroken = false;
 
   function rank(): Map<string, RankingEntry> {
     const list = catalogue.map((l) => {
@@ -91,6 +96,43 @@ export async function startLiveTestServer() {
     for (const listener of listeners) listener(logged);
   }
 
+  /** A subscription's messages: a snapshot or the replay after `lastEventId`, then new ones. */
+  async function* follow(
+    lastEventId: string | undefined,
+    signal: AbortSignal | undefined,
+    project: (m: LiveMessage) => LiveMessage,
+  ) {
+    const queue: Logged[] = [];
+    let wake: (() => void) | null = null;
+    const listener = (m: Logged) => {
+      queue.push(m);
+      wake?.();
+    };
+    // Listen before reading the log, as the api does, so nothing falls in between.
+    listeners.add(listener);
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      const at = lastEventId === undefined ? -1 : log.findIndex((m) => m.id === lastEventId);
+      const replay = at >= 0 ? log.slice(at + 1) : null;
+      if (replay) {
+        queue.unshift(...replay);
+      } else {
+        snapshotsSent += 1;
+        const snapshot = snapshotMessage();
+        yield tracked(snapshot.id, project(snapshot.message));
+      }
+      while (!signal?.aborted) {
+        const next = queue.shift();
+        if (next) yield tracked(next.id, project(next.message));
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      listeners.delete(listener);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   const t = initTRPC.context<{ via: Via }>().create();
   const router = t.router({
     rankings: t.router({
@@ -111,36 +153,30 @@ export async function startLiveTestServer() {
         signal,
       }) {
         liveCalls.push({ via: ctx.via, lastEventId: input?.lastEventId });
-        const queue: Logged[] = [];
-        let wake: (() => void) | null = null;
-        const listener = (m: Logged) => {
-          queue.push(m);
-          wake?.();
-        };
-        // Listen before reading the log, as the api does, so nothing falls in between.
-        listeners.add(listener);
-        const onAbort = () => wake?.();
-        signal?.addEventListener('abort', onAbort);
-        try {
-          const from = input?.lastEventId;
-          const at = from === undefined ? -1 : log.findIndex((m) => m.id === from);
-          const replay = at >= 0 ? log.slice(at + 1) : null;
-          if (replay) {
-            queue.unshift(...replay);
-          } else {
-            snapshotsSent += 1;
-            const snapshot = snapshotMessage();
-            yield tracked(snapshot.id, snapshot.message);
-          }
-          while (!signal?.aborted) {
-            const next = queue.shift();
-            if (next) yield tracked(next.id, next.message);
-            else await new Promise<void>((resolve) => (wake = resolve));
-          }
-        } finally {
-          listeners.delete(listener);
-          signal?.removeEventListener('abort', onAbort);
+        yield* follow(input?.lastEventId, signal, (m) => m);
+      }),
+    }),
+    llm: t.router({
+      byId: t.procedure.input(llmByIdInputSchema).query(({ input }) => {
+        byIdCalls += 1;
+        const model = catalogue.find((l) => l.id === input.id);
+        const e = entries.get(input.id);
+        if (!model || !e) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such model' });
+        const { up, down, score, wilson } = e;
+        return { ...model, up, down, score, wilson, rank: e.ranks.score ?? null };
+      }),
+      /** The model's room: the board's messages cut down to its entry. */
+      live: t.procedure.input(llmLiveInputSchema).subscription(async function* ({ input, signal }) {
+        modelLiveCalls += 1;
+        if (modelLiveBroken) {
+          throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'room unavailable' });
         }
+        const only = (list: RankingEntry[]) => list.filter((e) => e.llmId === input.id);
+        yield* follow(input.lastEventId, signal, (m): LiveMessage =>
+          m.type === 'snapshot'
+            ? { type: 'snapshot', snapshot: { ...m.snapshot, entries: only(m.snapshot.entries) } }
+            : { type: 'diff', diff: { ...m.diff, entries: only(m.diff.entries) } },
+        );
       }),
     }),
     telemetry: t.router({
@@ -196,6 +232,13 @@ export async function startLiveTestServer() {
     liveCalls,
     latencyReports,
     snapshotsSent: () => snapshotsSent,
+    /** `llm.byId` calls so far (the model page's polling fallback). */
+    byIdCalls: () => byIdCalls,
+    modelLiveCalls: () => modelLiveCalls,
+    /** Makes new `llm.live` subscriptions fail (500) until set back. */
+    setModelLiveBroken(broken: boolean): void {
+      modelLiveBroken = broken;
+    },
     /** The id of the last message published. */
     lastId: () => log.at(-1)?.id ?? '0-0',
     /** Changes a tally and publishes the entries whose tally or rank changed, as the ranker does. */

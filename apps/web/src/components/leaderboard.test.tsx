@@ -1,0 +1,284 @@
+// @vitest-environment jsdom
+import { type LeaderboardSearch, type Llm, wilsonLowerBound } from '@llmpt/shared';
+import {
+  RouterProvider,
+  createMemoryHistory,
+  createRootRoute,
+  createRouter,
+} from '@tanstack/react-router';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import { useState, useSyncExternalStore } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { LiveRankingRow } from '../lib/live/live-contract.ts';
+import { VoteController } from '../lib/votes/vote-controller.ts';
+import {
+  type VoteTestRouter,
+  type VoteTestServer,
+  startVoteTestServer,
+} from '../lib/votes/testing/vote-test-server.ts';
+import { Leaderboard } from './leaderboard.tsx';
+
+// jsdom has no scrolling; the router resets the scroll position on navigation.
+window.scrollTo = () => undefined;
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  cleanup();
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+const llm = (id: string, name: string, vendor = 'Test', openWeights = false): Llm => ({
+  id,
+  name,
+  vendor,
+  family: name,
+  releaseDate: null,
+  openWeights,
+  parametersB: null,
+  contextWindow: null,
+  categories: ['chat'],
+  homepage: null,
+  status: 'active',
+});
+
+const MODELS = [
+  llm('alpha', 'Alpha', 'Acme'),
+  llm('beta', 'Beta', 'Bolt', true),
+  llm('gamma', 'Gamma'),
+];
+
+/** A board in rank order from [id, up, down] triples, as the live feed would deliver it. */
+function board(...tallies: Array<[string, number, number]>): LiveRankingRow[] {
+  return tallies.map(([id, up, down], i) => ({
+    rank: i + 1,
+    llm: MODELS.find((m) => m.id === id)!,
+    up,
+    down,
+    score: up - down,
+    wilson: wilsonLowerBound(up, down),
+  }));
+}
+
+/** Rows the test pushes, as the live feed pushes them into the page. */
+function rowsStore(initial: LiveRankingRow[]) {
+  let rows = initial;
+  const listeners = new Set<() => void>();
+  return {
+    subscribe: (l: () => void) => (listeners.add(l), () => listeners.delete(l)),
+    get: () => rows,
+    set: (next: LiveRankingRow[]) =>
+      act(() => {
+        rows = next;
+        for (const l of listeners) l();
+      }),
+  };
+}
+
+interface SetupOptions {
+  rows?: LiveRankingRow[];
+  search?: LeaderboardSearch;
+  /** Ballots the voter already has on the server. */
+  ballots?: Record<string, 1 | -1>;
+}
+
+async function setup(opts: SetupOptions = {}) {
+  const server: VoteTestServer = await startVoteTestServer({
+    alpha: { up: 10, down: 2 },
+    beta: { up: 6, down: 1 },
+    gamma: { up: 3, down: 3 },
+  });
+  cleanups.push(() => server.close());
+  for (const [id, value] of Object.entries(opts.ballots ?? {})) server.setBallot(id, value);
+  const client = createTRPCClient<VoteTestRouter>({ links: [httpLink({ url: server.url })] });
+  const votes = new VoteController(client);
+  const live = rowsStore(opts.rows ?? board(['alpha', 10, 2], ['beta', 6, 1], ['gamma', 3, 3]));
+  const searches: LeaderboardSearch[] = [];
+
+  function Harness() {
+    const rows = useSyncExternalStore(live.subscribe, live.get);
+    const [search, setSearch] = useState<LeaderboardSearch>(opts.search ?? {});
+    return (
+      <Leaderboard
+        rows={rows}
+        loading={false}
+        error={null}
+        onRetry={() => undefined}
+        search={search}
+        onSearchChange={(next) => {
+          searches.push(next);
+          setSearch(next);
+        }}
+        trends={undefined}
+        votes={votes}
+        announceEveryMs={0}
+      />
+    );
+  }
+  // Rows link to model pages, so they render inside a (memory) router, as in the app.
+  const router = createRouter({
+    routeTree: createRootRoute({ component: Harness }),
+    history: createMemoryHistory({ initialEntries: ['/'] }),
+  });
+  render(<RouterProvider router={router} />);
+  await screen.findByRole('searchbox', { name: 'Search models' });
+  return { server, live, searches };
+}
+
+const rowOf = (id: string) => {
+  const row = document.querySelector<HTMLElement>(`tbody tr[data-llm-id="${id}"]`);
+  if (!row) throw new Error(`no row for ${id}`);
+  return row;
+};
+const cell = (id: string, col: string) =>
+  rowOf(id).querySelector(`[data-col="${col}"]`)?.textContent ?? null;
+const rankOf = (id: string) => rowOf(id).querySelector('[data-rank-value]')?.textContent ?? null;
+const order = () =>
+  [...document.querySelectorAll('tbody tr[data-llm-id]')].map((r) => r.getAttribute('data-llm-id'));
+const button = (name: string) => screen.getByRole<HTMLButtonElement>('button', { name });
+const pressed = (name: string) => button(name).getAttribute('aria-pressed');
+const alertText = () => screen.getByRole('alert').textContent;
+/** Resolves once the voter's ballots are known (the vote buttons are enabled then). */
+const ballotsKnown = () => waitFor(() => expect(button('Upvote Alpha').disabled).toBe(false));
+
+describe('voting on the leaderboard', () => {
+  it('shows the ballot from vote.mine, counts a vote at once, and retracts it when pressed again', async () => {
+    const { server } = await setup({ ballots: { beta: -1 } });
+    // Disabled until the ballots are known: a click before could not toggle correctly.
+    expect(button('Upvote Alpha').disabled).toBe(true);
+    await ballotsKnown();
+    expect(pressed('Downvote Beta')).toBe('true');
+    expect(pressed('Upvote Beta')).toBe('false');
+
+    // Optimistic: pressed and counted before the server answers.
+    server.hold();
+    fireEvent.click(button('Upvote Alpha'));
+    expect(pressed('Upvote Alpha')).toBe('true');
+    expect(cell('alpha', 'up')).toBe('11');
+    expect(cell('alpha', 'score')).toBe('9');
+    server.release();
+    await waitFor(() => expect(server.casts).toEqual([{ llmId: 'alpha', value: 1 }]));
+    await waitFor(() => expect(button('Upvote Alpha').disabled).toBe(false));
+    expect(cell('alpha', 'up')).toBe('11');
+
+    // Pressing the pressed one retracts (value 0).
+    fireEvent.click(button('Upvote Alpha'));
+    expect(pressed('Upvote Alpha')).toBe('false');
+    expect(cell('alpha', 'up')).toBe('10');
+    await waitFor(() => expect(server.casts.at(-1)).toEqual({ llmId: 'alpha', value: 0 }));
+    expect(server.tally('alpha')).toEqual({ up: 10, down: 2 });
+    expect(alertText()).toBe('');
+  });
+
+  it('rolls a refused vote back and says when to try again', async () => {
+    const { server } = await setup();
+    await ballotsKnown();
+    server.hold();
+    server.answer({ kind: 'rate-limited', retryAfterSec: 42 });
+    fireEvent.click(button('Downvote Gamma'));
+    expect(cell('gamma', 'down')).toBe('4');
+    server.release();
+
+    await waitFor(() => expect(alertText()).toMatch(/try again in 42 s/));
+    expect(alertText()).toContain('Your downvote for Gamma wasn’t counted.');
+    expect(pressed('Downvote Gamma')).toBe('false');
+    expect(cell('gamma', 'down')).toBe('3');
+
+    // The next vote that goes through clears the message.
+    server.answer({ kind: 'ok' });
+    fireEvent.click(button('Upvote Gamma'));
+    await waitFor(() => expect(alertText()).toBe(''));
+    expect(pressed('Upvote Gamma')).toBe('true');
+    expect(server.ballot('gamma')).toBe(1);
+  });
+
+  it('sends only the latest wish when clicks outrun the server', async () => {
+    const { server } = await setup();
+    await ballotsKnown();
+    server.hold();
+    fireEvent.click(button('Upvote Beta'));
+    fireEvent.click(button('Downvote Beta'));
+    fireEvent.click(button('Upvote Beta'));
+    expect(pressed('Upvote Beta')).toBe('true');
+    expect(cell('beta', 'up')).toBe('7');
+    expect(cell('beta', 'down')).toBe('1');
+    server.release();
+    // One request was in flight (up); the later clicks end on "up" too, so nothing else is sent.
+    await waitFor(() => expect(server.ballot('beta')).toBe(1));
+    fireEvent.click(button('Downvote Beta'));
+    await waitFor(() => expect(server.ballot('beta')).toBe(-1));
+    expect(server.casts).toEqual([
+      { llmId: 'beta', value: 1 },
+      { llmId: 'beta', value: -1 },
+    ]);
+    expect(cell('beta', 'down')).toBe('2');
+    expect(cell('beta', 'up')).toBe('6');
+  });
+});
+
+describe('live updates under the pointer', () => {
+  it('keeps the row order while the pointer is over the table, updating numbers in place', async () => {
+    const { live } = await setup();
+    const zone = screen.getByRole('table', { name: 'LLM rankings' }).closest('.board')!;
+    expect(order()).toEqual(['alpha', 'beta', 'gamma']);
+
+    fireEvent.pointerEnter(zone);
+    live.set(board(['gamma', 30, 3], ['alpha', 10, 2], ['beta', 6, 1]));
+    expect(order()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(rankOf('gamma')).toBe('1');
+    expect(cell('gamma', 'up')).toBe('30');
+    const show = button('3 rank changes — show');
+    expect(order()).toEqual(['alpha', 'beta', 'gamma']);
+
+    // "show" applies the new order while the pointer stays.
+    fireEvent.click(show);
+    expect(order()).toEqual(['gamma', 'alpha', 'beta']);
+    live.set(board(['beta', 40, 1], ['gamma', 30, 3], ['alpha', 10, 2]));
+    expect(order()).toEqual(['gamma', 'alpha', 'beta']);
+
+    // Leaving the table applies the live order.
+    fireEvent.pointerLeave(zone);
+    expect(order()).toEqual(['beta', 'gamma', 'alpha']);
+    expect(screen.queryByRole('button', { name: /rank changes? — show/ })).toBeNull();
+  });
+
+  it('follows the live order at once when nobody is over the table, and announces the move', async () => {
+    const { live } = await setup();
+    const announcer = screen.getByTestId('rank-announcer');
+    expect(announcer.getAttribute('aria-live')).toBe('polite');
+    live.set(board(['gamma', 30, 3], ['alpha', 10, 2], ['beta', 6, 1]));
+    expect(order()).toEqual(['gamma', 'alpha', 'beta']);
+    await waitFor(() =>
+      expect(announcer.textContent).toBe(
+        'Gamma moved up 2 places to rank 1; 2 other models changed rank.',
+      ),
+    );
+  });
+});
+
+describe('filters', () => {
+  it('says when nothing matches and clears the filters', async () => {
+    const { searches } = await setup({ search: { q: 'zzz', open: '1', sort: 'wilson' } });
+    expect(screen.getByText(/No models match/)).toBeTruthy();
+    expect(screen.queryByRole('table')).toBeNull();
+    fireEvent.click(button('Clear filters'));
+    expect(searches.at(-1)).toEqual({ sort: 'wilson' });
+    await waitFor(() => expect(order()).toEqual(['alpha', 'beta', 'gamma']));
+  });
+
+  it('filters by vendor and open weights from the URL view', async () => {
+    await setup({ search: { open: '1' } });
+    await waitFor(() => expect(order()).toEqual(['beta']));
+    cleanup();
+    await setup({ search: { vendor: 'acme' } });
+    await waitFor(() => expect(order()).toEqual(['alpha']));
+    const vendor = screen.getByLabelText<HTMLSelectElement>('Vendor');
+    expect(vendor.value).toBe('Acme');
+    expect(
+      within(vendor)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual(['All vendors', 'Acme', 'Bolt', 'Test']);
+  });
+});

@@ -1,0 +1,104 @@
+import type { Llm, TrendSeries, VoteValue } from '@llmpt/shared';
+import { Link } from '@tanstack/react-router';
+import { type RefObject, memo, useEffect, useMemo, useRef } from 'react';
+
+import type { Ballot } from '../lib/ballot.ts';
+import { formatWilson } from '../lib/format.ts';
+import type { LiveRankingRow } from '../lib/live/live-contract.ts';
+import { RankChange } from './rank-change.tsx';
+import { Sparkline } from './sparkline.tsx';
+import { VoteButtons } from './vote-buttons.tsx';
+
+interface RankingRowProps {
+  row: LiveRankingRow;
+  ballot: VoteValue;
+  votingDisabled: boolean;
+  /** Places gained since the arrows' reference point (negative: lost). */
+  gained: number;
+  since: string;
+  series: TrendSeries | undefined;
+  onVote: (llm: Llm, clicked: Ballot) => void;
+}
+
+/** One model's row; re-renders only when its own data changes (a diff touches a few rows). */
+export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
+  const { row, series } = props;
+  const { llm, rank, up, down, score, wilson } = row;
+  const ref = useRef<HTMLTableRowElement>(null);
+  useHighlightOnChange(ref, `${rank}:${up}:${down}`);
+  const trend = useMemo(() => [...(series?.score ?? []), score], [series, score]);
+  const trendChange = trend.length > 1 ? score - (trend[0] ?? score) : null;
+  const trendLabel =
+    trendChange === null
+      ? 'No score history yet'
+      : `Score ${trendChange === 0 ? 'unchanged' : `${trendChange > 0 ? 'up' : 'down'} ${Math.abs(trendChange)}`} in the last 24 hours`;
+
+  return (
+    <tr ref={ref} data-llm-id={llm.id}>
+      <td data-col="rank" className="col-rank">
+        <div className="rank-cell">
+          <span data-rank-value="">{rank}</span>
+          <RankChange by={props.gained} since={props.since} />
+        </div>
+      </td>
+      <th scope="row" data-col="model" className="col-model">
+        <Link to="/models/$id" params={{ id: llm.id }} className="model-link" title={llm.name}>
+          {llm.name}
+        </Link>
+        <span className="model-meta">
+          {llm.vendor}
+          <span className="model-counts">
+            {' · '}
+            {up} up, {down} down
+          </span>
+        </span>
+      </th>
+      <td data-col="vendor" className="col-vendor">
+        {llm.vendor}
+      </td>
+      <td data-col="score" className="col-score">
+        {score}
+      </td>
+      <td data-col="up" className="col-up">
+        {up}
+      </td>
+      <td data-col="down" className="col-down">
+        {down}
+      </td>
+      <td data-col="wilson" className="col-wilson">
+        {formatWilson(wilson)}
+      </td>
+      <td data-col="trend" className="col-trend">
+        <Sparkline values={trend} label={trendLabel} />
+      </td>
+      <td data-col="vote" className="col-vote">
+        <VoteButtons
+          name={llm.name}
+          ballot={props.ballot}
+          disabled={props.votingDisabled}
+          onVote={(clicked) => props.onVote(llm, clicked)}
+        />
+      </td>
+    </tr>
+  );
+});
+
+/**
+ * Replays the row's highlight animation when `key` changes (not on mount). The attribute is
+ * the DOM's, not React's, so a re-render never cuts it short; CSS disables the animation under
+ * prefers-reduced-motion.
+ */
+function useHighlightOnChange(ref: RefObject<HTMLElement | null>, key: string): void {
+  const previous = useRef(key);
+  useEffect(() => {
+    if (previous.current === key) return;
+    previous.current = key;
+    const el = ref.current;
+    if (!el) return;
+    el.removeAttribute('data-changed');
+    void el.offsetWidth; // restart the animation if it is still running
+    el.setAttribute('data-changed', '');
+    const done = () => el.removeAttribute('data-changed');
+    el.addEventListener('animationend', done, { once: true });
+  }, [ref, key]);
+}

@@ -1,0 +1,250 @@
+import { wilsonLowerBound } from '@llmpt/shared';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Link, getRouteApi } from '@tanstack/react-router';
+import { useCallback, useMemo, useState } from 'react';
+
+import { HistoryChart } from '../components/history-chart.tsx';
+import { StatusMessage } from '../components/status-message.tsx';
+import { VoteAlert } from '../components/vote-alert.tsx';
+import { VoteButtons } from '../components/vote-buttons.tsx';
+import type { Ballot } from '../lib/ballot.ts';
+import { errorMessage, isClientFault } from '../lib/errors.ts';
+import {
+  categoryLabel,
+  formatContext,
+  formatCount,
+  formatDate,
+  formatParameters,
+  formatWilson,
+} from '../lib/format.ts';
+import {
+  chartSeries,
+  describeHistory,
+  releaseInRange,
+  releaseSeconds,
+} from '../lib/history-chart-data.ts';
+import type { ModelStanding } from '../lib/live/live-model.ts';
+import { useLiveModel } from '../lib/live/use-live-model.ts';
+import { usePageTitle } from '../lib/page-title.ts';
+import { type LlmDetails, liveModelDeps, trpc, votes } from '../lib/trpc.ts';
+import { useVoteState } from '../lib/votes/use-votes.ts';
+import { ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
+
+const route = getRouteApi('/models/$id');
+
+/** Chart windows a voter can pick, in days. */
+const WINDOWS = [7, 30, 90] as const;
+
+/** `/models/:id`: details, live tally and rank, voting, and the score and rank history. */
+export function ModelPage() {
+  const { id } = route.useParams();
+  const details = useQuery(trpc.llm.byId.queryOptions({ id }));
+  usePageTitle(details.data?.name ?? (details.isError ? 'Model not found' : null));
+
+  if (details.isPending) return <ModelSkeleton />;
+  if (details.isError) {
+    // A malformed id (400) is as unknown as a well-formed one nobody has (404).
+    if (isClientFault(details.error)) {
+      return (
+        <div className="page-heading notice-page">
+          <h1 tabIndex={-1}>Model not found</h1>
+          <p className="muted">There is no model “{id}” on the leaderboard.</p>
+          <Link to="/" className="button">
+            Back to the leaderboard
+          </Link>
+        </div>
+      );
+    }
+    return (
+      <StatusMessage
+        tone="error"
+        title="Can’t load this model."
+        action={
+          <button type="button" className="button" onClick={() => void details.refetch()}>
+            Retry
+          </button>
+        }
+      >
+        {errorMessage(details.error)}
+      </StatusMessage>
+    );
+  }
+  return <ModelDetails llm={details.data} fetchedAt={details.dataUpdatedAt} />;
+}
+
+function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }) {
+  const live = useLiveModel(llm.id, liveModelDeps);
+  const voteState = useVoteState(votes);
+  const [days, setDays] = useState<(typeof WINDOWS)[number]>(30);
+  const history = useQuery(
+    trpc.llm.history.queryOptions(
+      { id: llm.id, days },
+      { staleTime: 5 * 60_000, placeholderData: keepPreviousData },
+    ),
+  );
+
+  // Live once the room has spoken; until then (or with the ranker not yet running) `llm.byId`.
+  const standing: ModelStanding = live.standing ?? llm;
+  const at = live.at ?? fetchedAt;
+  const tally = displayTally(voteState, llm.id, standing);
+  const score = tally.up - tally.down;
+  const ballot = ballotOf(voteState, llm.id);
+  const onVote = useCallback(
+    (clicked: Ballot) => votes.vote({ id: llm.id, name: llm.name }, clicked, live.standing ?? llm),
+    [llm, live.standing],
+  );
+
+  const settled = !history.isPending;
+  const points = history.data?.points;
+  const series = useMemo(
+    () => (settled ? chartSeries(points ?? [], { score, rank: standing.rank }, at) : null),
+    [settled, points, score, standing.rank, at],
+  );
+  const released = series && releaseInRange(releaseSeconds(llm.releaseDate), series.xs);
+  const summary = series
+    ? [
+        history.isError ? 'The history couldn’t be loaded.' : '',
+        describeHistory(series),
+        released && llm.releaseDate ? `Released ${formatDate(llm.releaseDate)} (dashed line).` : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
+    : 'Loading the history…';
+
+  return (
+    <article className="model-page">
+      <p className="back-link">
+        <Link to="/">← Leaderboard</Link>
+      </p>
+      <div className="page-heading">
+        <h1 tabIndex={-1}>{llm.name}</h1>
+        <p className="muted">by {llm.vendor}</p>
+      </div>
+
+      <section className="model-standing" aria-label="Votes and rank">
+        <dl className="stat-grid" data-testid="model-tally">
+          <div className="stat">
+            <dt>Rank</dt>
+            <dd>
+              <span data-testid="model-rank">{standing.rank ?? '–'}</span>
+            </dd>
+          </div>
+          <div className="stat">
+            <dt>Score</dt>
+            <dd data-col="score">{score}</dd>
+          </div>
+          <div className="stat">
+            <dt>Up</dt>
+            <dd data-col="up">{tally.up}</dd>
+          </div>
+          <div className="stat">
+            <dt>Down</dt>
+            <dd data-col="down">{tally.down}</dd>
+          </div>
+          <div className="stat">
+            <dt title="Wilson lower bound: with 95% confidence, at least this share of voters like the model">
+              Wilson
+            </dt>
+            <dd>{formatWilson(wilsonLowerBound(tally.up, tally.down))}</dd>
+          </div>
+        </dl>
+        <div className="model-vote">
+          <VoteButtons
+            name={llm.name}
+            ballot={ballot}
+            disabled={!voteState.ready}
+            onVote={onVote}
+            size="large"
+          />
+          <p className="muted model-vote-hint">
+            {ballot === 0
+              ? 'You haven’t voted on this model.'
+              : `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`}
+          </p>
+        </div>
+      </section>
+
+      <section className="model-history" aria-labelledby="history-heading">
+        <div className="section-heading">
+          <h2 id="history-heading">History</h2>
+          <div className="segmented" role="group" aria-label="Chart period">
+            {WINDOWS.map((d) => (
+              <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>
+                {d} days
+              </button>
+            ))}
+          </div>
+        </div>
+        <HistoryChart
+          name={llm.name}
+          series={series}
+          releaseDate={llm.releaseDate}
+          summary={summary}
+        />
+      </section>
+
+      <section aria-labelledby="details-heading">
+        <h2 id="details-heading">Details</h2>
+        <dl className="details">
+          <dt>Vendor</dt>
+          <dd>{llm.vendor}</dd>
+          <dt>Family</dt>
+          <dd>{llm.family}</dd>
+          <dt>Released</dt>
+          <dd>{llm.releaseDate ? formatDate(llm.releaseDate) : 'Unknown'}</dd>
+          <dt>Open weights</dt>
+          <dd>{llm.openWeights ? 'Yes' : 'No'}</dd>
+          <dt>Parameters</dt>
+          <dd>{llm.parametersB !== null ? formatParameters(llm.parametersB) : 'Not disclosed'}</dd>
+          <dt>Context window</dt>
+          <dd>
+            {llm.contextWindow !== null ? (
+              <span title={`${formatCount(llm.contextWindow)} tokens`}>
+                {formatContext(llm.contextWindow)}
+              </span>
+            ) : (
+              'Not disclosed'
+            )}
+          </dd>
+          <dt>Categories</dt>
+          <dd>{llm.categories.map(categoryLabel).join(', ') || 'None'}</dd>
+          {llm.homepage ? (
+            <>
+              <dt>Homepage</dt>
+              <dd>
+                <a href={llm.homepage} target="_blank" rel="noopener noreferrer">
+                  {hostOf(llm.homepage)}
+                </a>
+              </dd>
+            </>
+          ) : null}
+        </dl>
+      </section>
+
+      <VoteAlert alert={voteState.alert} onDismiss={votes.dismissAlert} />
+    </article>
+  );
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function ModelSkeleton() {
+  return (
+    <div className="model-page" aria-busy="true">
+      <p className="back-link">
+        <Link to="/">← Leaderboard</Link>
+      </p>
+      <div className="page-heading">
+        <p className="bone bone-title" />
+        <p className="bone bone-text" />
+      </div>
+      <div className="bone bone-block" />
+    </div>
+  );
+}
