@@ -20,6 +20,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the processes on a fresh database and Redis prefix. `env` reaches every process, e.g.
+ * WEB_DIST for the api to serve a built SPA (tests/browser does).
+ */
 export async function startStack(opts: {
   apis: number;
   workers?: number;
@@ -46,6 +50,7 @@ export async function startStack(opts: {
     ...opts.env,
   };
   const children: ChildProcess[] = [];
+  let stopping = false;
   const spawnApp = (entry: string, extra: Record<string, string>) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `${repo}${entry}`], {
       cwd: repo,
@@ -53,6 +58,11 @@ export async function startStack(opts: {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(child);
+    // A crash would otherwise show up only later, as refused connections.
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`${entry} [${child.pid}] exited before stop(): ${signal ?? code}`);
+    });
     return child;
   };
 
@@ -82,6 +92,7 @@ export async function startStack(opts: {
     db,
     env,
     async stop() {
+      stopping = true;
       await Promise.all(
         children.map(
           (c) =>
