@@ -21,8 +21,27 @@ export async function writeReport(file: string, report: BenchReport): Promise<vo
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-const MAIN = ['rps', 'p50Ms', 'p99Ms', 'rowsPerSec', 'rawRowsPerSec', 'overallHitRate'];
+const MAIN = [
+  'rps',
+  'p50Ms',
+  'p99Ms',
+  'rowsPerSec',
+  'rawRowsPerSec',
+  'overallHitRate',
+  'subscribers',
+  'publishToDeliverP50Ms',
+  'deliverP50Ms',
+  'deliverP99Ms',
+  'votesPerSec',
+  'voteToScreenP99Ms',
+];
 const LABEL: Record<string, string> = {
+  subscribers: 'subscribers',
+  publishToDeliverP50Ms: 'publish→deliver p50 ms',
+  deliverP50Ms: 'deliver p50 ms',
+  deliverP99Ms: 'deliver p99 ms',
+  votesPerSec: 'votes/s',
+  voteToScreenP99Ms: 'vote→screen p99 ms',
   rps: 'req/s',
   p50Ms: 'p50 ms',
   p99Ms: 'p99 ms',

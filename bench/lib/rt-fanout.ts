@@ -1,0 +1,328 @@
+/**
+ * The three fan-out "sides" measured by the fanout and socketIoPeer scenarios, with the same
+ * rounds, audience size and client processes:
+ * - ours: real api processes (startBenchStack); a round casts one real vote and times its diff
+ *   from the ranker's `at` (XADD) to every subscriber;
+ * - raw: bench/servers/raw-ws-server.ts; a round PUBLISHes the captured diff frame on Redis;
+ * - socketIo: bench/servers/socket-io-server.ts; a round emits the frame through the Redis
+ *   adapter from a listener-less Socket.IO server in this process.
+ * Every side is triggered through exactly one Redis hop and delivers the same frame bytes.
+ * Interleaved (default, --quick): every audience stays connected and rounds alternate between
+ * sides, so load from other work on this shared 2-core machine hits all sides alike. --full
+ * (50,000 per side) measures one side after the other: 3 × 50,000 sockets would not fit.
+ */
+import { parseDiffEntry, rankingsKeys } from '@llmpt/vote-store';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+
+import { castVote, lastStreamId, mintVoters, waitForSnapshot } from './rt-api.ts';
+import { calibrateClock, rssKB, sleep, wallNow } from './rt-measure.ts';
+import { capturedFrame, markFrame, startPeerServers } from './rt-peers.ts';
+import { startBenchStack } from './stack.ts';
+import type { BenchContext, BenchOptions } from './types.ts';
+import { type Arrivals, ClientPool } from './ws-client-pool.ts';
+
+export interface FanoutParams {
+  subscribers: number;
+  /** Counted rounds per side (plus one warm-up round each). */
+  rounds: number;
+  /** Server processes per side (api, raw peer, Socket.IO peer), each ≤ ~17,000 sockets. */
+  shards: number;
+  clientProcesses: number;
+  localAddresses: string[];
+  interleave: boolean;
+}
+
+export function fanoutParams(opts: Pick<BenchOptions, 'quick' | 'full' | 'tiny'>): FanoutParams {
+  if (opts.tiny) {
+    return {
+      subscribers: 200,
+      rounds: 2,
+      shards: 1,
+      clientProcesses: 1,
+      localAddresses: [],
+      interleave: true,
+    };
+  }
+  if (opts.full) {
+    return {
+      subscribers: 50_000,
+      rounds: 6,
+      shards: 3,
+      clientProcesses: 4,
+      localAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'],
+      interleave: false,
+    };
+  }
+  return {
+    subscribers: opts.quick ? 5_000 : 10_000,
+    rounds: opts.quick ? 5 : 10,
+    shards: 1,
+    clientProcesses: 1,
+    localAddresses: [],
+    interleave: true,
+  };
+}
+
+/** Timings of one side, ms: per (round, subscriber) pair, and per round to the last one. */
+export interface Side {
+  subscribers: number;
+  /** Publish → arrival. */
+  latencies: number[];
+  /** Vote sent → arrival (ours only). */
+  fromVote: number[];
+  toLast: number[];
+  /** Deliveries that never came within DELIVER_TIMEOUT_MS. */
+  missed: number;
+  rssPerConnKB: number;
+}
+
+export interface FanoutRun {
+  params: FanoutParams;
+  ours: Side | null;
+  raw: Side | null;
+  socketIo: Side | null;
+  frame: string;
+}
+
+/** The last run in this process: socketIoPeer reports its Socket.IO side if fanout measured it. */
+export const lastFanoutRun: { run: FanoutRun | null } = { run: null };
+
+type SideName = 'ours' | 'raw' | 'socketIo';
+
+interface SideRunner {
+  side: Side;
+  /** Round r; round 0 is a warm-up and is not counted. */
+  round(r: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DELIVER_TIMEOUT_MS = 15_000;
+const NONE: Arrivals = { count: 0, times: [] };
+const pause = () => sleep(300 + Math.random() * 250);
+
+/** Measures the given sides; `ours` (when listed) comes first: it captures the frame. */
+export async function measureFanout(
+  ctx: BenchContext,
+  p: FanoutParams,
+  sides: SideName[],
+): Promise<FanoutRun> {
+  calibrateClock();
+  const frame = () => capturedFrame.frame ?? FALLBACK_FRAME;
+  const start = (name: SideName) =>
+    name === 'ours'
+      ? startOurs(ctx, p)
+      : name === 'raw'
+        ? startRaw(ctx, p, frame)
+        : startSocketIo(ctx, p, frame);
+  const runners = new Map<SideName, SideRunner>();
+  try {
+    if (p.interleave) {
+      for (const name of sides) runners.set(name, await start(name));
+      for (let r = 0; r <= p.rounds; r++) {
+        for (const runner of runners.values()) await runner.round(r);
+      }
+    } else {
+      for (const name of sides) {
+        const runner = await start(name);
+        runners.set(name, runner);
+        for (let r = 0; r <= p.rounds; r++) await runner.round(r);
+        await runner.stop();
+      }
+    }
+  } finally {
+    for (const runner of [...runners.values()].reverse()) await runner.stop();
+  }
+  const run: FanoutRun = {
+    params: p,
+    ours: runners.get('ours')?.side ?? null,
+    raw: runners.get('raw')?.side ?? null,
+    socketIo: runners.get('socketIo')?.side ?? null,
+    frame: frame(),
+  };
+  lastFanoutRun.run = run;
+  return run;
+}
+
+function record(side: Side, pool: ClientPool, arrivals: Arrivals, from: number, complete: boolean) {
+  const times = arrivals.times.filter(Number.isFinite);
+  side.latencies.push(...times.map((t) => t - from));
+  side.toLast.push(complete ? times.reduce((a, b) => Math.max(a, b), 0) - from : NaN);
+  side.missed += pool.subscribed - arrivals.count;
+  return times;
+}
+
+function newSide(pool: ClientPool, rssPerConnKB: number): Side {
+  return {
+    subscribers: pool.subscribed,
+    latencies: [],
+    fromVote: [],
+    toLast: [],
+    missed: 0,
+    rssPerConnKB,
+  };
+}
+
+/** Subscribers for one side, and its servers' RSS growth per connection. */
+async function connect(
+  ctx: BenchContext,
+  p: FanoutParams,
+  mode: 'trpc' | 'raw' | 'sio',
+  urls: string[],
+  serverPids: number[],
+): Promise<{ pool: ClientPool; rssPerConnKB: number }> {
+  await sleep(500);
+  const rssBefore = rssKB(serverPids);
+  const pool = await ClientPool.start({
+    mode,
+    urls,
+    total: p.subscribers,
+    processes: p.clientProcesses,
+    localAddresses: p.localAddresses,
+    log: (m) => ctx.log(`fanout: ${m}`),
+  });
+  await sleep(1000);
+  if (pool.maxSkewMs > 2) ctx.log(`fanout: clock skew ${pool.maxSkewMs.toFixed(1)} ms`);
+  return { pool, rssPerConnKB: (rssKB(serverPids) - rssBefore) / pool.subscribed };
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= fn());
+}
+
+async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner> {
+  const stack = await startBenchStack(ctx, { apis: p.shards, workers: 1 });
+  const redis = new Redis(ctx.redisUrl);
+  const blocking = redis.duplicate();
+  let pool: ClientPool | null = null;
+  const stop = once(async () => {
+    await pool?.stop();
+    redis.disconnect();
+    blocking.disconnect();
+    await stack.stop();
+  });
+  try {
+    const keys = rankingsKeys(stack.prefix);
+    const snapshot = await waitForSnapshot(redis, keys);
+    // +1 on the board's #1 keeps every rank: the diff holds that one entry.
+    const top = snapshot.entries.find((e) => e.ranks.score === 1) ?? snapshot.entries[0]!;
+    const voters = await mintVoters(stack.apiUrls[0]!, p.rounds + 1);
+    const wsUrls = stack.apiUrls.map((u) => `${u.replace(/^http/, 'ws')}/trpc`);
+    const apiPids = stack.apis.map((c) => c.pid ?? -1);
+    const connected = await connect(ctx, p, 'trpc', wsUrls, apiPids);
+    const subscribers = (pool = connected.pool);
+    const side = newSide(subscribers, connected.rssPerConnKB);
+    const round = async (r: number) => {
+      await pause();
+      const after = await lastStreamId(redis, keys.diffs);
+      const t0 = wallNow();
+      await castVote(stack.apiUrls[r % stack.apiUrls.length]!, voters[r]!, top.llmId, 1);
+      const reply = await blocking.xread('BLOCK', 5000, 'STREAMS', keys.diffs, after);
+      const entry = reply?.[0]?.[1][0];
+      if (!entry) throw new Error('fanout: the vote produced no diff within 5 s');
+      const diff = parseDiffEntry(entry);
+      const complete = await subscribers.waitFor(diff.id, DELIVER_TIMEOUT_MS);
+      const arrivals = (await subscribers.collect([diff.id])).get(diff.id) ?? NONE;
+      if (r === 0) {
+        capturedFrame.frame = await subscribers.frame(diff.id);
+        return;
+      }
+      // `at` is Date.now(), the floor of the publish time: take the middle of its millisecond.
+      const times = record(side, subscribers, arrivals, diff.at + 0.5, complete);
+      side.fromVote.push(...times.map((t) => t - t0));
+    };
+    return { side, round, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startRaw(
+  ctx: BenchContext,
+  p: FanoutParams,
+  frame: () => string,
+): Promise<SideRunner> {
+  const channel = `bench:rawfanout:${process.pid}:${Date.now()}`;
+  const peers = await startPeerServers('raw-ws-server.ts', p.shards, {
+    redisUrl: ctx.redisUrl,
+    channel,
+  });
+  const redis = new Redis(ctx.redisUrl);
+  let pool: ClientPool | null = null;
+  const stop = once(async () => {
+    await pool?.stop();
+    redis.disconnect();
+    await peers.stop();
+  });
+  try {
+    const connected = await connect(ctx, p, 'raw', peers.urls, peers.pids);
+    const subscribers = (pool = connected.pool);
+    const side = newSide(subscribers, connected.rssPerConnKB);
+    const round = async (r: number) => {
+      await pause();
+      const { key, payload } = markFrame(frame(), r);
+      const t0 = wallNow();
+      await redis.publish(channel, payload);
+      const complete = await subscribers.waitFor(key, DELIVER_TIMEOUT_MS);
+      const arrivals = (await subscribers.collect([key])).get(key) ?? NONE;
+      if (r > 0) record(side, subscribers, arrivals, t0, complete);
+    };
+    return { side, round, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startSocketIo(
+  ctx: BenchContext,
+  p: FanoutParams,
+  frame: () => string,
+): Promise<SideRunner> {
+  const key = `bench:sio:${process.pid}:${Date.now()}`;
+  const servers = await startPeerServers('socket-io-server.ts', p.shards, {
+    redisUrl: ctx.redisUrl,
+    key,
+  });
+  const pub = new Redis(ctx.redisUrl);
+  const sub = pub.duplicate();
+  // Emits only: no HTTP server, no clients of its own; the adapter carries it to the servers.
+  const emitter = new Server({ adapter: createAdapter(pub, sub, { key }) });
+  let pool: ClientPool | null = null;
+  const stop = once(async () => {
+    await pool?.stop();
+    await emitter.close().catch(() => undefined);
+    pub.disconnect();
+    sub.disconnect();
+    await servers.stop();
+  });
+  try {
+    const connected = await connect(ctx, p, 'sio', servers.urls, servers.pids);
+    const subscribers = (pool = connected.pool);
+    const side = newSide(subscribers, connected.rssPerConnKB);
+    const round = async (r: number) => {
+      await pause();
+      const marked = markFrame(frame(), r);
+      const payload = JSON.parse(marked.payload) as unknown;
+      const t0 = wallNow();
+      emitter.to('rankings').emit('diff', payload);
+      const complete = await subscribers.waitFor(marked.key, DELIVER_TIMEOUT_MS);
+      const arrivals = (await subscribers.collect([marked.key])).get(marked.key) ?? NONE;
+      if (r > 0) record(side, subscribers, arrivals, t0, complete);
+    };
+    return { side, round, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * A real one-entry diff frame (rankings.live, board `score`) captured from a fanout run; the
+ * peers use it only when ours did not run first in this process.
+ */
+export const FALLBACK_FRAME =
+  '{"id":1,"result":{"type":"data","id":"1795772901850-0","data":{"id":"1795772901850-0","data":{"type":"diff","diff":{"id":"1795772901850-0","at":1795772901850,"entries":[{"llmId":"claude-2","up":1,"down":0,"score":1,"wilson":0.20654931179180275,"ranks":{"score":1}}]}}}}}';
