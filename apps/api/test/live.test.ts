@@ -117,6 +117,30 @@ describe('rankings.live over WebSocket', () => {
     expect(metrics).toMatch(/live_subscriptions\{room="board"\} 0/);
   });
 
+  it('gives every new subscriber the snapshot of the current version, while others stay', async () => {
+    const base = await publish([entry(ids[4]!, 50, 1)]);
+    await until(() => api.deps.feed.id === base, 'the feed to catch up');
+    const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
+    const snapshotOf = async (): Promise<{ id: string; up: number | undefined }> => {
+      const got: Tracked[] = [];
+      const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: (d) => got.push(d) });
+      await until(() => got.length === 1, 'snapshot');
+      sub.unsubscribe();
+      const m = got[0]!;
+      const snap = m.data.type === 'snapshot' ? m.data.snapshot : null;
+      return { id: m.id, up: snap?.entries.find((e) => e.llmId === ids[4])?.up };
+    };
+    // A subscriber that stays keeps the room (and its cached snapshot) alive meanwhile.
+    const stay = trpc.rankings.live.subscribe({ sort: 'score' }, {});
+    expect(await snapshotOf()).toEqual({ id: base, up: 50 });
+    expect(await snapshotOf()).toEqual({ id: base, up: 50 });
+    const next = await publish([entry(ids[4]!, 51, 1)]);
+    await until(() => api.deps.feed.id === next, 'the feed to catch up');
+    expect(await snapshotOf()).toEqual({ id: next, up: 51 });
+    stay.unsubscribe();
+    await client.close();
+  });
+
   it('filters a category room and a model room', async () => {
     const [a, b] = ids as [string, string];
     const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');

@@ -49,6 +49,12 @@ interface Room {
  */
 export class LiveRooms {
   private readonly rooms = new Map<string, Room>();
+  /**
+   * The serialized snapshot message per room key, for the feed version it was made at: a wave
+   * of (re)connecting subscribers (a deploy, a network blip) costs one projection and one
+   * JSON.stringify of ~10 KB per room and version, not one per subscriber.
+   */
+  private readonly snapshots = new Map<string, { feedId: string; id: string; data: string }>();
 
   constructor(private readonly deps: Deps) {
     deps.feed.onMessage((m) => this.broadcast(m));
@@ -148,8 +154,17 @@ export class LiveRooms {
       const feed = this.deps.feed;
       const missed = lastEventId ? await feed.missedSince(lastEventId) : null;
       if (missed === null) {
-        const snapshot = project(feed.snapshot(), room.filter);
-        this.sendData(member, snapshot.id, { type: 'snapshot', snapshot });
+        let cached = this.snapshots.get(roomKey);
+        if (cached?.feedId !== feed.id) {
+          const snapshot = project(feed.snapshot(), room.filter);
+          const message: LiveMessage = { type: 'snapshot', snapshot };
+          cached = { feedId: feed.id, id: snapshot.id, data: JSON.stringify(message) };
+          this.snapshots.set(roomKey, cached);
+        }
+        this.deps.metrics.liveBytes.inc(
+          this.write(member, cached.id, dataFrame(member, cached.id, cached.data)),
+        );
+        this.deps.metrics.liveMessages.inc({ kind: 'snapshot' });
       } else {
         member.sent = lastEventId ?? '0-0';
         for (const d of missed) {
@@ -186,7 +201,10 @@ export class LiveRooms {
     for (const [key, room] of this.rooms) {
       if (!room.members.delete(member)) continue;
       this.deps.metrics.subscriptions.dec({ room: room.kind });
-      if (room.members.size === 0) this.rooms.delete(key);
+      if (room.members.size === 0) {
+        this.rooms.delete(key);
+        this.snapshots.delete(key);
+      }
       return;
     }
   }
