@@ -29,6 +29,14 @@ const schema = z.object({
   RANKER_ENABLED: bool.default(true),
   /** Ranker period: at most one rankings diff per tick, whatever the vote rate. */
   RANKER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+  /**
+   * Diff entries per second the ranker paces itself to (0: off). After a diff of N entries the
+   * next tick waits N / this seconds, up to RANKER_MAX_TICK_MS: every subscriber receives every
+   * entry, so this bounds fan-out bytes when heavy, uniform voting changes every model per tick.
+   */
+  RANKER_MAX_ENTRIES_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(150),
+  /** The longest a paced tick may wait (at least RANKER_TICK_MS). */
+  RANKER_MAX_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Lease of the ranker leader lock: a dead leader is replaced within about this long. */
   RANKER_LOCK_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(3000),
   /** Rankings diffs kept (approximately) for clients that reconnect and resume. */

@@ -56,6 +56,11 @@ export function createMetrics() {
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 500],
       registers: [registry],
     }),
+    rankerTickInterval: new Gauge({
+      name: 'ranker_tick_interval_seconds',
+      help: 'Time between ranker ticks now: RANKER_TICK_MS, stretched after big diffs (RANKER_MAX_ENTRIES_PER_SEC)',
+      registers: [registry],
+    }),
     rankerIsLeader: new Gauge({
       name: 'ranker_is_leader',
       help: '1 while this worker is the ranker leader',

@@ -100,6 +100,8 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
         { redis, store, db, metrics, log },
         {
           tickMs: env.RANKER_TICK_MS,
+          maxEntriesPerSec: env.RANKER_MAX_ENTRIES_PER_SEC,
+          maxTickMs: Math.max(env.RANKER_TICK_MS, env.RANKER_MAX_TICK_MS),
           lockTtlMs: env.RANKER_LOCK_TTL_MS,
           streamMaxLen: env.RANKINGS_STREAM_MAXLEN,
         },

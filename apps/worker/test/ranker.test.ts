@@ -107,6 +107,39 @@ describe('ranker', () => {
     expect(await readDiffsAfter(f.redis, keys, second!.id, 10)).toEqual([]);
   });
 
+  it('paces itself after big diffs: the next tick waits entries / maxEntriesPerSec', async () => {
+    const maxEntriesPerSec = 100;
+    const maxTickMs = 1500;
+    makeRanker({ tickMs: 50, maxEntriesPerSec, maxTickMs });
+    const first = await waitFor(snapshot, (s) => s !== null);
+    const llms = await listLlms(f.db);
+
+    // Votes keep changing several models for a while, so (almost) every tick has a diff.
+    const until = performance.now() + 2500;
+    for (let round = 0; performance.now() < until; round++) {
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          f.store.cast(`pace-${round}-${i}`, llms[(round * 5 + i) % llms.length]!.id, 1),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const expected = await expectedEntries();
+    await waitFor(snapshot, (s) => isDeepStrictEqual(s?.entries, expected));
+
+    const diffs = (await readDiffsAfter(f.redis, keys, first!.id, 10_000))!;
+    expect(diffs.length).toBeGreaterThanOrEqual(2);
+    // The first snapshot carried every model: it alone paces the first gap to the maximum.
+    const all = [{ at: first!.at, entries: first!.entries }, ...diffs];
+    for (let i = 1; i < all.length; i++) {
+      const wanted = Math.min(maxTickMs, (all[i - 1]!.entries.length * 1000) / maxEntriesPerSec);
+      // `at` is taken a little after its tick starts (tallies read, ranks computed): 50 ms slack.
+      expect(all[i]!.at - all[i - 1]!.at, `gap before diff ${i}`).toBeGreaterThanOrEqual(
+        wanted - 50,
+      );
+    }
+  });
+
   it('coalesces a burst of votes into at most one diff per tick', async () => {
     const tickMs = 50;
     makeRanker({ tickMs });

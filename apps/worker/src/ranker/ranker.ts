@@ -35,6 +35,15 @@ export interface RankerDeps {
 export interface RankerOptions {
   /** At most one diff per tick, whatever the vote rate. */
   tickMs: number;
+  /**
+   * Diff entries per second the ranker paces itself to: after a diff of N entries the next
+   * tick waits N / this seconds (at least tickMs, at most maxTickMs). Every subscriber receives
+   * each entry, so this bounds the fan-out bytes under heavy, uniform voting, when nearly every
+   * model changes on every tick; a quiet board still gets a diff every tick. Default: no pacing.
+   */
+  maxEntriesPerSec?: number;
+  /** The longest a paced tick may wait (default: tickMs, i.e. no pacing). */
+  maxTickMs?: number;
   lockTtlMs: number;
   /** Approximate number of diffs kept for reconnecting clients. */
   streamMaxLen: number;
@@ -73,6 +82,8 @@ export class Ranker {
   private inFlight: Promise<void> | null = null;
   private readonly catalogue: CatalogueCache;
   private ticksRun = 0;
+  /** Entries of the diff the last tick published (0: none), for pacing the next tick. */
+  private lastDiffEntries = 0;
 
   constructor(
     private readonly deps: RankerDeps,
@@ -166,14 +177,24 @@ export class Ranker {
       const elapsedMs = performance.now() - started;
       this.deps.metrics.rankerTickDuration.observe(elapsedMs / 1000);
       this.ticksRun++;
-      // Ticks never overlap, and start at most once per tickMs.
+      // Ticks never overlap, and start at most once per tickMs (longer after a big diff).
       if (this.session === session)
-        this.schedule(session, Math.max(0, this.opts.tickMs - elapsedMs));
+        this.schedule(session, Math.max(0, this.nextTickMs() - elapsedMs));
     }
+  }
+
+  /** The time from this tick's start to the next one's: tickMs, stretched after a big diff. */
+  private nextTickMs(): number {
+    const { tickMs, maxEntriesPerSec, maxTickMs = tickMs } = this.opts;
+    const paced = maxEntriesPerSec ? (this.lastDiffEntries * 1000) / maxEntriesPerSec : 0;
+    const interval = Math.min(Math.max(tickMs, maxTickMs), Math.max(tickMs, paced));
+    this.deps.metrics.rankerTickInterval.set(interval / 1000);
+    return interval;
   }
 
   private async tick(session: Session): Promise<void> {
     const { redis, store, metrics } = this.deps;
+    this.lastDiffEntries = 0;
     if (!session.published) {
       // Continue from what the previous leader published, so a fail-over is not a full diff.
       const snapshot = await readRankingsSnapshot(redis, this.keys);
@@ -210,6 +231,7 @@ export class Ranker {
       );
       metrics.rankerDiffs.inc();
       metrics.rankerDiffEntries.observe(diff.length);
+      this.lastDiffEntries = diff.length;
     }
     session.published = new Map(entries.map((e) => [e.llmId, e]));
     session.tallies = countsOf(entries);
