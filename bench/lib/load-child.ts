@@ -10,7 +10,7 @@ const VALUES = [1, -1, 0] as const;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
 function requestsOf(w: Workload): autocannon.Request[] {
-  if (w.kind === 'get') return [{ method: 'GET', path: w.path }];
+  if (w.kind === 'get') return [{ method: 'GET', path: w.path, headers: w.headers ?? {} }];
   if (w.models.length === 0 || w.cookies.length === 0) throw new Error('no models or voters');
   return [
     {

@@ -4,7 +4,7 @@ import { stopChild, track } from './children.ts';
 
 /** What each load-generator connection sends. */
 export type Workload =
-  | { kind: 'get'; path: string }
+  | { kind: 'get'; path: string; headers?: Record<string, string> }
   | {
       /** POST of `{"llmId","value"}` with a random cookie, model and value (1, -1 or 0). */
       kind: 'vote';

@@ -13,7 +13,8 @@ import type { Scenario } from '../lib/types.ts';
  * The leaderboard as the SPA reads it: `rankings.list` as a GET, served from the api's L1.
  * Besides the 20-byte ceiling it is measured against `sizedCeiling`: the same bare node:http
  * server answering this very response body (~35 KB), so payload cost (kernel copies, the load
- * generator reading it) and framework cost can be told apart.
+ * generator reading it) and framework cost can be told apart. `gzip*`: the same read as a browser
+ * makes it (Accept-Encoding: gzip), served from the gzip member cached with the response.
  */
 export const scenario: Scenario = {
   name: 'rankingsRead',
@@ -54,9 +55,27 @@ export const scenario: Scenario = {
       await sized.stop();
       await rm(dir, { recursive: true, force: true });
     }
+    // As a browser fetches it: Accept-Encoding gzip, answered from the cached gzip member.
+    const gzipHeaders = { 'accept-encoding': 'gzip, deflate, br' };
+    const gz = await fetch(`${api.origin}${url}`, { headers: gzipHeaders });
+    const gzipBytes = Number(gz.headers.get('content-length') ?? 0);
+    await gz.arrayBuffer();
+    const g = await runLoad(ctx.repoRoot, {
+      origin: api.origin,
+      workload: { kind: 'get', path: url, headers: gzipHeaders },
+      connections: b.connections,
+      warmupSec: b.warmupSec,
+      durationSec: b.durationSec,
+      maxRequests: b.maxRequests,
+    });
+    assertFewErrors('rankingsRead gzip', g);
     return {
       ...httpFigures(r),
       ratioToCeiling: ratio(r.rps, figure(ctx.results, 'ceiling', 'rps')),
+      gzipRps: g.rps,
+      gzipP99Ms: g.p99Ms,
+      gzipBytes,
+      gzipRatioToCeiling: ratio(g.rps, figure(ctx.results, 'ceiling', 'rps')),
       sizedCeilingRps: sizedRps,
       ratioToSizedCeiling: ratio(r.rps, sizedRps),
       rows,

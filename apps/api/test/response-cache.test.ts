@@ -1,3 +1,6 @@
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+
 import type { RankingEntry } from '@llmpt/shared';
 import { publishRankings, rankingsKeys } from '@llmpt/vote-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +94,40 @@ describe('cached public reads (rankings.list)', () => {
       expect(bad.status).toBe(400);
       expect(bad.headers.get('etag')).toBeNull();
     }
+  });
+
+  it('sends the cached body gzipped to clients that accept it, and plain to the others', async () => {
+    await publishUps([7, 6, 5]);
+    const get = (acceptEncoding?: string) =>
+      new Promise<{ encoding?: string; vary?: string; body: Buffer }>((resolve, reject) => {
+        const req = request(
+          listUrl(),
+          { headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                encoding: res.headers['content-encoding'],
+                vary: res.headers.vary,
+                body: Buffer.concat(chunks),
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+
+    const plain = await get();
+    expect(plain.encoding).toBeUndefined();
+    expect(plain.vary).toBe('accept-encoding');
+    const gz = await get('br, gzip;q=0.8, deflate');
+    expect(gz.encoding).toBe('gzip');
+    expect(gz.body.length).toBeLessThan(plain.body.length / 3);
+    expect(gunzipSync(gz.body).equals(plain.body)).toBe(true);
+    // Refused (q=0) or only identity wanted: plain bytes.
+    expect((await get('gzip;q=0, identity')).encoding).toBeUndefined();
+    expect((await get('identity')).body.equals(plain.body)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { Negotiator } from '@fastify/accept-negotiator';
 import { TRPCError, callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
@@ -5,7 +6,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type Deps, createContext } from '../context.ts';
 import { appRouter } from '../routers/index.ts';
-import { ResponseCache } from './response-cache.ts';
+import { type Entry, ResponseCache } from './response-cache.ts';
+
+/** Accept-Encoding negotiation (q-values, `*`, `identity;q=0`). No result cache: headers are user-controlled. */
+const encodings = new Negotiator({ supportedValues: ['gzip', 'identity'] });
 
 /** Public, shared by everyone; clients and nginx revalidate with the ETag (a 304 is cheap). */
 const CACHEABLE = 'public, max-age=0, must-revalidate';
@@ -69,7 +73,7 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
       const hit = responseCache.get(cacheKey, version);
       if (hit) {
         stopTimer({ code: 'OK' });
-        return sendJson(req, reply, hit.body, hit.etag);
+        return sendCached(req, reply, hit);
       }
     }
     let input: unknown;
@@ -96,8 +100,7 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
       stopTimer({ code: 'OK' });
       const body = JSON.stringify({ result: { data } });
       if (version === null) return reply.header('content-type', 'application/json').send(body);
-      const entry = responseCache.set(cacheKey, version, body);
-      return sendJson(req, reply, entry.body, entry.etag);
+      return sendCached(req, reply, responseCache.set(cacheKey, version, body));
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       stopTimer({ code: error.code });
@@ -115,11 +118,22 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
   app.route({ method: ['GET', 'POST'], url: '/trpc/:path', handler });
 }
 
-/** A cacheable answer: 304 when the client already holds this version, else the body. */
-function sendJson(req: FastifyRequest, reply: FastifyReply, body: Buffer, etag: string) {
-  reply.header('etag', etag).header('cache-control', CACHEABLE);
-  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
-  return reply.header('content-type', 'application/json').send(body);
+/**
+ * A cacheable answer: 304 when the client already holds this version, else the body, gzipped
+ * when the client accepts it (without nginx in front, in single-machine mode, nothing else
+ * compresses it).
+ */
+function sendCached(req: FastifyRequest, reply: FastifyReply, entry: Entry) {
+  reply
+    .header('etag', entry.etag)
+    .header('cache-control', CACHEABLE)
+    .header('vary', 'accept-encoding');
+  if (req.headers['if-none-match'] === entry.etag) return reply.status(304).send();
+  reply.header('content-type', 'application/json');
+  const accepted = encodings.negotiate(req.headers['accept-encoding'] ?? 'identity');
+  const gzip = accepted === 'gzip' ? entry.gzip() : null;
+  if (gzip) return reply.header('content-encoding', 'gzip').send(gzip);
+  return reply.send(entry.body);
 }
 
 function parseQueryInput(raw: string | undefined): unknown {
