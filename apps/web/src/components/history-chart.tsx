@@ -112,8 +112,12 @@ function options(
     scales: {
       x: {
         time: true,
-        // A lone point (a fresh install) still gets a readable hour either side.
-        range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]),
+        // A lone point (a fresh install) gets a readable hour either side. uPlot itself widens a
+        // single time value to min + 86,400,000 s (its `86400 / ms` with ms = 1e-3): ~2.7 years.
+        range: (_u, min, max) => {
+          const only = xs.length === 1 ? xs[0] : undefined;
+          return only === undefined ? [min, max] : [only - 3600, only + 3600];
+        },
       },
       score: {
         range: (_u, min, max) => {
