@@ -3,6 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+import { stopChild } from './children.ts';
 import { trackChild } from './rt-measure.ts';
 
 export interface PeerServers {
@@ -21,16 +22,7 @@ export async function startPeerServers(
   const path = fileURLToPath(new URL(`../servers/${script}`, import.meta.url));
   const children: ChildProcess[] = [];
   const stop = async () => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = once(c, 'exit');
-        c.kill('SIGTERM');
-        const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(children.map((c) => stopChild(c, 5_000)));
   };
   try {
     const ports = await Promise.all(

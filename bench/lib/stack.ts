@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -7,6 +6,7 @@ import { type Database, createDb, migrateToLatest, seedLlms } from '@llmpt/db';
 import { createDatabase, dropDatabase, freePort } from '@llmpt/devstack';
 import type { Kysely } from 'kysely';
 
+import { stopChild } from './children.ts';
 import type { BenchContext } from './types.ts';
 
 /** Real api and worker processes on loopback, as `npm run start:api` / `start:worker` run them. */
@@ -92,16 +92,7 @@ export async function startBenchStack(
     apiUrls.push(`http://127.0.0.1:${port}`);
   }
   const stop = async () => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = once(c, 'exit');
-        c.kill('SIGTERM');
-        const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(children.map((c) => stopChild(c, 10_000)));
     await db.destroy();
     await dropDatabase(ctx.pgServerUrl, name).catch(() => undefined);
   };
