@@ -15,6 +15,7 @@ import type { RankingsFeed } from './realtime/rankings-feed.ts';
 import type { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import type { Catalogue } from './services/catalogue.ts';
 import type { RankingsService } from './services/rankings.ts';
+import type { TrendsCache } from './services/trends.ts';
 import type { VoteLimiter } from './services/vote-limiter.ts';
 import type { VoterSessions } from './services/voter-sessions.ts';
 
@@ -26,6 +27,7 @@ export interface Deps {
   voteStore: VoteStore;
   catalogue: Catalogue;
   rankings: RankingsService;
+  trends: TrendsCache;
   limiter: VoteLimiter;
   sessions: VoterSessions;
   metrics: Metrics;

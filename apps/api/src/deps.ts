@@ -9,6 +9,7 @@ import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
 import { RankingsService } from './services/rankings.ts';
+import { TrendsCache } from './services/trends.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
 import { VoterSessions } from './services/voter-sessions.ts';
 
@@ -36,6 +37,7 @@ export function createDeps(env: Env): Deps {
     catalogue,
     metrics,
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
+    trends: new TrendsCache(db, metrics),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, env.VOTER_COOKIE_SECRET),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,

@@ -7,7 +7,6 @@ import {
 } from '@llmpt/shared';
 
 import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
-import { trendsCacheOf } from '../services/trends.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const rankingsRouter = router({
@@ -25,9 +24,7 @@ export const rankingsRouter = router({
    */
   trends: publicProcedure
     .input(rankingsTrendsInputSchema)
-    .query(({ ctx, input }): Promise<RankingsTrends> =>
-      trendsCacheOf(ctx.deps).get(input?.hours ?? 24),
-    ),
+    .query(({ ctx, input }): Promise<RankingsTrends> => ctx.deps.trends.get(input?.hours ?? 24)),
 
   /**
    * Live leaderboard: a snapshot, then coalesced diffs (a few per second at most), each tracked

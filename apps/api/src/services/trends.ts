@@ -2,7 +2,6 @@ import { type Database, listScoreHistory } from '@llmpt/db';
 import type { RankingsTrends, TrendSeries } from '@llmpt/shared';
 import type { Kysely } from 'kysely';
 
-import type { Deps } from '../context.ts';
 import type { Metrics } from '../metrics.ts';
 
 const HOUR_MS = 3_600_000;
@@ -72,16 +71,4 @@ export class TrendsCache {
     this.loading.set(hours, loading);
     return loading;
   }
-}
-
-/**
- * One cache per api instance, made on first use: tests build several instances (each over its
- * own database) in one process, so a module-level cache would mix them up.
- */
-const caches = new WeakMap<Deps, TrendsCache>();
-
-export function trendsCacheOf(deps: Deps): TrendsCache {
-  let cache = caches.get(deps);
-  if (!cache) caches.set(deps, (cache = new TrendsCache(deps.db, deps.metrics)));
-  return cache;
 }
