@@ -2,7 +2,8 @@ import type { RankingEntry } from '@llmpt/shared';
 
 import { isClientFault } from '../errors.ts';
 import type { ConnectionStore } from './connection-store.ts';
-import type { LiveSubscriptionHandlers, LiveTransport, TrackedMessage } from './live-contract.ts';
+import { followTransport } from './follow-transport.ts';
+import type { LiveSubscriptionHandlers, TrackedMessage } from './live-contract.ts';
 import { backoffWithJitter } from './transport-switch.ts';
 
 /** One model's standing as the model page shows it. */
@@ -70,7 +71,6 @@ const fromEntry = (e: RankingEntry): ModelStanding => ({
 export class LiveModel {
   private state: LiveModelState = { standing: null, at: null, via: 'live', error: null };
   private readonly listeners = new Set<() => void>();
-  private transport: LiveTransport | null = null;
   private generation = 0;
   private teardowns: Array<() => void> = [];
   private unfollow: (() => void) | null = null;
@@ -89,24 +89,16 @@ export class LiveModel {
 
   start(): void {
     if (this.unfollow) return;
-    this.unfollow = this.opts.store.subscribe(() => this.follow());
-    this.follow();
+    this.unfollow = followTransport(this.opts.store, {
+      stop: () => this.stopFeed(),
+      live: () => this.startLive(),
+      poll: () => this.startPolling(),
+    });
   }
 
   stop(): void {
     this.unfollow?.();
     this.unfollow = null;
-    this.transport = null;
-    this.stopFeed();
-  }
-
-  private follow(): void {
-    const transport = this.opts.store.getSnapshot().transport;
-    if (transport === this.transport) return;
-    this.transport = transport;
-    this.stopFeed();
-    if (transport === 'polling') this.startPolling();
-    else this.startLive();
   }
 
   private stopFeed(): void {

@@ -9,13 +9,8 @@ import {
 
 import { isClientFault } from '../errors.ts';
 import type { ConnectionStore } from './connection-store.ts';
-import type {
-  BoardInput,
-  LiveApi,
-  LiveRankingRow,
-  LiveTransport,
-  TrackedMessage,
-} from './live-contract.ts';
+import { followTransport } from './follow-transport.ts';
+import type { BoardInput, LiveApi, LiveRankingRow, TrackedMessage } from './live-contract.ts';
 import { applyMessage, rowsFromEntries } from './rankings-merge.ts';
 import { backoffWithJitter } from './transport-switch.ts';
 
@@ -58,7 +53,6 @@ export class LiveRankingsBoard {
   private readonly catalogue = new Map<string, Llm>();
   private catalogueLoaded = false;
   private catalogueReadAt = -Infinity;
-  private transport: LiveTransport | null = null;
   /** Bumped whenever the feed changes: callbacks of an older feed are ignored. */
   private generation = 0;
   private teardown: (() => void) | null = null;
@@ -79,25 +73,17 @@ export class LiveRankingsBoard {
   /** Idempotent; `stop` then `start` again is fine (React StrictMode does exactly that). */
   start(): void {
     if (this.unfollow) return;
-    this.unfollow = this.opts.store.subscribe(() => this.follow());
-    this.follow();
+    this.unfollow = followTransport(this.opts.store, {
+      stop: () => this.stopFeed(),
+      live: () => this.startLive(),
+      poll: () => this.startPolling(),
+    });
     if (!this.catalogueLoaded) void this.readCatalogue();
   }
 
   stop(): void {
     this.unfollow?.();
     this.unfollow = null;
-    this.transport = null;
-    this.stopFeed();
-  }
-
-  private follow(): void {
-    const transport = this.opts.store.getSnapshot().transport;
-    if (transport === this.transport) return;
-    this.transport = transport;
-    this.stopFeed();
-    if (transport === 'polling') this.startPolling();
-    else this.startLive();
   }
 
   private stopFeed(): void {
