@@ -68,7 +68,8 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     const type = req.method === 'GET' ? 'query' : 'mutation';
     const stopTimer = deps.metrics.requestDuration.startTimer({ path, type });
     const version = type === 'query' ? (versions[path]?.() ?? null) : null;
-    const cacheKey = `${path}?${req.query.input ?? ''}`;
+    // Only cacheable reads build a key: votes and other calls skip the cache entirely.
+    const cacheKey = version === null ? '' : `${path}?${req.query.input ?? ''}`;
     if (version !== null) {
       const hit = responseCache.get(cacheKey, version);
       if (hit) {
