@@ -3,3 +3,4 @@ export * from './vote-store.ts';
 export * from './outbox.ts';
 export * from './rebuild.ts';
 export * from './rankings-publisher.ts';
+export * from './redis.ts';

@@ -24,6 +24,8 @@ export interface PartitionKeys {
   outbox: string;
   ballot(voterId: string): string;
   tally(llmId: string): string;
+  /** New ballots from one client network on one model in the current window (front-door limit). */
+  networkBallots(networkHash: string, llmId: string): string;
 }
 
 export function partitionKeys(prefix: string, partition: number): PartitionKeys {
@@ -34,6 +36,7 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     outbox: `${tag}:outbox`,
     ballot: (voterId) => `${tag}:ballot:${voterId}`,
     tally: (llmId) => `${tag}:tally:${llmId}`,
+    networkBallots: (networkHash, llmId) => `${tag}:netballots:${networkHash}:${llmId}`,
   };
 }
 

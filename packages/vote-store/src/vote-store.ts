@@ -5,12 +5,12 @@ import type { Redis, Result } from 'ioredis';
 
 import { type PartitionKeys, partitionKeys, partitionOf } from './keys.ts';
 
-const castVoteLua = readFileSync(new URL('./lua/cast-vote-4.lua', import.meta.url), 'utf8');
+const castVoteLua = readFileSync(new URL('./lua/cast-vote-5.lua', import.meta.url), 'utf8');
 
 /** Connections the script is already defined on (several stores may share one). */
 const defined = new WeakSet<Redis>();
 
-type CastReply = [number, number, number, number, number, string];
+type CastReply = [number, number, number, number, number, string, number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -19,9 +19,12 @@ declare module 'ioredis' {
       ballot: string,
       tally: string,
       outbox: string,
+      networkBallots: string,
       voterId: string,
       llmId: string,
       value: string,
+      networkLimit: string,
+      networkWindowSec: string,
     ): Result<CastReply, Context>;
   }
 }
@@ -37,7 +40,20 @@ export type CastOutcome =
       eventId: string;
     }
   | { status: 'not_ready' }
-  | { status: 'unknown_model' };
+  | { status: 'unknown_model' }
+  /** The client network added its most new ballots to this model for now. */
+  | { status: 'network_limited'; retryAfterSec: number };
+
+/**
+ * The front-door limit on what one client network may add to one model: at most `max` new
+ * ballots per `windowSec`, counted per (network, model) inside the vote script.
+ */
+export interface NetworkBallotLimit {
+  /** A keyed hash of the client's network (IPv4 /24, IPv6 /64): no address is stored. */
+  networkHash: string;
+  max: number;
+  windowSec: number;
+}
 
 export interface Tally {
   up: number;
@@ -55,7 +71,7 @@ export interface VoteStoreOptions {
 /**
  * The Redis side of the write path: one Lua round trip per vote, tallies and ballots readable
  * at once, events left in a per-partition outbox for the worker to flush to Postgres.
- * @see ./lua/cast-vote-4.lua
+ * @see ./lua/cast-vote-5.lua
  */
 export class VoteStore {
   readonly prefix: string;
@@ -73,7 +89,7 @@ export class VoteStore {
     this.partitions = opts.partitions;
     this.keys = Array.from({ length: opts.partitions }, (_, p) => partitionKeys(this.prefix, p));
     if (!defined.has(redis)) {
-      redis.defineCommand('llmptCastVote', { numberOfKeys: 4, lua: castVoteLua });
+      redis.defineCommand('llmptCastVote', { numberOfKeys: 5, lua: castVoteLua });
       defined.add(redis);
     }
   }
@@ -88,20 +104,32 @@ export class VoteStore {
     return this.keysOf(partitionOf(llmId, this.partitions));
   }
 
-  /** Casts (or changes, or retracts with 0) a voter's ballot on one model. */
-  async cast(voterId: string, llmId: string, value: VoteValue): Promise<CastOutcome> {
+  /**
+   * Casts (or changes, or retracts with 0) a voter's ballot on one model; with `limit`, a new
+   * ballot is refused once the client's network has added `limit.max` to this model.
+   */
+  async cast(
+    voterId: string,
+    llmId: string,
+    value: VoteValue,
+    limit?: NetworkBallotLimit,
+  ): Promise<CastOutcome> {
     const k = this.keysFor(llmId);
-    const [status, up, down, ver, prev, eventId] = await this.redis.llmptCastVote(
+    const [status, up, down, ver, prev, eventId, retryAfterSec] = await this.redis.llmptCastVote(
       k.ready,
       k.ballot(voterId),
       k.tally(llmId),
       k.outbox,
+      k.networkBallots(limit?.networkHash ?? '-', llmId),
       voterId,
       llmId,
       String(value),
+      String(limit?.max ?? 0),
+      String(limit?.windowSec ?? 1),
     );
     if (status === -1) return { status: 'not_ready' };
     if (status === -2) return { status: 'unknown_model' };
+    if (status === -3) return { status: 'network_limited', retryAfterSec };
     return {
       status: status === 1 ? 'changed' : 'unchanged',
       up,

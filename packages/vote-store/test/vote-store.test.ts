@@ -189,3 +189,40 @@ describe('outbox', () => {
     expect((await store.tallies(['model-1'])).get('model-1')).toMatchObject({ up: 1 });
   });
 });
+
+describe('the per-(network, model) limit in the vote script', () => {
+  it('admits exactly `max` new ballots under concurrency; switches and retracts pass', async () => {
+    const store = await readyStore('netlimit');
+    const limit = { networkHash: 'net-a', max: 10, windowSec: 3600 };
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.cast(`voter-${i}`, 'model-1', 1, limit)),
+    );
+    const accepted = outcomes.filter((o) => o.status === 'changed');
+    const refused = outcomes.filter((o) => o.status === 'network_limited');
+    expect(accepted).toHaveLength(10);
+    expect(refused).toHaveLength(40);
+    for (const o of refused) {
+      if (o.status !== 'network_limited') throw new Error('unreachable');
+      expect(o.retryAfterSec).toBeGreaterThan(3590);
+      expect(o.retryAfterSec).toBeLessThanOrEqual(3600);
+    }
+    expect((await store.tallies(['model-1'])).get('model-1')).toMatchObject({ up: 10, down: 0 });
+    const k = store.keysFor('model-1');
+    expect(await redis.xlen(k.outbox)).toBe(10);
+
+    // A voter who holds a ballot switches and retracts; another network is not limited.
+    const holder = (
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) =>
+          (await store.ballotsOf(`voter-${i}`))['model-1'] ? i : -1,
+        ),
+      )
+    ).find((i) => i >= 0)!;
+    expect((await store.cast(`voter-${holder}`, 'model-1', -1, limit)).status).toBe('changed');
+    expect((await store.cast(`voter-${holder}`, 'model-1', 0, limit)).status).toBe('changed');
+    expect(
+      (await store.cast('voter-x', 'model-1', 1, { ...limit, networkHash: 'net-b' })).status,
+    ).toBe('changed');
+    expect(await redis.ttl(k.networkBallots('net-a', 'model-1'))).toBeGreaterThan(3590);
+  });
+});
