@@ -1,39 +1,51 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import { TRPCError, getErrorShape } from '@trpc/server';
+import { HSTS_HEADER, cspDirectives, inlineScriptHashes } from '@llmpt/shared/security-headers';
+import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
-  type FastifyServerOptions,
+  type FastifyHttpOptions,
 } from 'fastify';
 
 import type { Deps } from './context.ts';
 import { registerHealthRoutes } from './http/health.ts';
 import { registerTrpcRoute } from './http/trpc-route.ts';
-import { appRouter } from './routers/index.ts';
+import { errorShape } from './trpc-wire.ts';
 
 /** Requests are small JSON; anything bigger is refused before parsing. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Builds the HTTP server (no listen): used by `index.ts` and by in-process tests. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
-  const trust = deps.env.TRUST_PROXY;
-  const options: FastifyServerOptions = {
-    logger: deps.env.LOG_LEVEL === 'silent' ? false : { level: deps.env.LOG_LEVEL },
+  const { env } = deps;
+  const options: FastifyHttpOptions<Server> = {
+    loggerInstance: deps.log,
     bodyLimit: BODY_LIMIT_BYTES,
-    // A hop count trusts that many proxies in front of us (nginx: 1).
-    trustProxy: typeof trust === 'number' ? (_addr: string, hop: number) => hop < trust : trust,
+    // X-Forwarded-* only from the proxies TRUST_PROXY names, by address (the same rule as ws).
+    trustProxy: deps.trustProxy,
     // Per-request access logs belong to nginx; here they would cost CPU on the vote path.
     logController: new LogController({ disableRequestLogging: true }),
+    // A client that sends headers and part of a body, then stalls, is answered 408 and closed
+    // instead of holding the connection: node checks every second, not its default 30 s.
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: env.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(env.REQUEST_TIMEOUT_MS, 10_000),
+      connectionsCheckingInterval: 1_000,
+    },
   };
   const app = Fastify(options);
 
-  await app.register(fastifyCookie, { secret: deps.env.VOTER_COOKIE_SECRET });
+  await app.register(fastifyCookie, { secret: env.VOTER_COOKIE_SECRET });
+  await registerSecurityHeaders(app, env.WEB_DIST);
 
   // Empty bodies are valid (a mutation without input); malformed JSON is a tRPC PARSE_ERROR.
   app.removeContentTypeParser('application/json');
@@ -61,9 +73,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
         ? err
         : new TRPCError({ code: codeForStatus(err.statusCode), message: err.message, cause: err });
     if (error.code === 'INTERNAL_SERVER_ERROR') req.log.error({ err }, 'request failed');
-    const shape = getErrorShape({
-      config: appRouter._def._config,
-      error,
+    const shape = errorShape({
+      cause: error,
       type: 'unknown',
       path: (req.params as { path?: string } | undefined)?.path,
       input: undefined,
@@ -75,7 +86,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerTrpcRoute(app, deps);
 
-  const webDist = deps.env.WEB_DIST ? resolve(deps.env.WEB_DIST) : undefined;
+  const webDist = env.WEB_DIST ? resolve(env.WEB_DIST) : undefined;
   if (webDist && existsSync(resolve(webDist, 'index.html'))) {
     await app.register(fastifyStatic, {
       root: webDist,
@@ -99,6 +110,30 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * The site's security headers on every response (@fastify/helmet), from the one definition
+ * nginx uses too (@llmpt/shared/security-headers): a CSP that allows the SPA shell's inline
+ * theme script by its hash and nothing else inline, nosniff, frame-ancestors 'none', a
+ * referrer policy; HSTS only on requests that came over TLS.
+ */
+async function registerSecurityHeaders(app: FastifyInstance, webDist: string | undefined) {
+  const shell = webDist ? resolve(webDist, 'index.html') : null;
+  const hashes = shell && existsSync(shell) ? inlineScriptHashes(readFileSync(shell, 'utf8')) : [];
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(hashes) },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    // Pinning a plain-HTTP deployment to HTTPS would lock its users out: only over TLS, below.
+    strictTransportSecurity: false,
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.protocol === 'https') reply.header('strict-transport-security', HSTS_HEADER);
+    done();
+  });
 }
 
 function codeForStatus(status: number | undefined): TRPCError['code'] {

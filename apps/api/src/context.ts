@@ -1,19 +1,30 @@
 import type { IncomingMessage } from 'node:http';
 
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
+import proxyAddr from '@fastify/proxy-addr';
 import type { Database } from '@llmpt/db';
 import type { VoteStore } from '@llmpt/vote-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 
 import type { Env } from './env.ts';
 import { appError } from './errors.ts';
-import { VOTER_COOKIE, VOTER_ID, type VoterIdentity, resolveVoter } from './http/voter-cookie.ts';
+import type { ResponseCache } from './http/response-cache.ts';
+import {
+  VOTER_COOKIE,
+  VOTER_ID,
+  type VoterIdentity,
+  dropVoterCookie,
+  keepVoter,
+  readVoter,
+} from './http/voter-cookie.ts';
 import type { Metrics } from './metrics.ts';
 import type { RankingsFeed } from './realtime/rankings-feed.ts';
 import type { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import type { Catalogue } from './services/catalogue.ts';
+import type { KeyedHash } from './services/client-network.ts';
 import type { RankingsService } from './services/rankings.ts';
 import type { TrendsCache } from './services/trends.ts';
 import type { VoteLimiter } from './services/vote-limiter.ts';
@@ -22,6 +33,7 @@ import type { VoterSessions } from './services/voter-sessions.ts';
 /** Long-lived collaborators, built once per process in `index.ts` (or per test). */
 export interface Deps {
   env: Env;
+  log: Logger;
   db: Kysely<Database>;
   redis: Redis;
   voteStore: VoteStore;
@@ -30,16 +42,29 @@ export interface Deps {
   trends: TrendsCache;
   limiter: VoteLimiter;
   sessions: VoterSessions;
+  /** Keyed hash of addresses, networks and user agents (never stored in the clear). */
+  hash: KeyedHash;
   metrics: Metrics;
   feed: RankingsFeed;
   voteToDiff: VoteToDiffTracker;
+  /** Encoded answers of cacheable public reads, shared by HTTP and WebSocket. */
+  responses: ResponseCache;
+  /**
+   * Which peers are proxies whose X-Forwarded-For is believed (TRUST_PROXY, by address). It is
+   * also fastify's `trustProxy`, so HTTP and WebSocket agree on every client's address.
+   */
+  trustProxy: (addr: string, hop: number) => boolean;
 }
 
 export interface Context {
   deps: Deps;
-  /** The caller as a voter (cookie read, or issued, on first call). */
+  /** The caller as a voter (cookie read on first call; a fresh id, not yet kept, if none). */
   voter(): VoterIdentity;
-  /** Client IP (from X-Forwarded-For only when TRUST_PROXY says so). */
+  /** Keeps a new voter after their first accepted vote (sets the cookie). */
+  keepVoter(voter: VoterIdentity): void;
+  /** Removes a forged voter cookie. */
+  dropVoterCookie(): void;
+  /** Client IP: the peer, or X-Forwarded-For's last hop added by a TRUST_PROXY address. */
   ip: string;
   userAgent: string;
 }
@@ -48,7 +73,11 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
   let voter: VoterIdentity | undefined;
   return {
     deps,
-    voter: () => (voter ??= resolveVoter(deps, req, reply)),
+    voter: () => (voter ??= readVoter(req)),
+    keepVoter: (v) => {
+      if (v.status !== 'returning') keepVoter(deps.env, req, reply, v.id);
+    },
+    dropVoterCookie: () => dropVoterCookie(reply),
     ip: req.ip,
     userAgent: req.headers['user-agent'] ?? '',
   };
@@ -75,17 +104,9 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
       }
       return (voter = { id: unsigned.value, status: 'returning' });
     },
-    ip: clientIp(req, deps.env.TRUST_PROXY),
+    keepVoter: () => undefined,
+    dropVoterCookie: () => undefined,
+    ip: proxyAddr(req, deps.trustProxy),
     userAgent: req.headers['user-agent'] ?? '',
   };
-}
-
-/** The client address, trusting that many X-Forwarded-For hops (nginx appends the peer it saw). */
-function clientIp(req: IncomingMessage, trust: boolean | number): string {
-  const peer = req.socket.remoteAddress ?? '';
-  const header = req.headers['x-forwarded-for'];
-  if (!trust || typeof header !== 'string') return peer;
-  const chain = [...header.split(',').map((s) => s.trim()), peer];
-  const hops = trust === true ? chain.length - 1 : Math.min(trust, chain.length - 1);
-  return chain[chain.length - 1 - hops] ?? peer;
 }

@@ -1,13 +1,16 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { createDb } from '@llmpt/db';
-import { VoteStore, rankingsKeys } from '@llmpt/vote-store';
-import { Redis } from 'ioredis';
+import { VoteStore, createRedis, rankingsKeys } from '@llmpt/vote-store';
+import { pino } from 'pino';
 
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
+import { ResponseCache } from './http/response-cache.ts';
 import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
+import { keyedHash } from './services/client-network.ts';
 import { RankingsService } from './services/rankings.ts';
 import { TrendsCache } from './services/trends.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
@@ -15,8 +18,9 @@ import { VoterSessions } from './services/voter-sessions.ts';
 
 /** Opens connections and builds the services of one api process. */
 export function createDeps(env: Env): Deps {
-  // Auto-pipelining: commands issued in the same tick by concurrent requests share one write.
-  const redis = new Redis(env.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  // One structured logger for the process: fastify's requests and everything else.
+  const log = pino({ level: env.LOG_LEVEL, enabled: env.LOG_LEVEL !== 'silent' });
+  const redis = createRedis(env.REDIS_URL, 'app', log);
   const db = createDb(env.DATABASE_URL, { max: 10, applicationName: 'llmpt-api' });
   const metrics = createMetrics();
   const voteStore = new VoteStore(redis, {
@@ -24,11 +28,18 @@ export function createDeps(env: Env): Deps {
     partitions: env.VOTE_PARTITIONS,
   });
   const catalogue = new Catalogue(db, metrics);
-  const feed = new RankingsFeed(redis, redis.duplicate(), rankingsKeys(env.REDIS_PREFIX), (err) =>
-    console.error('[api] rankings feed:', err),
+  const hash = keyedHash(env.VOTER_COOKIE_SECRET);
+  const feed = new RankingsFeed(
+    redis,
+    createRedis(env.REDIS_URL, 'subscriber', log),
+    rankingsKeys(env.REDIS_PREFIX),
+    (err) => log.error({ err }, 'rankings feed'),
   );
   return {
+    log,
     feed,
+    responses: new ResponseCache(metrics),
+    trustProxy: proxyAddr.compile(env.TRUST_PROXY),
     voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
     db,
@@ -38,11 +49,13 @@ export function createDeps(env: Env): Deps {
     metrics,
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
     trends: new TrendsCache(db, metrics),
-    sessions: new VoterSessions(redis, env.REDIS_PREFIX, env.VOTER_COOKIE_SECRET),
+    hash,
+    sessions: new VoterSessions(redis, env.REDIS_PREFIX, hash),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,
       perVoterPerMin: env.VOTE_RATE_LIMIT,
       perIpPerMin: env.VOTE_RATE_LIMIT_IP,
+      newVotersPerNetworkHour: env.VOTE_NEW_VOTERS_PER_NETWORK_HOUR,
     }),
   };
 }

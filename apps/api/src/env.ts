@@ -1,12 +1,12 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { parseEnv } from '@llmpt/shared';
 import { z } from 'zod';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** 'production' unless asked: error bodies then carry no stack traces or internal messages. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
@@ -18,16 +18,38 @@ const schema = z.object({
   VOTER_COOKIE_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** 'auto': Secure cookies when the request came over TLS (directly or per X-Forwarded-Proto). */
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
-  /** Trust X-Forwarded-* from a proxy (nginx): true, false, or a hop count. */
+  /**
+   * Proxies whose X-Forwarded-For/-Proto are believed, by address: a comma-separated list of
+   * addresses, CIDRs or the names loopback, linklocal, uniquelocal (e.g. "127.0.0.1" for nginx
+   * on the same host). Empty: none (the peer address is the client). Hop counts and "true" are
+   * refused: they trust whatever a direct client writes in the header.
+   */
   TRUST_PROXY: z
     .string()
-    .default('false')
+    .default('')
     .transform((v, ctx) => {
-      if (v === 'true' || v === 'false') return v === 'true';
-      const hops = Number(v);
-      if (Number.isInteger(hops) && hops >= 0) return hops;
-      ctx.addIssue({ code: 'custom', message: 'must be true, false or a hop count' });
-      return z.NEVER;
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && s !== 'false');
+      if (list.some((s) => s === 'true' || /^\d+$/.test(s))) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'hop counts and "true" trust any client that sends X-Forwarded-For: list the proxy addresses or CIDRs instead (e.g. 127.0.0.1)',
+        });
+        return z.NEVER;
+      }
+      try {
+        proxyAddr.compile(list);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be addresses or CIDRs: ${err instanceof Error ? err.message : String(err)}`,
+        });
+        return z.NEVER;
+      }
+      return list;
     }),
   /** Folder of the built SPA to serve at / (single-machine mode); unset behind nginx. */
   WEB_DIST: z.string().optional(),
@@ -36,7 +58,25 @@ const schema = z.object({
   VOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
   /** Votes per minute per client IP. */
   VOTE_RATE_LIMIT_IP: z.coerce.number().int().min(1).default(60),
-  METRICS_ENABLED: bool.default(true),
+  /**
+   * New voter ids (first votes of a fresh cookie) per client network per hour: an IPv4 /24 or an
+   * IPv6 /64. A campus or office NAT shares one; a script that drops its cookie mints one per vote.
+   */
+  VOTE_NEW_VOTERS_PER_NETWORK_HOUR: z.coerce.number().int().min(1).default(300),
+  /**
+   * New ballots on ONE model per client network per hour (the /24 or /64 above): caps what one
+   * network can add to a model's score however many voter ids it holds. Retracting or switching a
+   * ballot is never limited by it.
+   */
+  VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: z.coerce.number().int().min(1).default(10),
+  /** The internal listener of /metrics (Prometheus); -1 turns it off, 0 picks a free port. */
+  METRICS_PORT: int(-1, 65535).default(9463),
+  /** Interface of /metrics: loopback unless the scraper runs elsewhere. Never the public port. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Time for a whole request (headers and body) to arrive; a stalled upload is answered 408. */
+  REQUEST_TIMEOUT_MS: int(1000, 300_000).default(10_000),
+  /** Idle time before an HTTP keep-alive connection is closed (above nginx's 60 s upstream default). */
+  KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
   /**
    * Origins allowed to open a WebSocket (comma-separated, e.g. https://example.org). Empty: same
    * origin only (the Origin's host equals the Host header). Clients that send no Origin (not
@@ -53,6 +93,13 @@ const schema = z.object({
     ),
   /** Largest WebSocket message accepted from a client; bigger ones close that connection (1009). */
   WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  /** Live subscriptions one WebSocket may hold (a page needs one or two). Beyond: closed with 4008. */
+  WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(10),
+  /** tRPC calls in one WebSocket message (a batch). Beyond: closed with 4008. */
+  WS_MAX_CALLS_PER_MESSAGE: int(1, 1000).default(10),
+  /** Messages per second one WebSocket may send on average, and in a burst. Beyond: closed with 4008. */
+  WS_MESSAGES_PER_SEC: int(1, 10_000).default(10),
+  WS_MESSAGE_BURST: int(1, 10_000).default(30),
   /** Processes of the api on one machine (node:cluster); each holds at most ~20,000 sockets here. */
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });

@@ -4,6 +4,7 @@ export type VoteResult =
   | 'changed'
   | 'unchanged'
   | 'rate_limited'
+  | 'network_limited'
   | 'unknown_model'
   | 'not_ready'
   | 'invalid_voter'
@@ -51,6 +52,12 @@ export function createMetrics() {
     wsConnections: new Gauge({
       name: 'ws_connections',
       help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    wsRefused: new Counter({
+      name: 'ws_refused_total',
+      help: 'WebSockets closed (1008) for breaking a per-socket limit, by limit',
+      labelNames: ['limit'] as const,
       registers: [registry],
     }),
     subscriptions: new Gauge({

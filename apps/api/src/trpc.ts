@@ -1,27 +1,47 @@
 import { initTRPC } from '@trpc/server';
 import { ZodError, z } from 'zod';
 
-import type { Context } from './context.ts';
+import type { Context, Deps } from './context.ts';
 import { AppError } from './errors.ts';
+
+/** What a procedure declares about itself; read by the transports (see trpc-wire.ts). */
+export interface ProcedureMeta {
+  /**
+   * A public read whose answer depends only on its input and on this version (null: not
+   * cacheable right now). Its encoded answer is kept per (path, input, version) and served to
+   * HTTP and WebSocket alike, with the version as ETag.
+   */
+  cacheVersion?: (deps: Deps) => string | null;
+}
 
 /**
  * Plain JSON on the wire (no transformer), so curl and third parties can call every procedure.
  * Zod errors are flattened for forms; domain errors carry `appCode` and `retryAfterSec`.
+ * Production by default: no stack traces, and an internal error's message is not shown (it can
+ * name files, hosts or queries); NODE_ENV=development adds both back.
  */
-const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
-        appCode: cause instanceof AppError ? cause.code : null,
-        retryAfterSec: cause instanceof AppError ? (cause.retryAfterSec ?? null) : null,
-      },
-    };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const dev = ctx?.deps.env.NODE_ENV === 'development';
+      const internal = error.code === 'INTERNAL_SERVER_ERROR';
+      const cause = error.cause;
+      return {
+        ...shape,
+        message: internal && !dev ? 'Internal server error' : shape.message,
+        data: {
+          ...shape.data,
+          ...(dev ? { stack: error.stack } : {}),
+          zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+          appCode: cause instanceof AppError ? cause.code : null,
+          retryAfterSec: cause instanceof AppError ? (cause.retryAfterSec ?? null) : null,
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 export const publicProcedure = t.procedure;

@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.ts';
 import type { Deps } from '../src/context.ts';
 import { closeDeps, createDeps, startDeps } from '../src/deps.ts';
 import { loadEnv } from '../src/env.ts';
+import { startMetricsListener } from '../src/http/metrics-listener.ts';
 import { type WsEndpoint, attachWebSockets } from '../src/realtime/ws-server.ts';
 import type { AppRouter } from '../src/routers/index.ts';
 
@@ -17,6 +18,8 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret!';
 
 export interface TestApi {
   baseUrl: string;
+  /** The internal /metrics listener's URL (null with METRICS_PORT=-1). */
+  metricsUrl: string | null;
   deps: Deps;
   app: FastifyInstance;
   ws: WsEndpoint;
@@ -45,6 +48,9 @@ export async function startTestApi(
       LOG_LEVEL: 'silent',
       VOTE_RATE_LIMIT: '100000',
       VOTE_RATE_LIMIT_IP: '100000',
+      VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000',
+      VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000',
+      METRICS_PORT: '0',
       ...env,
     }),
   );
@@ -56,15 +62,18 @@ export async function startTestApi(
   const app = await buildApp(deps);
   const ws = attachWebSockets(app, deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
+  const metrics = await startMetricsListener(deps);
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,
+    metricsUrl: metrics?.url ?? null,
     deps,
     app,
     ws,
     rebuild,
     async close() {
+      await metrics?.close();
       await ws.close();
       await app.close();
       const prefix = deps.env.REDIS_PREFIX;

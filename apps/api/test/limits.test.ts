@@ -72,7 +72,7 @@ describe('operations endpoints', () => {
   });
   afterAll(() => api?.close());
 
-  it('serves /healthz, /readyz and /metrics', async () => {
+  it('serves /healthz and /readyz, and /metrics only on the internal listener', async () => {
     expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${api.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
@@ -84,7 +84,9 @@ describe('operations endpoints', () => {
     const voter = new Visitor(api.baseUrl);
     const [model] = await voter.client().llm.list.query();
     await voter.client().vote.cast.mutate({ llmId: model!.id, value: 1 });
-    const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    expect((await fetch(`${api.baseUrl}/metrics`)).status).toBe(404);
+    expect(api.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const metrics = await (await fetch(api.metricsUrl!)).text();
     expect(metrics).toMatch(/votes_total\{result="changed"\} 1/);
     expect(metrics).toMatch(
       /trpc_request_duration_seconds_count\{path="vote.cast",type="mutation",code="OK"\} 1/,
@@ -92,9 +94,9 @@ describe('operations endpoints', () => {
     expect(metrics).toMatch(/redis_script_duration_seconds_count\{script="cast-vote"\} 1/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
     await voter.batchClient().llm.list.query();
-    const after = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    const after = await (await fetch(api.metricsUrl!)).text();
     expect(after).toMatch(
-      /trpc_request_duration_seconds_count\{path="llm.list",type="batch",code="OK"\} 1/,
+      /trpc_request_duration_seconds_count\{path="\(batch\)",type="batch",code="OK"\} 1/,
     );
   });
 
@@ -106,16 +108,24 @@ describe('operations endpoints', () => {
     }
   });
 
-  it('sets a signed, HttpOnly, SameSite=Lax voter cookie', async () => {
-    const res = await fetch(`${api.baseUrl}/trpc/vote.mine`);
+  it('sets a signed, HttpOnly, SameSite=Lax voter cookie with the first accepted vote', async () => {
+    const [model] = await new Visitor(api.baseUrl).client().llm.list.query();
+    const vote = (headers: Record<string, string> = {}) =>
+      fetch(`${api.baseUrl}/trpc/vote.cast`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ llmId: model!.id, value: 1 }),
+      });
+    // Reading ballots without a cookie issues none.
+    expect((await fetch(`${api.baseUrl}/trpc/vote.mine`)).headers.getSetCookie()).toEqual([]);
+    const res = await vote();
+    expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith('vid='));
     expect(cookie).toMatch(/^vid=[A-Za-z0-9_-]{22}\.[^;]+;/);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).not.toMatch(/Secure/);
-    const https = await fetch(`${api.baseUrl}/trpc/vote.mine`, {
-      headers: { 'x-forwarded-proto': 'https' },
-    });
+    const https = await vote({ 'x-forwarded-proto': 'https' });
     // Without TRUST_PROXY the forwarded protocol is ignored.
     expect(https.headers.getSetCookie().find((c) => c.startsWith('vid='))).not.toMatch(/Secure/);
     const voterId = cookie!.slice(4, 26);

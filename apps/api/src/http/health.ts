@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 
 import type { Deps } from '../context.ts';
 
-/** /healthz: the process is up. /readyz: Redis and Postgres answer. /metrics: Prometheus. */
+/**
+ * /healthz: the process is up. /readyz: Redis and Postgres answer. (/metrics is served on its
+ * own internal listener, METRICS_HOST:METRICS_PORT, never on this public port.)
+ */
 export function registerHealthRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/healthz', () => ({ status: 'ok' }));
 
@@ -26,11 +29,4 @@ export function registerHealthRoutes(app: FastifyInstance, deps: Deps): void {
       .status(ready ? 200 : 503)
       .send({ status: ready ? 'ready' : 'unavailable', checks });
   });
-
-  if (deps.env.METRICS_ENABLED) {
-    app.get('/metrics', async (_req, reply) => {
-      const body = await deps.metrics.registry.metrics();
-      return reply.header('content-type', deps.metrics.registry.contentType).send(body);
-    });
-  }
 }

@@ -43,6 +43,8 @@ export class Entry {
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
+  /** Answers being computed, by key and version: a burst of misses computes once. */
+  private readonly pending = new Map<string, Promise<Entry>>();
 
   constructor(
     private readonly metrics: Metrics,
@@ -58,6 +60,24 @@ export class ResponseCache {
       result: hit ? 'hit' : 'miss',
     });
     return hit ? entry : undefined;
+  }
+
+  /**
+   * The entry for `key` at `version`: a hit, the computation already under way for it, or a new
+   * one (`compute` returns the encoded body; a rejection is passed on and nothing is cached).
+   */
+  resolve(key: string, version: string, compute: () => Promise<string>): Promise<Entry> {
+    const hit = this.get(key, version);
+    if (hit) return Promise.resolve(hit);
+    const slot = `${version}\n${key}`;
+    let entry = this.pending.get(slot);
+    if (!entry) {
+      entry = compute()
+        .then((body) => this.set(key, version, body))
+        .finally(() => this.pending.delete(slot));
+      this.pending.set(slot, entry);
+    }
+    return entry;
   }
 
   set(key: string, version: string, body: string): Entry {

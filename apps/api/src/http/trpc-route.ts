@@ -1,12 +1,21 @@
 import { Negotiator } from '@fastify/accept-negotiator';
-import { TRPCError, callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown } from '@trpc/server';
+import { TRPCError, getTRPCErrorFromUnknown } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { type Deps, createContext } from '../context.ts';
+import { type Context, type Deps, createContext } from '../context.ts';
+import { AppError } from '../errors.ts';
 import { appRouter } from '../routers/index.ts';
-import { type Entry, ResponseCache } from './response-cache.ts';
+import {
+  cacheVersionOf,
+  callProcedure,
+  errorShape,
+  httpResultBody,
+  metricPath,
+  procedureAt,
+} from '../trpc-wire.ts';
+import type { Entry } from './response-cache.ts';
 
 /** Accept-Encoding negotiation (q-values, `*`, `identity;q=0`). No result cache: headers are user-controlled. */
 const encodings = new Negotiator({ supportedValues: ['gzip', 'identity'] });
@@ -24,33 +33,24 @@ type TrpcRequest = FastifyRequest<{
  * here directly: the procedure runs through tRPC's own `callTRPCProcedure` (same middleware,
  * validation and errors) and the answer is written in tRPC's wire format, skipping the stock
  * adapter's per-request Web Request/Response conversion (~300 µs CPU, see DESIGN.md).
- * Batches and subscriptions (SSE) go to the stock fastify adapter, unchanged.
+ * Batches and subscriptions (SSE) go to the stock fastify adapter; a subscription whose input
+ * or model is refused is answered 4xx before any stream starts.
  */
 export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
-  const config = appRouter._def._config;
-  // At runtime `procedures` is flat: 'vote.cast' -> procedure.
-  const procedures = appRouter._def.procedures as unknown as Record<
-    string,
-    { _def: { type: string } } | undefined
-  >;
-  // Public queries whose answer depends only on the input and this version (see ResponseCache).
-  const responseCache = new ResponseCache(deps.metrics);
-  const versions: Record<string, (() => string | null) | undefined> = {
-    'rankings.list': () => deps.rankings.version(),
-    'llm.list': () => {
-      const generation = deps.catalogue.version();
-      return generation === null ? null : `c${generation}`;
-    },
-  };
-
   const handler = async (req: TrpcRequest, reply: FastifyReply) => {
     const path = req.params.path;
-    const procedure = procedures[path];
-    if (req.query.batch !== undefined || procedure?._def.type === 'subscription') {
+    const procedure = procedureAt(path);
+    const label = metricPath(path);
+    const batch = req.query.batch !== undefined;
+    if (batch || procedure?._def.type === 'subscription') {
       const stop = deps.metrics.requestDuration.startTimer({
-        path,
-        type: req.query.batch ? 'batch' : 'subscription',
+        path: batch ? '(batch)' : label,
+        type: batch ? 'batch' : 'subscription',
       });
+      if (!batch && !(await subscriptionAccepted(deps, req, reply, path))) {
+        stop({ code: `HTTP_${reply.statusCode}` });
+        return reply;
+      }
       await fastifyRequestHandler({
         router: appRouter,
         req,
@@ -58,6 +58,11 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
         path,
         createContext: ({ req: r, res }) => createContext(deps, r, res),
         onError: ({ error, path: p }) => logServerError(req, error, p),
+        // A batch has one status for several calls; its 429s still say when to come back.
+        responseMeta: ({ errors }) => {
+          const wait = Math.max(0, ...errors.map(retryAfterOf));
+          return wait > 0 ? { headers: { 'retry-after': String(wait) } } : {};
+        },
       });
       const status = reply.statusCode;
       // A batch has one status for several calls: 207 when their outcomes differ.
@@ -66,57 +71,86 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     }
 
     const type = req.method === 'GET' ? 'query' : 'mutation';
-    const stopTimer = deps.metrics.requestDuration.startTimer({ path, type });
-    const version = type === 'query' ? (versions[path]?.() ?? null) : null;
+    const stopTimer = deps.metrics.requestDuration.startTimer({ path: label, type });
+    const version = type === 'query' ? cacheVersionOf(path, deps) : null;
     // Only cacheable reads build a key: votes and other calls skip the cache entirely.
     const cacheKey = version === null ? '' : `${path}?${req.query.input ?? ''}`;
     if (version !== null) {
-      const hit = responseCache.get(cacheKey, version);
+      const hit = deps.responses.get(cacheKey, version);
       if (hit) {
         stopTimer({ code: 'OK' });
         return sendCached(req, reply, hit);
       }
     }
     let input: unknown;
-    let ctx: ReturnType<typeof createContext> | undefined;
+    let ctx: Context | undefined;
     try {
-      if (!procedure) throw new TRPCError({ code: 'NOT_FOUND', message: `No procedure "${path}"` });
-      if (procedure._def.type !== type) {
-        throw new TRPCError({
-          code: 'METHOD_NOT_SUPPORTED',
-          message: `Unsupported ${req.method}-request to ${procedure._def.type} procedure at path "${path}"`,
-        });
-      }
       input = type === 'query' ? parseQueryInput(req.query.input) : req.body;
       ctx = createContext(deps, req, reply);
-      const data: unknown = await callTRPCProcedure({
-        router: appRouter,
-        path,
-        getRawInput: () => Promise.resolve(input),
-        ctx,
-        type,
-        signal: undefined,
-        batchIndex: 0,
-      });
+      const call = () => callProcedure({ path, type, input, ctx: ctx! });
+      if (version === null) {
+        const body = httpResultBody(await call());
+        stopTimer({ code: 'OK' });
+        return reply.header('content-type', 'application/json').send(body);
+      }
+      const entry = await deps.responses.resolve(cacheKey, version, async () =>
+        httpResultBody(await call()),
+      );
       stopTimer({ code: 'OK' });
-      const body = JSON.stringify({ result: { data } });
-      if (version === null) return reply.header('content-type', 'application/json').send(body);
-      return sendCached(req, reply, responseCache.set(cacheKey, version, body));
+      return sendCached(req, reply, entry);
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       stopTimer({ code: error.code });
       logServerError(req, error, path);
-      const shape = getErrorShape({ config, error, type, path, input, ctx });
-      const retryAfter = (shape.data as { retryAfterSec?: number | null }).retryAfterSec;
-      if (retryAfter) reply.header('retry-after', String(retryAfter));
-      return reply
-        .status(getHTTPStatusCodeFromError(error))
-        .header('content-type', 'application/json')
-        .send(JSON.stringify({ error: shape }));
+      return sendError(reply, errorShape({ cause: error, type, path, input, ctx }), error);
     }
   };
 
   app.route({ method: ['GET', 'POST'], url: '/trpc/:path', handler });
+}
+
+/**
+ * Runs a subscription's checks (input, unknown model) before the stock adapter opens the stream:
+ * what fails there is answered as a plain 4xx (tRPC's error shape) instead of a 200 stream that
+ * carries the error as its first event. The procedure's generator is not started, so nothing
+ * subscribes; the adapter then runs the procedure for real.
+ */
+async function subscriptionAccepted(
+  deps: Deps,
+  req: TrpcRequest,
+  reply: FastifyReply,
+  path: string,
+): Promise<boolean> {
+  let input: unknown;
+  let ctx: Context | undefined;
+  try {
+    input = parseQueryInput(req.query.input);
+    ctx = createContext(deps, req, reply);
+    await callProcedure({ path, type: 'subscription', input, ctx });
+    return true;
+  } catch (cause) {
+    const error = getTRPCErrorFromUnknown(cause);
+    logServerError(req, error, path);
+    sendError(reply, errorShape({ cause: error, type: 'subscription', path, input, ctx }), error);
+    return false;
+  }
+}
+
+function sendError(
+  reply: FastifyReply,
+  shape: ReturnType<typeof errorShape>,
+  error: TRPCError,
+): FastifyReply {
+  const retryAfter = (shape.data as { retryAfterSec?: number | null }).retryAfterSec;
+  if (retryAfter) reply.header('retry-after', String(retryAfter));
+  return reply
+    .status(getHTTPStatusCodeFromError(error))
+    .header('content-type', 'application/json')
+    .send(JSON.stringify({ error: shape }));
+}
+
+function retryAfterOf(error: TRPCError): number {
+  return error.cause instanceof AppError ? (error.cause.retryAfterSec ?? 0) : 0;
 }
 
 /**

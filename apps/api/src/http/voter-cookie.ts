@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { Deps } from '../context.ts';
+import type { Env } from '../env.ts';
 
 export const VOTER_COOKIE = 'vid';
 export const VOTER_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -12,16 +12,18 @@ const COOKIE_MAX_AGE_SEC = 400 * 24 * 60 * 60;
 
 export interface VoterIdentity {
   id: string;
-  /** 'forged': a cookie came with a bad signature; a fresh identity was issued instead. */
+  /**
+   * 'returning': a valid signed cookie. 'new': no cookie; `id` is freshly minted and nothing of
+   * it exists anywhere until its first vote is accepted. 'forged': a cookie with a bad signature.
+   */
   status: 'returning' | 'new' | 'forged';
 }
 
 /**
- * Reads the signed voter cookie (random id + HMAC-SHA256, via @fastify/cookie), or issues a new
- * one and opens its session. Called only by procedures that need the voter, so public reads
- * carry no Set-Cookie and stay cacheable.
+ * Reads the signed voter cookie (random id + HMAC-SHA256, via @fastify/cookie). Writes nothing:
+ * a caller without a valid cookie gets a fresh id that only `keepVoter` makes real.
  */
-export function resolveVoter(deps: Deps, req: FastifyRequest, reply: FastifyReply): VoterIdentity {
+export function readVoter(req: FastifyRequest): VoterIdentity {
   const raw = req.cookies[VOTER_COOKIE];
   if (raw !== undefined) {
     const unsigned = req.unsignCookie(raw);
@@ -29,11 +31,16 @@ export function resolveVoter(deps: Deps, req: FastifyRequest, reply: FastifyRepl
       return { id: unsigned.value, status: 'returning' };
     }
   }
-  const id = randomBytes(16).toString('base64url');
+  return {
+    id: randomBytes(16).toString('base64url'),
+    status: raw === undefined ? 'new' : 'forged',
+  };
+}
+
+/** Sets the cookie of a voter whose first vote was just accepted. */
+export function keepVoter(env: Env, req: FastifyRequest, reply: FastifyReply, id: string): void {
   const secure =
-    deps.env.COOKIE_SECURE === 'auto'
-      ? req.protocol === 'https'
-      : deps.env.COOKIE_SECURE === 'true';
+    env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
   reply.setCookie(VOTER_COOKIE, id, {
     signed: true,
     httpOnly: true,
@@ -42,8 +49,9 @@ export function resolveVoter(deps: Deps, req: FastifyRequest, reply: FastifyRepl
     path: '/',
     maxAge: COOKIE_MAX_AGE_SEC,
   });
-  deps.sessions
-    .create(id, req.ip, req.headers['user-agent'] ?? '')
-    .catch((err: unknown) => req.log.warn({ err }, 'voter session write failed'));
-  return { id, status: raw === undefined ? 'new' : 'forged' };
+}
+
+/** Removes an invalid voter cookie, so the browser's next vote starts a fresh identity. */
+export function dropVoterCookie(reply: FastifyReply): void {
+  reply.clearCookie(VOTER_COOKIE, { path: '/' });
 }

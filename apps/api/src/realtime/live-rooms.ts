@@ -1,10 +1,10 @@
 import { boardKey, llmLiveInputSchema, rankingsLiveInputSchema } from '@llmpt/shared';
-import { TRPCError, getErrorShape } from '@trpc/server';
+import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 
 import type { Deps } from '../context.ts';
 import { appError } from '../errors.ts';
-import { appRouter } from '../routers/index.ts';
+import { type RequestId, errorShape, wsMessage, wsTrackedFrame } from '../trpc-wire.ts';
 import {
   type EntryFilter,
   type LiveMessage,
@@ -13,11 +13,7 @@ import {
   project,
 } from './live-messages.ts';
 import { type FeedMessage, compareIds } from './rankings-feed.ts';
-
-/** A socket this far behind (unsent bytes) is dropped rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
-type RequestId = number | string;
+import { MAX_BUFFERED_BYTES } from './ws-guard.ts';
 
 interface Member {
   socket: WebSocket;
@@ -30,8 +26,18 @@ interface Member {
   sent: string;
 }
 
-/** The live subscriptions one socket holds, by request id. */
-export type OwnedSubscriptions = Map<RequestId, Member>;
+/** The live subscriptions one socket holds, by request id, and those still being set up. */
+export interface OwnedSubscriptions {
+  members: Map<RequestId, Member>;
+  joining: Set<RequestId>;
+}
+
+export function ownedSubscriptions(): OwnedSubscriptions {
+  return { members: new Map(), joining: new Set() };
+}
+
+/** What `handle` did with a client message. */
+export type Handled = 'handled' | 'not_ours' | 'over_limit';
 
 interface Room {
   kind: 'board' | 'model';
@@ -60,28 +66,38 @@ export class LiveRooms {
     deps.feed.onMessage((m) => this.broadcast(m));
   }
 
-  /** Handles a client message if it belongs to a live subscription; false: not ours. */
-  handle(socket: WebSocket, msg: unknown, owned: OwnedSubscriptions): boolean {
-    if (typeof msg !== 'object' || msg === null) return false;
+  /**
+   * Handles a client message if it belongs to a live subscription. 'over_limit': it would be
+   * the socket's subscription number `maxPerSocket + 1` (nothing was done; the caller closes).
+   */
+  handle(
+    socket: WebSocket,
+    msg: unknown,
+    owned: OwnedSubscriptions,
+    maxPerSocket: number,
+  ): Handled {
+    if (typeof msg !== 'object' || msg === null) return 'not_ours';
     const { id, method, params, jsonrpc } = msg as {
       id?: unknown;
       method?: unknown;
       params?: { path?: unknown; input?: unknown; lastEventId?: unknown };
       jsonrpc?: unknown;
     };
-    if (typeof id !== 'number' && typeof id !== 'string') return false;
+    if (typeof id !== 'number' && typeof id !== 'string') return 'not_ours';
     if (method === 'subscription.stop') {
-      const member = owned.get(id);
-      if (!member) return false;
+      const member = owned.members.get(id);
+      if (!member) return 'not_ours';
       this.leave(member, owned);
       this.respond(socket, id, jsonrpc === '2.0', { result: { type: 'stopped' } });
-      return true;
+      return 'handled';
     }
     const path = params?.path;
     if (method !== 'subscription' || (path !== 'rankings.live' && path !== 'llm.live'))
-      return false;
+      return 'not_ours';
+    // Counted synchronously (joins are async): a burst of requests cannot slip past the cap.
+    if (owned.members.size + owned.joining.size >= maxPerSocket) return 'over_limit';
     void this.join(socket, id, jsonrpc === '2.0', path, params, owned);
-    return true;
+    return 'handled';
   }
 
   /** Live subscriptions held by sockets of this process. */
@@ -93,7 +109,8 @@ export class LiveRooms {
 
   /** Drops every subscription of a closed socket. */
   closeAll(owned: OwnedSubscriptions): void {
-    for (const member of owned.values()) this.leave(member, owned);
+    for (const member of owned.members.values()) this.leave(member, owned);
+    owned.joining.clear();
   }
 
   private async join(
@@ -112,9 +129,19 @@ export class LiveRooms {
             ...(typeof raw === 'object' && raw !== null ? raw : {}),
             lastEventId: params.lastEventId,
           };
+    if (owned.members.has(id) || owned.joining.has(id)) {
+      const error = new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
+      const shape = errorShape({
+        cause: error,
+        type: 'subscription',
+        path,
+        input: raw,
+        ctx: undefined,
+      });
+      return this.respond(socket, id, jsonrpc, { error: shape });
+    }
+    owned.joining.add(id);
     try {
-      if (owned.has(id))
-        throw new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` });
       let roomKey: string;
       let room: Omit<Room, 'members'>;
       let lastEventId: string | undefined;
@@ -133,7 +160,7 @@ export class LiveRooms {
         room = { kind: 'model', filter: modelFilter(input.id) };
         lastEventId = input.lastEventId;
       }
-      if (socket.readyState !== socket.OPEN) return;
+      if (socket.readyState !== socket.OPEN || !owned.joining.has(id)) return;
 
       // Join first (frames queue up), then read the backlog: nothing falls in between.
       const member: Member = {
@@ -147,7 +174,8 @@ export class LiveRooms {
       const target = this.rooms.get(roomKey) ?? { ...room, members: new Set<Member>() };
       this.rooms.set(roomKey, target);
       target.members.add(member);
-      owned.set(id, member);
+      owned.joining.delete(id);
+      owned.members.set(id, member);
       this.deps.metrics.subscriptions.inc({ room: room.kind });
       this.respond(socket, id, jsonrpc, { result: { type: 'started' } });
 
@@ -180,24 +208,15 @@ export class LiveRooms {
       }
       member.pending = null;
     } catch (cause) {
-      const error =
-        cause instanceof TRPCError
-          ? cause
-          : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause });
-      const shape = getErrorShape({
-        config: appRouter._def._config,
-        error,
-        type: 'subscription',
-        path,
-        input: raw,
-        ctx: undefined,
-      });
+      const shape = errorShape({ cause, type: 'subscription', path, input: raw, ctx: undefined });
       this.respond(socket, id, jsonrpc, { error: shape });
+    } finally {
+      owned.joining.delete(id);
     }
   }
 
   private leave(member: Member, owned: OwnedSubscriptions): void {
-    owned.delete(member.id);
+    owned.members.delete(member.id);
     for (const [key, room] of this.rooms) {
       if (!room.members.delete(member)) continue;
       this.deps.metrics.subscriptions.dec({ room: room.kind });
@@ -264,17 +283,12 @@ export class LiveRooms {
 
   private respond(socket: WebSocket, id: RequestId, jsonrpc: boolean, body: object): void {
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(JSON.stringify({ id, ...(jsonrpc ? { jsonrpc: '2.0' } : {}), ...body }));
+    socket.send(wsMessage(id, jsonrpc, body));
   }
 }
 
-/** tRPC's frame for a tracked subscription value: `{ id, result: { type: 'data', id, data: { id, data } } }`. */
 function dataFrame(member: Member, trackedId: string, dataJson: string): Buffer {
-  const rpc = member.jsonrpc ? ',"jsonrpc":"2.0"' : '';
-  const tid = JSON.stringify(trackedId);
-  return Buffer.from(
-    `{"id":${JSON.stringify(member.id)}${rpc},"result":{"type":"data","id":${tid},"data":{"id":${tid},"data":${dataJson}}}}`,
-  );
+  return wsTrackedFrame(member.id, member.jsonrpc, trackedId, dataJson);
 }
 
 function parseOrThrow<T>(

@@ -16,25 +16,34 @@ import { publicProcedure, router } from '../trpc.ts';
 
 export const llmRouter = router({
   /** The active catalogue, filtered in memory from the L1 copy. */
-  list: publicProcedure.input(llmListInputSchema).query(async ({ ctx, input }): Promise<Llm[]> => {
-    const llms = await ctx.deps.catalogue.all();
-    const search = input?.search?.toLowerCase();
-    const vendor = input?.vendor?.toLowerCase();
-    return llms.filter(
-      (l) =>
-        (!input?.category || l.categories.includes(input.category)) &&
-        (!vendor || l.vendor.toLowerCase() === vendor) &&
-        (input?.openWeights === undefined || l.openWeights === input.openWeights) &&
-        (!search ||
-          l.name.toLowerCase().includes(search) ||
-          l.vendor.toLowerCase().includes(search) ||
-          l.family.toLowerCase().includes(search)),
-    );
-  }),
+  list: publicProcedure
+    .meta({
+      cacheVersion: (deps) => {
+        const generation = deps.catalogue.version();
+        return generation === null ? null : `c${generation}`;
+      },
+    })
+    .input(llmListInputSchema)
+    .query(async ({ ctx, input }): Promise<Llm[]> => {
+      const llms = await ctx.deps.catalogue.all();
+      const search = input?.search?.toLowerCase();
+      const vendor = input?.vendor?.toLowerCase();
+      return llms.filter(
+        (l) =>
+          (!input?.category || l.categories.includes(input.category)) &&
+          (!vendor || l.vendor.toLowerCase() === vendor) &&
+          (input?.openWeights === undefined || l.openWeights === input.openWeights) &&
+          (!search ||
+            l.name.toLowerCase().includes(search) ||
+            l.vendor.toLowerCase().includes(search) ||
+            l.family.toLowerCase().includes(search)),
+      );
+    }),
 
   /**
-   * One model with its live tally and overall rank by score (from the live feed; null before the
-   * ranker's first publication or for a model it hasn't ranked yet).
+   * One model with its live tally and overall rank by score, as the leaderboard ranks it (the
+   * shared rank rule: ties share a rank; null while it has no votes, or before the ranker has
+   * ranked a model added since its last tick).
    */
   byId: publicProcedure.input(llmByIdInputSchema).query(async ({ ctx, input }) => {
     const llm = await ctx.deps.catalogue.get(input.id);
@@ -72,15 +81,12 @@ export const llmRouter = router({
     }),
 
   /** The room of one model's page: its live tally and ranks. */
-  live: publicProcedure.input(llmLiveInputSchema).subscription(async function* ({
-    ctx,
-    input,
-    signal,
-  }) {
+  live: publicProcedure.input(llmLiveInputSchema).subscription(async ({ ctx, input, signal }) => {
+    // Checked before the stream starts, so SSE answers an unknown model with a plain 404.
     if (!(await ctx.deps.catalogue.get(input.id))) {
       throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
     }
-    yield* liveMessages(ctx.deps.feed, modelFilter(input.id), signal, input.lastEventId, {
+    return liveMessages(ctx.deps.feed, modelFilter(input.id), signal, input.lastEventId, {
       metrics: ctx.deps.metrics,
       room: 'model',
     });

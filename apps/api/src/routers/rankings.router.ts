@@ -12,6 +12,7 @@ import { publicProcedure, router } from '../trpc.ts';
 export const rankingsRouter = router({
   /** The leaderboard: rank, model, up, down, score and Wilson lower bound. */
   list: publicProcedure
+    .meta({ cacheVersion: (deps) => deps.rankings.version() })
     .input(rankingsListInputSchema)
     .query(({ ctx, input }) =>
       ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category }),

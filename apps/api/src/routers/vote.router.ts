@@ -1,13 +1,18 @@
 import { type CastVoteResult, castVoteInputSchema } from '@llmpt/shared';
 
 import { appError } from '../errors.ts';
+import { networkOf } from '../services/client-network.ts';
 import { publicProcedure, router } from '../trpc.ts';
+
+/** The window of the per-(network, model) limit on new ballots. */
+const NETWORK_WINDOW_SEC = 3600;
 
 export const voteRouter = router({
   /**
    * One ballot per voter per model: 1 up, -1 down, 0 retract. Acknowledged from Redis in one
-   * Lua round trip (after one auto-pipelined round trip for the rate limits and session touch);
-   * the worker flushes the event to Postgres.
+   * Lua round trip (after one auto-pipelined round trip for the rate limits); the worker
+   * flushes the event to Postgres. A new voter's cookie and session are written only once
+   * their vote is accepted: refused calls leave nothing behind.
    */
   cast: publicProcedure
     .input(castVoteInputSchema)
@@ -17,30 +22,50 @@ export const voteRouter = router({
       const { metrics } = deps;
       if (voter.status === 'forged') {
         metrics.votes.inc({ result: 'invalid_voter' });
+        ctx.dropVoterCookie();
         throw appError(
           'INVALID_VOTER',
-          'Your voter cookie is invalid (altered, or signed by another deployment). A new one has been set: vote again.',
+          'Your voter cookie is invalid (altered, or signed by another deployment) and has been removed: vote again.',
         );
       }
       if (!(await deps.catalogue.get(input.llmId))) {
         metrics.votes.inc({ result: 'unknown_model' });
         throw appError('UNKNOWN_MODEL', `No model with id "${input.llmId}"`);
       }
-      const [verdict] = await Promise.all([
-        deps.limiter.check(voter.id, ctx.ip),
-        deps.sessions.touch(voter.id),
-      ]);
+      if (voter.status === 'new' && input.value === 0) {
+        // Retracting without a cookie: there is no ballot to retract. Answered from the tally
+        // without writing anything (no limit counter, no session, no cookie).
+        const tally = (await deps.voteStore.tallies([input.llmId])).get(input.llmId);
+        metrics.votes.inc({ result: 'unchanged' });
+        const up = tally?.up ?? 0;
+        const down = tally?.down ?? 0;
+        return { llmId: input.llmId, up, down, score: up - down, myVote: 0 };
+      }
+      const networkHash = deps.hash(networkOf(ctx.ip));
+      const verdict = await deps.limiter.check({
+        voterId: voter.id,
+        ip: ctx.ip,
+        networkHash,
+        newVoter: voter.status === 'new',
+      });
       if (!verdict.allowed) {
         metrics.votes.inc({ result: 'rate_limited' });
+        const wait = verdict.retryAfterSec;
         throw appError(
           'RATE_LIMITED',
-          `Too many votes from this ${verdict.scope === 'ip' ? 'network' : 'browser'}: try again in ${verdict.retryAfterSec} s`,
-          verdict.retryAfterSec,
+          verdict.scope === 'new_voters'
+            ? `Too many new voters from your network this hour: try again in ${formatWait(wait)}`
+            : `Too many votes from this ${verdict.scope === 'ip' ? 'network' : 'browser'}: try again in ${formatWait(wait)}`,
+          wait,
         );
       }
 
       const stop = metrics.redisScript.startTimer({ script: 'cast-vote' });
-      const outcome = await deps.voteStore.cast(voter.id, input.llmId, input.value);
+      const outcome = await deps.voteStore.cast(voter.id, input.llmId, input.value, {
+        networkHash,
+        max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
+        windowSec: NETWORK_WINDOW_SEC,
+      });
       stop();
       if (outcome.status === 'not_ready') {
         metrics.votes.inc({ result: 'not_ready' });
@@ -54,7 +79,27 @@ export const voteRouter = router({
         metrics.votes.inc({ result: 'unknown_model' });
         throw appError('UNKNOWN_MODEL', `No model with id "${input.llmId}"`);
       }
+      if (outcome.status === 'network_limited') {
+        metrics.votes.inc({ result: 'network_limited' });
+        throw appError(
+          'RATE_LIMITED',
+          `Many votes for this model came from your network in the last hour: try again in ${formatWait(outcome.retryAfterSec)}`,
+          outcome.retryAfterSec,
+        );
+      }
       metrics.votes.inc({ result: outcome.status });
+      // A new voter's id is kept (cookie, session) once it holds a ballot.
+      if (outcome.status === 'changed' || voter.status === 'returning') {
+        ctx.keepVoter(voter);
+        if (voter.status === 'new') {
+          deps.limiter
+            .countFirstVote(voter.id)
+            .catch((err: unknown) => deps.log.warn({ err }, 'rate-limit count failed'));
+        }
+        deps.sessions
+          .touch(voter.id, ctx.ip, ctx.userAgent)
+          .catch((err: unknown) => deps.log.warn({ err }, 'voter session write failed'));
+      }
       if (outcome.status === 'changed') deps.voteToDiff.voted(input.llmId);
       return {
         llmId: input.llmId,
@@ -65,6 +110,15 @@ export const voteRouter = router({
       };
     }),
 
-  /** The caller's current ballots (non-zero), keyed by model id. */
-  mine: publicProcedure.query(({ ctx }) => ctx.deps.voteStore.ballotsOf(ctx.voter().id)),
+  /** The caller's current ballots (non-zero), keyed by model id; nothing for a new visitor. */
+  mine: publicProcedure.query(({ ctx }) => {
+    const voter = ctx.voter();
+    if (voter.status !== 'returning') return {};
+    return ctx.deps.voteStore.ballotsOf(voter.id);
+  }),
 });
+
+/** "42 s", "17 min". */
+function formatWait(sec: number): string {
+  return sec < 120 ? `${sec} s` : `${Math.ceil(sec / 60)} min`;
+}

@@ -36,7 +36,7 @@ export function errorMessage(error: unknown): string {
   if (!data) return 'Couldn’t reach the server. Check your connection and try again.';
   if (data.appCode === 'RATE_LIMITED' || data.code === 'TOO_MANY_REQUESTS') {
     // The api's own message says whose limit it was ("from this network") and when.
-    if (/try again in \d+ s/.test(error.message)) return sentence(error.message);
+    if (/try again in \d+ (s|min)\b/.test(error.message)) return sentence(error.message);
     const wait = retryAfterSec(error);
     const when = wait === null ? 'try again in a minute' : `try again in ${wait} s`;
     return `Too many votes in a short time: ${when}.`;
