@@ -5,10 +5,16 @@
  *     --api 10.0.0.11:3000 --api 10.0.0.12:3000 --prefix /var/lib/llmpt-nginx > nginx.conf
  *   nginx -p /var/lib/llmpt-nginx -c "$PWD/nginx.conf"
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import {
+  STATIC_SECURITY_HEADERS,
+  cspHeader,
+  inlineScriptHashes,
+} from '@llmpt/shared/security-headers';
 
 export interface NginxConfigOptions {
   /** `host:port` (or a port) to listen on. */
@@ -41,12 +47,28 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
     LISTEN: opts.listen,
     WEB_ROOT: path.resolve(opts.webRoot),
     API_SERVERS: opts.apiServers.map((s) => `    server ${s};`).join('\n'),
+    SECURITY_HEADERS: securityHeaders(path.resolve(opts.webRoot)),
   };
   return readFileSync(TEMPLATE, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const value = vars[name];
     if (value === undefined) throw new Error(`nginx config: no value for {{${name}}}`);
     return value;
   });
+}
+
+/**
+ * The site's security headers for the locations nginx answers itself (the SPA's files), from the
+ * definition the api's helmet uses too; the CSP allows the built shell's inline script by hash.
+ * `always`: error pages carry them as well. /trpc gets them from the api, not twice.
+ */
+function securityHeaders(webRoot: string): string {
+  const shell = path.join(webRoot, 'index.html');
+  const hashes = existsSync(shell) ? inlineScriptHashes(readFileSync(shell, 'utf8')) : [];
+  const headers: Array<[string, string]> = [
+    ['Content-Security-Policy', cspHeader(hashes)],
+    ...Object.entries(STATIC_SECURITY_HEADERS),
+  ];
+  return headers.map(([name, value]) => `add_header ${name} "${value}" always;`).join('\n      ');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -3,7 +3,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { STATIC_SECURITY_HEADERS, inlineScriptHashes } from '@llmpt/shared/security-headers';
+import {
+  STATIC_SECURITY_HEADERS,
+  cspHeader,
+  inlineScriptHashes,
+} from '@llmpt/shared/security-headers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -182,6 +186,8 @@ describe('security headers', () => {
         expect(res.headers[name.toLowerCase()], name).toBe(value);
       }
       const csp = String(res.headers['content-security-policy']);
+      // Exactly the value nginx/render.ts writes for the same shell.
+      expect(csp).toBe(cspHeader(inlineScriptHashes(SHELL)));
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain("object-src 'none'");
       const [hash] = inlineScriptHashes(SHELL);

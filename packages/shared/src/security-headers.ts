@@ -24,10 +24,11 @@ export function cspDirectives(inlineScriptHashes: readonly string[]): Record<str
   };
 }
 
+/** The header value, formatted as helmet formats it (so the api's and nginx's are identical). */
 export function cspHeader(inlineScriptHashes: readonly string[]): string {
   return Object.entries(cspDirectives(inlineScriptHashes))
     .map(([name, values]) => `${name} ${values.join(' ')}`)
-    .join('; ');
+    .join(';');
 }
 
 /** `sha256-…` of every inline `<script>` (one without `src`) in an HTML page, in order. */
