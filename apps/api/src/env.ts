@@ -106,6 +106,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** Every variable this app reads (.env.example lists each one; a test checks). */
+export const ENV_KEYS: readonly string[] = Object.keys(schema.shape);
+
 /** Validates the environment once; a bad variable stops the process with one clear message. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return parseEnv(schema, source, 'apps/api');
