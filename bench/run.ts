@@ -25,6 +25,7 @@ const SCENARIOS = [
   ['naivePeer', 'naive-peer.ts'],
   ['rankingsRead', 'rankings-read.ts'],
   ['cache', 'cache.ts'],
+  ['wsAbuse', 'ws-abuse.ts'],
   ['flush', 'flush.ts'],
   ['fanout', 'fanout.ts'],
   ['socketIoPeer', 'socket-io-peer.ts'],

@@ -35,6 +35,7 @@ const ALL = [
   'naivePeer',
   'rankingsRead',
   'cache',
+  'wsAbuse',
   'flush',
   'fanout',
   'socketIoPeer',
@@ -46,6 +47,7 @@ const NUMERIC: Record<string, string[]> = {
   fanout: ['rssPerConnKB'],
   socketIoPeer: ['rssPerConnKB'],
   endToEnd: ['flushLagP99Ms', 'errors'],
+  wsAbuse: ['bytesForOneVote', 'bytesForOneFrame'],
 };
 
 /** The figures each scenario must report, every one a number > 0. */
@@ -67,6 +69,7 @@ const REQUIRED: Record<string, string[]> = {
   rankingsRead: ['rps', 'p99Ms', 'ratioToCeiling'],
   cache: ['overallHitRate', 'l1HitRate', 'lookups'],
   flush: ['rowsPerSec', 'rawRowsPerSec', 'ratioToRaw'],
+  wsAbuse: ['subscriptionsStarted', 'allowedBytesForOneVote', 'healthzWorstMs'],
 };
 
 describe('npm run bench (tiny run)', () => {
