@@ -5,6 +5,8 @@ export * from './schemas/rankings.schema.ts';
 export * from './wilson.ts';
 export * from './schemas/live.schema.ts';
 export * from './schemas/history.schema.ts';
+export * from './rank.ts';
 export * from './rankings.ts';
+export * from './search.ts';
 export * from './env.ts';
 export * from './schemas/leaderboard-search.schema.ts';

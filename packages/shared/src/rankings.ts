@@ -1,4 +1,5 @@
 import { LLM_CATEGORIES, type LlmCategory } from './constants.ts';
+import { type RankInput, type VoteCounts, rankBoard } from './rank.ts';
 import { type BoardKey, type RankingEntry, boardKey } from './schemas/live.schema.ts';
 import { RANKING_SORTS, type RankingSort } from './schemas/rankings.schema.ts';
 import { wilsonLowerBound } from './wilson.ts';
@@ -10,34 +11,16 @@ export interface RankableLlm {
   categories: readonly LlmCategory[];
 }
 
-/** A model's votes; a model without a tally counts as 0/0. */
-export interface VoteCounts {
-  up: number;
-  down: number;
-}
-
-interface Row {
+interface Row extends RankInput {
   llm: RankableLlm;
   entry: RankingEntry;
 }
 
 /**
- * Orders a board: the sort key desc, then more upvotes first, then name (the same tie-break as
- * the api's `rankings.list`, so pushed ranks and listed ranks agree). The id comes last only to
- * keep the order total if two models ever share a name.
- */
-function compareOn(sort: RankingSort): (a: Row, b: Row) => number {
-  return (a, b) =>
-    b.entry[sort] - a.entry[sort] ||
-    b.entry.up - a.entry.up ||
-    a.llm.name.localeCompare(b.llm.name) ||
-    (a.llm.id < b.llm.id ? -1 : a.llm.id > b.llm.id ? 1 : 0);
-}
-
-/**
  * Every model's live standing: its counts, score, Wilson lower bound and its rank on every
- * board it is on (the overall boards, and each of its categories' boards, per sort).
- * Entries come in the order of the overall 'score' board.
+ * board it is on (the overall boards, and each of its categories' boards, per sort), each
+ * ranked by {@link rankBoard}: ties share a rank, a model with no votes has rank null.
+ * Entries come in the display order of the overall 'score' board.
  * @see diffEntries
  * @see ALL_BOARD_KEYS
  */
@@ -50,6 +33,10 @@ export function computeEntries(
     const up = t?.up ?? 0;
     const down = t?.down ?? 0;
     return {
+      id: llm.id,
+      name: llm.name,
+      up,
+      down,
       llm,
       entry: {
         llmId: llm.id,
@@ -76,9 +63,9 @@ export function computeEntries(
 
   let overall: Row[] = rows;
   for (const [key, sort, members] of boards) {
-    const ordered = [...members].sort(compareOn(sort));
-    ordered.forEach((r, i) => (r.entry.ranks[key] = i + 1));
-    if (key === 'score') overall = ordered;
+    const ranked = rankBoard(members, sort);
+    for (const { item, rank } of ranked) item.entry.ranks[key] = rank;
+    if (key === 'score') overall = ranked.map((r) => r.item);
   }
   return overall.map((r) => r.entry);
 }

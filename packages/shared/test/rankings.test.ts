@@ -56,38 +56,91 @@ describe('computeEntries', () => {
       'reasoning:score': 1,
       'reasoning:wilson': 1,
     });
-    // A model in no category is only on the overall boards.
-    expect(e.get('delta')!.ranks).toEqual({ score: 4, wilson: 4 });
+    // A model in no category is only on the overall boards; with no votes it has no rank there.
+    expect(e.get('delta')!.ranks).toEqual({ score: null, wilson: null });
     // Every board key used is one the contract knows.
     for (const entry of entries)
       for (const key of Object.keys(entry.ranks)) expect(ALL_BOARD_KEYS).toContain(key);
   });
 
-  it('breaks ties by upvotes, then by name', () => {
+  it('gives tied models one rank, and orders them by name', () => {
     const llms: RankableLlm[] = [
       { id: 'z', name: 'Zulu', categories: [] },
       { id: 'y', name: 'Yankee', categories: [] },
       { id: 'x', name: 'Xray', categories: [] },
+      { id: 'w', name: 'Whiskey', categories: [] },
     ];
-    // All three score 2; x has more upvotes; y and z tie on everything but the name.
+    // x, y and z all score 2 (x with more upvotes: no matter); w scores 1.
     const tallies = new Map([
       ['x', { up: 5, down: 3 }],
       ['y', { up: 2, down: 0 }],
       ['z', { up: 2, down: 0 }],
+      ['w', { up: 1, down: 0 }],
     ]);
     const entries = computeEntries(llms, tallies);
     expect(entries.map((e) => [e.llmId, e.ranks.score])).toEqual([
       ['x', 1],
-      ['y', 2],
-      ['z', 3],
+      ['y', 1],
+      ['z', 1],
+      ['w', 4],
+    ]);
+    // By Wilson: y and z (2/0, 0.342) tie; x 5/3 is 0.306; w 1/0 is 0.207.
+    expect(entries.map((e) => [e.llmId, e.ranks.wilson])).toEqual([
+      ['x', 3],
+      ['y', 1],
+      ['z', 1],
+      ['w', 4],
     ]);
   });
 
-  it('counts a model without a tally as 0/0 and an empty catalogue as no entries', () => {
+  it('ranks each category board on its own, by the same rule', () => {
+    const llms: RankableLlm[] = [
+      { id: 'a', name: 'A', categories: ['coding'] },
+      { id: 'b', name: 'B', categories: ['coding', 'chat'] },
+      { id: 'c', name: 'C', categories: ['chat'] },
+      { id: 'd', name: 'D', categories: ['coding'] },
+      { id: 'e', name: 'E', categories: ['coding'] },
+    ];
+    // Scores: a 5, b 2, c 9, d 2, e no votes. Overall: c 1, a 2, b 3, d 3, e none.
+    // Coding (a, b, d, e): a 1, b 2, d 2, e none. Chat (b, c): c 1, b 2.
+    const tallies = new Map([
+      ['a', { up: 5, down: 0 }],
+      ['b', { up: 3, down: 1 }],
+      ['c', { up: 9, down: 0 }],
+      ['d', { up: 2, down: 0 }],
+    ]);
+    const e = byId(computeEntries(llms, tallies));
+    const on = (board: 'score' | 'coding:score' | 'chat:score') =>
+      Object.fromEntries(
+        [...e].flatMap(([id, x]) => (board in x.ranks ? [[id, x.ranks[board]]] : [])),
+      );
+    expect(on('score')).toEqual({ a: 2, b: 3, c: 1, d: 3, e: null });
+    expect(on('coding:score')).toEqual({ a: 1, b: 2, d: 2, e: null });
+    expect(on('chat:score')).toEqual({ b: 2, c: 1 });
+  });
+
+  it('counts a model without a tally as 0/0, unranked, and an empty catalogue as no entries', () => {
     expect(computeEntries([LLMS[3]!], new Map())).toEqual([
-      { llmId: 'delta', up: 0, down: 0, score: 0, wilson: 0, ranks: { score: 1, wilson: 1 } },
+      {
+        llmId: 'delta',
+        up: 0,
+        down: 0,
+        score: 0,
+        wilson: 0,
+        ranks: { score: null, wilson: null },
+      },
     ]);
     expect(computeEntries([], new Map([['alpha', { up: 1, down: 0 }]]))).toEqual([]);
+  });
+
+  it('lists entries in the overall board’s display order: ranked, then no votes by name', () => {
+    const entries = computeEntries(LLMS, new Map([['charlie', { up: 0, down: 1 }]]));
+    expect(entries.map((x) => [x.llmId, x.ranks.score])).toEqual([
+      ['charlie', 1],
+      ['alpha', null],
+      ['bravo', null],
+      ['delta', null],
+    ]);
   });
 });
 

@@ -16,8 +16,11 @@ export const historyPointSchema = z.object({
   up: z.number().int(),
   down: z.number().int(),
   score: z.number().int(),
-  /** Rank by score among the models snapshotted that hour (ties share a rank). */
-  rank: z.number().int(),
+  /**
+   * Overall rank by score that hour, by the shared `rankBoard` (ties share a rank); null when
+   * the model had no votes yet.
+   */
+  rank: z.number().int().nullable(),
 });
 export type HistoryPoint = z.infer<typeof historyPointSchema>;
 
@@ -39,8 +42,8 @@ export type RankingsTrendsInput = z.input<typeof rankingsTrendsInputSchema>;
 export const trendSeriesSchema = z.object({
   /** Hourly scores, oldest first (only the hours the model was snapshotted). */
   score: z.array(z.number().int()),
-  /** The overall rank at the same hours. */
-  rank: z.array(z.number().int()),
+  /** The overall rank at the same hours (null: no votes yet that hour). */
+  rank: z.array(z.number().int().nullable()),
 });
 export type TrendSeries = z.infer<typeof trendSeriesSchema>;
 

@@ -19,8 +19,12 @@ export interface RankingEntry {
   down: number;
   score: number;
   wilson: number;
-  /** Rank (1-based) on every board the model is on. */
-  ranks: Partial<Record<BoardKey, number>>;
+  /**
+   * Rank (1-based) on every board the model is on, by `rankBoard` (ties share a rank); null on a
+   * board the model is on but nobody has voted on it yet. A board the model is not on (a
+   * category it isn't in) is absent.
+   */
+  ranks: Partial<Record<BoardKey, number | null>>;
 }
 
 /**

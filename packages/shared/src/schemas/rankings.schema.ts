@@ -15,7 +15,8 @@ export type RankingsListInput = z.infer<typeof rankingsListInputSchema>;
 
 /** One row of `rankings.list`. */
 export interface RankingRow {
-  rank: number;
+  /** Rank on the board asked for (ties share a rank); null: no votes yet (listed last). */
+  rank: number | null;
   llm: Llm;
   up: number;
   down: number;
