@@ -1,3 +1,4 @@
+import { rankBoard } from '@llmpt/shared';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -114,36 +115,81 @@ describe('mv_vote_summary', () => {
 });
 
 describe('rollHourlyHistory', () => {
-  it('snapshots the active models with ranks by score, idempotently', async () => {
+  const history = () =>
+    t.db
+      .selectFrom('llm_score_history')
+      .select(['llm_id', 'upvotes', 'downvotes', 'score', 'rank', 'hour'])
+      .orderBy('hour')
+      .orderBy('llm_id')
+      .execute();
+
+  it('snapshots the active models with ranks by the shared rank rule, idempotently', async () => {
     const hour = new Date('2026-11-27T10:37:12Z');
     const first = await rollHourlyHistory(t.db, hour);
     expect(first).toEqual({ hour: new Date('2026-11-27T10:00:00Z'), models: llmIds.length });
-    const history = () =>
-      t.db
-        .selectFrom('llm_score_history')
-        .select(['llm_id', 'score', 'rank', 'hour'])
-        .orderBy('rank')
-        .orderBy('llm_id')
-        .execute();
     const rows = await history();
     expect(await rollHourlyHistory(t.db, new Date('2026-11-27T10:59:59Z'))).toEqual(first);
     expect(await history()).toEqual(rows);
 
-    // Scores: m-00 2, m-01 0 (+1 next month, -1 retracted), m-02 -1, m-03 0: ties share a rank.
-    const counts = await t.db.selectFrom('llm_vote_counts').select(['llm_id', 'score']).execute();
-    const score = Object.fromEntries(counts.map((c) => [c.llm_id, c.score]));
-    for (const r of rows) {
-      expect(r.score).toBe(score[r.llm_id]);
-      expect(r.rank).toBe(1 + counts.filter((c) => c.score > r.score).length);
-      expect(r.hour).toEqual(new Date('2026-11-27T10:00:00Z'));
-    }
-    expect(rows[0]).toMatchObject({ llm_id: 'm-00', rank: 1 });
-    expect(new Set(rows.map((r) => r.rank)).size).toBeLessThan(rows.length);
+    // The votes so far (earlier tests): m-00 3 up 1 down (score 2); m-01 1 up 1 down (0: voted,
+    // so ranked); m-02 1 down (-1); m-03 none. So m-00 1st, m-01 2nd, m-02 3rd, m-03 no rank.
+    expect(rows.map((r) => [r.llm_id, r.upvotes, r.downvotes, r.score, r.rank])).toEqual([
+      ['m-00', 3, 1, 2, 1],
+      ['m-01', 1, 1, 0, 2],
+      ['m-02', 0, 1, -1, 3],
+      ['m-03', 0, 0, 0, null],
+    ]);
+    expect(rows.every((r) => r.hour.getTime() === first.hour.getTime())).toBe(true);
+  });
+
+  it('stores the ranks rankBoard gives the same counts: ties shared, no votes null', async () => {
+    // m-03 now ties m-00 at score 2 (3 up, 1 down each); m-01 gets one more up (score 1).
+    const [, m1, , m3] = llmIds as [string, string, string, string];
+    await applyVoteEvents(t.db, [
+      voteEvent('h-1', m3, 1),
+      voteEvent('h-2', m3, 1),
+      voteEvent('h-3', m3, 1),
+      voteEvent('h-4', m3, -1),
+      voteEvent('h-5', m1, 1),
+    ]);
+    const at = new Date('2026-11-27T12:00:00Z');
+    await rollHourlyHistory(t.db, at);
+    const stored = (await history()).filter((r) => r.hour.getTime() === at.getTime());
+    const names = Object.fromEntries(
+      (await t.db.selectFrom('llms').select(['id', 'name']).execute()).map((l) => [l.id, l.name]),
+    );
+    const expected = rankBoard(
+      stored.map((r) => ({
+        id: r.llm_id,
+        name: names[r.llm_id]!,
+        up: r.upvotes,
+        down: r.downvotes,
+      })),
+      'score',
+    );
+    expect(Object.fromEntries(stored.map((r) => [r.llm_id, r.rank]))).toEqual(
+      Object.fromEntries(expected.map((e) => [e.item.id, e.rank])),
+    );
+    // By hand: m-00 2 and m-03 2 share 1st, m-01 1 is 3rd, m-02 -1 is 4th.
+    expect(Object.fromEntries(stored.map((r) => [r.llm_id, r.rank]))).toEqual({
+      'm-00': 1,
+      'm-01': 3,
+      'm-02': 4,
+      'm-03': 1,
+    });
 
     // Hidden models are left out of the next hour's ranking.
     await setLlmStatus(t.db, 'm-00', 'hidden');
-    expect(await rollHourlyHistory(t.db, new Date('2026-11-27T11:00:00Z'))).toMatchObject({
+    expect(await rollHourlyHistory(t.db, new Date('2026-11-27T13:00:00Z'))).toMatchObject({
       models: llmIds.length - 1,
+    });
+    const later = (await history()).filter(
+      (r) => r.hour.getTime() === Date.parse('2026-11-27T13:00:00Z'),
+    );
+    expect(Object.fromEntries(later.map((r) => [r.llm_id, r.rank]))).toEqual({
+      'm-01': 2,
+      'm-02': 3,
+      'm-03': 1,
     });
   });
 });

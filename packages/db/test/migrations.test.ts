@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { migrateDown, migrateToLatest } from '../src/migrator.ts';
 import { migrations } from '../src/migrations/index.ts';
-import { openTestDb, type TestDb } from './helpers.ts';
+import { insertFixtureLlms, openTestDb, type TestDb } from './helpers.ts';
 
 const EXPECTED_RELATIONS = [
   'llm_score_history',
@@ -67,5 +67,32 @@ describe('migrations', () => {
     const again = await migrateToLatest(t.db);
     expect(again).toHaveLength(names.length);
     expect(await appRelations()).toEqual(EXPECTED_RELATIONS);
+  });
+  it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [step] = await migrateDown(t.db);
+    expect(step?.migrationName).toBe('2026_12_02_09_00_00_alter_llm_score_history_rank');
+    const ids = (await insertFixtureLlms(t.db, 4)) as [string, string, string, string];
+    const hour = new Date('2026-11-27T10:00:00Z');
+    // As the earlier roll stored them: rank() over every model, the unvoted one tied with 1/1.
+    await t.db
+      .insertInto('llm_score_history')
+      .values([
+        { llm_id: ids[0], hour, upvotes: 2, downvotes: 0, score: 2, rank: 1 },
+        { llm_id: ids[1], hour, upvotes: 0, downvotes: 0, score: 0, rank: 2 },
+        { llm_id: ids[2], hour, upvotes: 1, downvotes: 1, score: 0, rank: 2 },
+        { llm_id: ids[3], hour, upvotes: 0, downvotes: 3, score: -3, rank: 4 },
+      ])
+      .execute();
+    const ranks = async () =>
+      (await t.db.selectFrom('llm_score_history').select(['llm_id', 'rank']).execute())
+        .sort((a, b) => (a.llm_id < b.llm_id ? -1 : 1))
+        .map((r) => r.rank);
+
+    await migrateToLatest(t.db);
+    expect(await ranks()).toEqual([1, null, 2, 3]);
+    await migrateDown(t.db);
+    expect(await ranks()).toEqual([1, 2, 2, 4]);
+    await migrateToLatest(t.db);
+    await t.db.deleteFrom('llm_score_history').execute();
   });
 });

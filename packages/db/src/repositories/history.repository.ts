@@ -9,7 +9,8 @@ export interface ScoreHistoryRow {
   up: number;
   down: number;
   score: number;
-  rank: number;
+  /** Overall rank by score that hour (ties share a rank); null: no votes yet. */
+  rank: number | null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { rankBoard } from '@llmpt/shared';
 import { sql, type Kysely } from 'kysely';
 
 import type { Database } from '../schema/index.ts';
@@ -99,9 +100,11 @@ export async function refreshVoteSummary(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * Snapshots llm_vote_counts of the active models, ranked by score (ties share a rank), as the
- * history row for the UTC hour containing `hour`. Running it again for the same hour overwrites
- * that hour with the current counts.
+ * Snapshots llm_vote_counts of the active models as the history row for the UTC hour containing
+ * `hour`, each with its overall rank by score from the shared rank rule (`rankBoard`: ties share
+ * a rank, a model with no votes has rank null), the rule the ranker ranks the live board by, so
+ * history, rank arrows and the board agree. Running it again for the same hour overwrites that
+ * hour with the current counts.
  * @returns the hour written and how many models it holds.
  */
 export async function rollHourlyHistory(
@@ -109,12 +112,32 @@ export async function rollHourlyHistory(
   hour: Date,
 ): Promise<{ hour: Date; models: number }> {
   const start = new Date(Math.floor(hour.getTime() / HOUR_MS) * HOUR_MS);
+  const counts = await db
+    .selectFrom('llm_vote_counts as c')
+    .innerJoin('llms as l', 'l.id', 'c.llm_id')
+    .where('l.status', '=', 'active')
+    .select(['l.id', 'l.name', 'c.upvotes', 'c.downvotes'])
+    .execute();
+  if (counts.length === 0) return { hour: start, models: 0 };
+  const ranked = rankBoard(
+    counts.map((c) => ({
+      id: c.id,
+      name: c.name,
+      up: Number(c.upvotes),
+      down: Number(c.downvotes),
+    })),
+    'score',
+  );
+  // One statement for the whole board: arrays in, one row per model out (null ranks included).
   const result = await sql`
     INSERT INTO llm_score_history (llm_id, hour, upvotes, downvotes, score, rank)
-    SELECT c.llm_id, ${start}::timestamptz, c.upvotes, c.downvotes, c.score,
-           rank() OVER (ORDER BY c.score DESC)
-    FROM llm_vote_counts c JOIN llms l ON l.id = c.llm_id
-    WHERE l.status = 'active'
+    SELECT t.llm_id, ${start}::timestamptz, t.up, t.down, t.up - t.down, t.rank
+    FROM unnest(
+      ${ranked.map((r) => r.item.id)}::text[],
+      ${ranked.map((r) => r.item.up)}::bigint[],
+      ${ranked.map((r) => r.item.down)}::bigint[],
+      ${ranked.map((r) => r.rank)}::int[]
+    ) AS t(llm_id, up, down, rank)
     ON CONFLICT (llm_id, hour) DO UPDATE SET
       upvotes = excluded.upvotes,
       downvotes = excluded.downvotes,

@@ -8,8 +8,11 @@ export interface LlmScoreHistoryTable {
   upvotes: number;
   downvotes: number;
   score: number;
-  /** rank() by score among the models snapshotted that hour: ties share a rank. */
-  rank: number;
+  /**
+   * Overall rank by score that hour by the shared rank rule (`rankBoard`: ties share a rank);
+   * null when the model had no votes.
+   */
+  rank: number | null;
 }
 
 export type LlmScoreHistoryRow = Selectable<LlmScoreHistoryTable>;
