@@ -124,10 +124,10 @@ describe('rankings.trends', () => {
     expect(trends.hours).toBe(24);
     expect(trends.series[a]).toEqual({ score: [2, 2], rank: [1, 2] });
     expect(trends.series[b]).toEqual({ score: [1, 3], rank: [2, 1] });
-    // Every active model is snapshotted; the unvoted ones tie below a and b.
+    // Every active model is snapshotted; the unvoted ones have no rank (the shared rank rule).
     const ids = (await api.deps.catalogue.all()).map((l) => l.id);
     expect(Object.keys(trends.series).sort()).toEqual([...ids].sort());
-    expect(trends.series[ids[2]!]).toEqual({ score: [0, 0], rank: [3, 3] });
+    expect(trends.series[ids[2]!]).toEqual({ score: [0, 0], rank: [null, null] });
 
     const twoDays = await client.rankings.trends.query({ hours: 48 });
     expect(twoDays).toMatchObject({

@@ -35,6 +35,9 @@ describe('catalogue', () => {
     const llama = await client.llm.list.query({ search: 'LLAMA' });
     expect(llama.length).toBeGreaterThan(0);
     expect(llama.every((l) => /llama/i.test(`${l.name} ${l.family}`))).toBe(true);
+    // Punctuation and spacing don't matter, as in the page's search box.
+    const gpt4o = await client.llm.list.query({ search: 'gpt4o' });
+    expect(gpt4o.map((l) => l.name)).toContain('GPT-4o');
 
     const first = all[0]!;
     const one = await client.llm.byId.query({ id: first.id });
@@ -140,8 +143,13 @@ describe('vote.cast', () => {
     const ry = byScore.find((r) => r.llm.id === y)!;
     expect(rx).toMatchObject({ up: 3, down: 0, score: 3 });
     expect(ry).toMatchObject({ up: 4, down: 2, score: 2 });
-    expect(rx.rank).toBeLessThan(ry.rank);
-    expect(byScore.map((r) => r.rank)).toEqual(byScore.map((_, i) => i + 1));
+    expect(rx.rank).toBeLessThan(ry.rank!);
+    // The shared rank rule: a voted model's rank is 1 + the number of models scoring more (ties
+    // share a rank); models with no votes have none and come last.
+    const voted = byScore.filter((r) => r.up + r.down > 0);
+    expect(byScore.slice(0, voted.length)).toEqual(voted);
+    for (const r of voted) expect(r.rank).toBe(1 + voted.filter((o) => o.score > r.score).length);
+    expect(byScore.slice(voted.length).every((r) => r.rank === null)).toBe(true);
     const byWilson = await client.rankings.list.query({ sort: 'wilson' });
     for (let i = 1; i < byWilson.length; i++)
       expect(byWilson[i - 1]!.wilson).toBeGreaterThanOrEqual(byWilson[i]!.wilson);

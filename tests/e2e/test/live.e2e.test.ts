@@ -12,7 +12,7 @@ import { type Stack, Voter, startStack, waitUntil } from './stack.ts';
 type Message =
   | { type: 'snapshot'; snapshot: { id: string; entries: Entry[] } }
   | { type: 'diff'; diff: { id: string; entries: Entry[] } };
-type Entry = { llmId: string; up: number; down: number; ranks: Record<string, number> };
+type Entry = { llmId: string; up: number; down: number; ranks: Record<string, number | null> };
 
 let stack: Stack;
 
@@ -56,14 +56,16 @@ function follow(baseUrl: string, lastEventId?: string) {
   };
 }
 
-async function serverBoard(baseUrl: string): Promise<Record<string, [number, number, number]>> {
+type Board = Record<string, [number, number, number | null]>;
+
+async function serverBoard(baseUrl: string): Promise<Board> {
   const rows = await new Voter().client(baseUrl).rankings.list.query({ sort: 'score' });
   return Object.fromEntries(rows.map((r) => [r.llm.id, [r.up, r.down, r.rank]]));
 }
 
-function boardOf(state: { board: Map<string, Entry> }): Record<string, [number, number, number]> {
+function boardOf(state: { board: Map<string, Entry> }): Board {
   return Object.fromEntries(
-    [...state.board.values()].map((e) => [e.llmId, [e.up, e.down, e.ranks.score ?? 0]]),
+    [...state.board.values()].map((e) => [e.llmId, [e.up, e.down, e.ranks.score ?? null]]),
   );
 }
 

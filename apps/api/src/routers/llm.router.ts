@@ -6,6 +6,8 @@ import {
   llmHistoryInputSchema,
   llmListInputSchema,
   llmLiveInputSchema,
+  matchesSearch,
+  searchTerms,
   wilsonLowerBound,
 } from '@llmpt/shared';
 
@@ -26,17 +28,15 @@ export const llmRouter = router({
     .input(llmListInputSchema)
     .query(async ({ ctx, input }): Promise<Llm[]> => {
       const llms = await ctx.deps.catalogue.all();
-      const search = input?.search?.toLowerCase();
+      // Matched as the page's search box matches: "gpt4o" finds GPT-4o.
+      const terms = searchTerms(input?.search);
       const vendor = input?.vendor?.toLowerCase();
       return llms.filter(
         (l) =>
           (!input?.category || l.categories.includes(input.category)) &&
           (!vendor || l.vendor.toLowerCase() === vendor) &&
           (input?.openWeights === undefined || l.openWeights === input.openWeights) &&
-          (!search ||
-            l.name.toLowerCase().includes(search) ||
-            l.vendor.toLowerCase().includes(search) ||
-            l.family.toLowerCase().includes(search)),
+          matchesSearch(terms, [l.name, l.vendor, l.family]),
       );
     }),
 
@@ -51,7 +51,14 @@ export const llmRouter = router({
     const tally = (await ctx.deps.voteStore.tallies([llm.id])).get(llm.id);
     const up = tally?.up ?? 0;
     const down = tally?.down ?? 0;
-    const rank: number | null = ctx.deps.feed.entry(llm.id)?.ranks.score ?? null;
+    const entry = ctx.deps.feed.entry(llm.id);
+    // The ranker's rank when it has ranked the model; else the board `rankings.list` serves
+    // (computed from tallies by the same rule before the ranker's first publication).
+    const rank: number | null =
+      entry && entry.ranks.score !== undefined
+        ? entry.ranks.score
+        : ((await ctx.deps.rankings.list({ sort: 'score' })).find((r) => r.llm.id === llm.id)
+            ?.rank ?? null);
     return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down), rank };
   }),
 

@@ -1,5 +1,5 @@
 import type { Llm, LlmCategory, RankingRow, RankingSort } from '@llmpt/shared';
-import { boardKey, wilsonLowerBound } from '@llmpt/shared';
+import { boardKey, compareRanked, rankBoard, wilsonLowerBound } from '@llmpt/shared';
 import type { Tally, VoteStore } from '@llmpt/vote-store';
 
 import type { RankingsFeed } from '../realtime/rankings-feed.ts';
@@ -31,6 +31,11 @@ export class RankingsService {
     return `${this.feed.id}.${catalogue}`;
   }
 
+  /**
+   * The board's rows in display order: ranked models by rank (ties share one, by name within),
+   * then the models with no votes yet (rank null), by name. Ranks are the ranker's, from the
+   * shared rank rule; before its first publication they are computed here by the same rule.
+   */
   async list(opts: {
     sort: RankingSort;
     category?: LlmCategory | undefined;
@@ -40,44 +45,46 @@ export class RankingsService {
     if (this.feed.size > 0) {
       this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'rankings', result: 'hit' });
       const rows: RankingRow[] = [];
-      const unranked: Llm[] = [];
       for (const llm of llms) {
         const e = this.feed.entry(llm.id);
         const rank = e?.ranks[board];
         if (e && rank !== undefined) {
           rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
         } else if (!opts.category || llm.categories.includes(opts.category)) {
-          // Added since the ranker's last tick: listed last until it ranks them.
-          unranked.push(llm);
+          // Added (or recategorized) since the ranker's last tick: unranked until it ranks them.
+          const up = e?.up ?? 0;
+          const down = e?.down ?? 0;
+          const wilson = wilsonLowerBound(up, down);
+          rows.push({ rank: null, llm, up, down, score: up - down, wilson });
         }
       }
-      rows.sort((a, b) => a.rank - b.rank);
-      for (const llm of unranked)
-        rows.push({ rank: rows.length + 1, llm, up: 0, down: 0, score: 0, wilson: 0 });
-      return rows;
+      return rows.sort((a, b) => compareRanked(rowKey(a), rowKey(b)));
     }
     // Before the ranker's first publication reaches this process: from Redis tallies (L2).
     this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'rankings', result: 'miss' });
     return this.computed(llms, opts);
   }
 
+  /** The same rows, ranked here by the ranker's rule (`rankBoard`) from Redis tallies. */
   private async computed(
     llms: Llm[],
     opts: { sort: RankingSort; category?: LlmCategory | undefined },
-  ) {
+  ): Promise<RankingRow[]> {
     const tallies = await this.currentTallies(llms);
-    const rows = llms
+    const members = llms
       .filter((l) => !opts.category || l.categories.includes(opts.category))
       .map((llm) => {
         const t = tallies.get(llm.id);
-        const up = t?.up ?? 0;
-        const down = t?.down ?? 0;
-        return { rank: 0, llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+        return { id: llm.id, name: llm.name, llm, up: t?.up ?? 0, down: t?.down ?? 0 };
       });
-    const key = opts.sort === 'wilson' ? 'wilson' : 'score';
-    rows.sort((a, b) => b[key] - a[key] || b.up - a.up || a.llm.name.localeCompare(b.llm.name));
-    rows.forEach((r, i) => (r.rank = i + 1));
-    return rows;
+    return rankBoard(members, opts.sort).map(({ item: { llm, up, down }, rank }) => ({
+      rank,
+      llm,
+      up,
+      down,
+      score: up - down,
+      wilson: wilsonLowerBound(up, down),
+    }));
   }
 
   private currentTallies(llms: Llm[]): Promise<Map<string, Tally>> {
@@ -93,3 +100,5 @@ export class RankingsService {
     return value;
   }
 }
+
+const rowKey = (r: RankingRow) => ({ rank: r.rank, id: r.llm.id, name: r.llm.name });

@@ -20,7 +20,8 @@ interface Entry {
  * L1 cache of `rankings.trends`, one entry per window length, TTL 60 s: every open leaderboard
  * asks for the same 24 h window, and the history changes only when the worker rolls the current
  * hour (every 5 minutes). Past the TTL the stale copy keeps serving while one refresh runs, as
- * the catalogue does.
+ * the catalogue does. Ranks are as the roll stored them (the shared rank rule; null for an hour
+ * the model had no votes), so the page compares them with the board's ranks like for like.
  * @see Catalogue
  */
 export class TrendsCache {
