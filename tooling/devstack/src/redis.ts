@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,15 +9,13 @@ import { Redis } from 'ioredis';
 import { LogTail } from './log-tail.ts';
 import { freePort } from './ports.ts';
 import { killOnExit } from './reaper.ts';
+import { SYSTEM_COMMANDS, findOrInstall } from './system-command.ts';
 import type { LocalService } from './types.ts';
 
 // Covers loading a large AOF on start; an empty server answers within ~50 ms.
 const READY_TIMEOUT_MS = 30_000;
 // SIGTERM makes Redis fsync the AOF (and write an RDB when save points are set) before exiting.
 const STOP_KILL_MS = 30_000;
-const EXTRA_BIN_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin'];
-const NOT_FOUND =
-  'redis-server not found: install it (e.g. `sudo apt-get install redis-server`) or set REDIS_URL';
 
 /** Options of {@link startRedisServer}. */
 export interface RedisServerOptions {
@@ -40,7 +37,7 @@ export interface RedisServerOptions {
  * apt-get if we are root on a Debian-like system, otherwise this throws with an instruction.
  */
 export async function startRedisServer(opts: RedisServerOptions): Promise<LocalService> {
-  const binary = (await findExecutable('redis-server')) ?? (await installRedisServer());
+  const binary = await findOrInstall(SYSTEM_COMMANDS['redis-server']);
   const dataDir = path.resolve(opts.dataDir);
   const port = opts.port ?? (await freePort());
   const appendOnly = opts.appendOnly ?? true;
@@ -67,8 +64,7 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<LocalS
       resolve();
     });
   });
-  const untrack = killOnExit(child);
-  void exited.then(untrack);
+  killOnExit(child, { graceMs: STOP_KILL_MS });
 
   const url = `redis://127.0.0.1:${port}`;
   try {
@@ -136,53 +132,4 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   } finally {
     clearTimeout(escalate);
   }
-}
-
-async function findExecutable(name: string): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), ...EXTRA_BIN_DIRS];
-  for (const dir of new Set(dirs.filter(Boolean))) {
-    const candidate = path.join(dir, name);
-    try {
-      await fs.access(candidate, constants.X_OK);
-      if ((await fs.stat(candidate)).isFile()) return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-/**
- * Makes `npm start` work on a fresh Debian/Ubuntu container. Only as root, where apt-get needs
- * no sudo password; with -y and the noninteractive frontend it never reads stdin.
- */
-async function installRedisServer(): Promise<string> {
-  const aptGet = await findExecutable('apt-get');
-  if (process.getuid?.() !== 0 || !aptGet) throw new Error(NOT_FOUND);
-  const install = ['install', '-y', 'redis-server'];
-  console.warn(`[devstack] redis-server not found: running \`apt-get ${install.join(' ')}\``);
-  let code = await runVisibly(aptGet, install);
-  if (code !== 0) {
-    console.warn('[devstack] that failed: running `apt-get update`, then installing again');
-    await runVisibly(aptGet, ['update']);
-    code = await runVisibly(aptGet, install);
-  }
-  const installed = code === 0 ? await findExecutable('redis-server') : undefined;
-  if (!installed) {
-    const detail = code === 0 ? 'it is still not on PATH' : `exit code ${code}`;
-    throw new Error(`${NOT_FOUND} (installing it with apt-get failed: ${detail})`);
-  }
-  return installed;
-}
-
-/** Runs a command with its output on our stderr, so stdout stays clean; resolves its exit code. */
-async function runVisibly(command: string, args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      stdio: ['ignore', 2, 2],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    child.once('error', () => resolve(-1));
-    child.once('exit', (code) => resolve(code ?? -1));
-  });
 }
