@@ -1,20 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { type Database, createDb, migrateToLatest, seedLlms } from '@llmpt/db';
-import { createDatabase, dropDatabase, freePort } from '@llmpt/devstack';
+import { type Database, createDb } from '@llmpt/db';
+import { createDatabase, dropDatabase } from '@llmpt/devstack';
+import { type Stack, prepareDatabase, startStack } from '@llmpt/stack';
 import type { Kysely } from 'kysely';
 
-import { stopChild } from './children.ts';
 import type { BenchContext } from './types.ts';
 
-/** Real api and worker processes on loopback, as `npm run start:api` / `start:worker` run them. */
+/** Real api and worker processes on loopback, started as `npm start` starts them (@llmpt/stack). */
 export interface BenchStack {
   /** http://127.0.0.1:PORT of each api process. */
   apiUrls: string[];
+  /** http://127.0.0.1:PORT/metrics of each api process (its internal metrics listener). */
+  apiMetricsUrls: string[];
   apis: ChildProcess[];
   workers: ChildProcess[];
+  /** The processes themselves: more workers or apis can be added (not waited for). */
+  processes: Stack;
   db: Kysely<Database>;
   databaseUrl: string;
   /** The Redis key prefix every process of this stack uses. */
@@ -27,22 +31,21 @@ let stackSeq = 0;
 
 /**
  * A fresh database (migrated, seeded) and Redis prefix, `apis` api processes and `workers` worker
- * processes. Resolves once every api answers /readyz and votes are accepted (partitions rebuilt).
- * Rate limits are raised: load generators come from one address.
+ * processes. Resolves once every api answers /readyz, every worker /healthz, and votes are
+ * accepted (partitions rebuilt). Rate limits are raised: load generators come from one address.
  */
 export async function startBenchStack(
   ctx: BenchContext,
   opts: { apis?: number; workers?: number; env?: Record<string, string> } = {},
 ): Promise<BenchStack> {
-  const name = `llmpt_bench_${process.pid}_${++stackSeq}`;
+  const seq = ++stackSeq;
+  const name = `llmpt_bench_${process.pid}_${seq}`;
   await dropDatabase(ctx.pgServerUrl, name).catch(() => undefined);
   const databaseUrl = await createDatabase(ctx.pgServerUrl, name);
+  await prepareDatabase(databaseUrl);
   const db = createDb(databaseUrl);
-  await migrateToLatest(db);
-  await seedLlms(db);
-  const prefix = `bench:${process.pid}:${stackSeq}:`;
+  const prefix = `bench:${process.pid}:${seq}:`;
   const env: Record<string, string> = {
-    NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     REDIS_URL: ctx.redisUrl,
     REDIS_PREFIX: prefix,
@@ -51,70 +54,50 @@ export async function startBenchStack(
     VOTE_RATE_LIMIT: '1000000',
     VOTE_RATE_LIMIT_IP: '100000000',
     LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    METRICS_PORT: '-1',
     ...opts.env,
   };
-  const children: ChildProcess[] = [];
   const profileDir = path.join(ctx.repoRoot, 'bench', 'results', 'profiles');
   if (ctx.opts.profile) await mkdir(profileDir, { recursive: true });
-  const spawnApp = (entry: string, extra: Record<string, string>) => {
-    // A profile is written when the process exits on SIGTERM (stop() below).
-    // One folder per process: node names each thread's profile itself (tsx's loader runs in
-    // a worker thread, whose profile would otherwise overwrite the main thread's).
-    const profile = ctx.opts.profile
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${path.join(profileDir, `${entry.split('/')[1]}-${stackSeq}-${children.length}`)}`,
-        ]
-      : [];
-    const child = spawn(
-      process.execPath,
-      [...profile, '--import', 'tsx', `${ctx.repoRoot}/${entry}`],
-      {
-        cwd: ctx.repoRoot,
-        env: { ...process.env, ...env, ...extra },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    children.push(child);
-    return child;
-  };
-
-  const workers = Array.from({ length: opts.workers ?? 1 }, () =>
-    spawnApp('apps/worker/src/index.ts', {}),
-  );
-  const apis: ChildProcess[] = [];
-  const apiUrls: string[] = [];
-  for (let i = 0; i < (opts.apis ?? 1); i++) {
-    const port = await freePort();
-    apis.push(spawnApp('apps/api/src/index.ts', { PORT: String(port) }));
-    apiUrls.push(`http://127.0.0.1:${port}`);
-  }
-  const stop = async () => {
-    await Promise.all(children.map((c) => stopChild(c, 10_000)));
+  const dropDb = async () => {
     await db.destroy();
     await dropDatabase(ctx.pgServerUrl, name).catch(() => undefined);
   };
+  let processes: Stack;
   try {
-    for (const url of apiUrls) await waitUntil(async () => (await fetch(`${url}/readyz`)).ok);
-    // With no api (`apis: 0`, e.g. the flush scenario) there is nothing to wait for.
-    const firstApi = apiUrls[0];
-    if (firstApi) {
-      await waitUntil(async () => {
-        const res = await fetch(`${firstApi}/trpc/vote.cast`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ llmId: 'no-such-model', value: 0 }),
-        });
-        return res.status === 404; // 503 while partitions are not rebuilt
-      });
-    }
+    processes = await startStack({
+      apis: opts.apis ?? 1,
+      workers: opts.workers ?? 1,
+      env,
+      // A profile is written when the process exits on SIGTERM (stop() below). One folder per
+      // process: node names each thread's profile itself.
+      nodeArgs: (proc) =>
+        ctx.opts.profile
+          ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `${proc}-${seq}`)}`]
+          : [],
+      stdout: 'ignore',
+      stderr: 'inherit',
+      log: (msg) => ctx.log(msg),
+    });
   } catch (err) {
-    await stop();
+    await dropDb();
     throw err;
   }
-  return { apiUrls, apis, workers, db, databaseUrl, prefix, env, stop };
+  const stop = async () => {
+    await processes.stop();
+    await dropDb();
+  };
+  return {
+    apiUrls: processes.apis.map((a) => a.url),
+    apiMetricsUrls: processes.apis.map((a) => a.metricsUrl ?? ''),
+    apis: processes.apis.map((a) => a.child),
+    workers: processes.workers.map((w) => w.child),
+    processes,
+    db,
+    databaseUrl,
+    prefix,
+    env,
+    stop,
+  };
 }
 
 export async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

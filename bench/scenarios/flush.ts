@@ -3,7 +3,6 @@ import { VoteStore, rebuildUnreadyPartitions } from '@llmpt/vote-store';
 import { Redis } from 'ioredis';
 
 import { budgetOf } from '../lib/budget.ts';
-import { spawnTs, stopChild } from '../lib/children.ts';
 import { ratio } from '../lib/figures.ts';
 import { fillOutbox } from '../lib/outbox-fill.ts';
 import { rawUpsert } from '../lib/raw-upsert.ts';
@@ -15,9 +14,9 @@ const PARTITIONS = 16;
 const BATCH = 5_000;
 
 /**
- * The outbox drained by ONE real worker process: events queued with no worker running, then
- * the worker started and timed from its spawn until every outbox is empty (start-up included,
- * nothing subtracted). Beside it, the same rows by a raw batched unnest upsert.
+ * The outbox drained by ONE real worker process (the bundle, as `npm start` runs it): events
+ * queued with no worker running, then the worker started and timed from its spawn until every
+ * outbox is empty (start-up included, nothing subtracted). Beside it, the same rows by a raw batched unnest upsert.
  */
 export const scenario: Scenario = {
   name: 'flush',
@@ -54,14 +53,14 @@ export const scenario: Scenario = {
 
       ctx.log(`draining ${events.count} events with one worker process`);
       const started = performance.now();
-      const worker = spawnTs(ctx.repoRoot, 'apps/worker/src/index.ts', stack.env, 'ignore');
+      const worker = await stack.processes.addWorker();
       let firstRowSec = 0;
       let drainSec = 0;
       try {
         // At least 2,000 rows/s, or this is not a figure worth waiting for.
         const deadline = started + 60_000 + (events.count / 2_000) * 1000;
         for (;;) {
-          if (worker.exitCode !== null) throw new Error(`worker exited (${worker.exitCode})`);
+          if (!worker.running()) throw new Error(`worker exited (${worker.child.exitCode})`);
           const left = await outboxLength();
           const now = performance.now();
           if (left < events.count && !firstRowSec) firstRowSec = (now - started) / 1000;
@@ -73,7 +72,7 @@ export const scenario: Scenario = {
           await new Promise((r) => setTimeout(r, 50));
         }
       } finally {
-        await stopChild(worker);
+        await worker.stop();
       }
       const inPg = await stack.db
         .selectFrom('user_votes')

@@ -2,49 +2,92 @@ import cluster from 'node:cluster';
 
 import { buildApp } from './app.ts';
 import { closeDeps, createDeps, startDeps } from './deps.ts';
-import { loadEnv } from './env.ts';
+import { type Env, loadEnv } from './env.ts';
 import { attachWebSockets } from './realtime/ws-server.ts';
 
+/** A stop request always ends the process within this long, whatever it was doing. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * Calls `stop` on SIGTERM, SIGINT, or when the IPC channel from the process that started us
+ * closes (`npm start` or a test runner gave us one and died, even by SIGKILL). Installed before
+ * anything else, so a stop request during start-up is honoured too.
+ */
+function onStopRequest(stop: (reason: string) => void): void {
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (process.channel) process.once('disconnect', () => stop('parent process exited'));
+}
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  if (env.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runCluster(env.WEB_CONCURRENCY);
-  const deps = createDeps(env);
-  await startDeps(deps);
-  const app = await buildApp(deps);
-  const ws = attachWebSockets(app, deps);
-  await app.listen({ host: env.HOST, port: env.PORT });
+  if (env.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runCluster(env);
 
+  // What a stop request closes grows with start-up: at first the connections, at the end the
+  // listeners too, clients being told to reconnect elsewhere while this process drains.
+  let close = (): Promise<void> => Promise.resolve();
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down');
+    console.error(`[api] ${reason}: shutting down`);
     setTimeout(() => {
-      app.log.error('shutdown timed out; exiting');
+      console.error('[api] shutdown timed out; exiting');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('[api] shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  onStopRequest(stop);
+
+  const deps = createDeps(env);
+  close = () => closeDeps(deps);
+  await startDeps(deps);
+  if (stopping) return;
+  const app = await buildApp(deps);
+  const ws = attachWebSockets(app, deps);
+  close = async () => {
+    await app.close();
+    await closeDeps(deps);
+  };
+  if (stopping) return;
+  await app.listen({ host: env.HOST, port: env.PORT });
+  close = async () => {
     // Clients reconnect (with their last event id) to another instance while this one drains.
     ws.broadcastReconnectNotification();
-    void ws
-      .close()
-      .then(() => app.close())
-      .then(() => closeDeps(deps))
-      .then(() => process.exit(0));
+    await ws.close();
+    await app.close();
+    await closeDeps(deps);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 /**
  * WEB_CONCURRENCY processes share the port (node:cluster); one process may hold at most ~20,000
- * open files here, so many sockets need several. A worker that dies is replaced.
+ * open files here, so many sockets need several. A worker that dies is replaced. Its processes
+ * exit with the primary (node:cluster closes their IPC channel).
  */
-function runCluster(n: number): void {
+function runCluster(env: Env): void {
+  const n = env.WEB_CONCURRENCY;
   let stopping = false;
   let quickDeaths = 0;
   const forkedAt = new Map<number, number>();
+  const stop = (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS).unref();
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(code);
+    for (const w of workers) w?.process.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code);
+    });
+  };
+  onStopRequest(() => stop());
   const fork = () => {
     const w = cluster.fork();
     forkedAt.set(w.id, Date.now());
@@ -65,17 +108,6 @@ function runCluster(n: number): void {
     );
     fork();
   });
-  const stop = (code = 0) => {
-    stopping = true;
-    const workers = Object.values(cluster.workers ?? {});
-    if (workers.length === 0) process.exit(code);
-    for (const w of workers) w?.process.kill('SIGTERM');
-    cluster.on('exit', () => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code);
-    });
-  };
-  process.on('SIGTERM', () => stop());
-  process.on('SIGINT', () => stop());
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createDb } from '@llmpt/db';
 import { OutboxReader, VoteStore } from '@llmpt/vote-store';
@@ -31,11 +32,22 @@ export interface WorkerApp {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * Aborting it stops the start-up (the cold start may wait on other workers for long): the
+   * connections opened so far are closed and startWorker rejects with the abort reason.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * One worker process: restores Redis from Postgres if it is cold, declares the job schedulers,
- * then runs the flush and maintenance queues until closed.
+ * then runs the flush and maintenance queues until closed. /metrics and /healthz listen from the
+ * start (a taken port fails at once, not after the cold start); /healthz answers 503 until the
+ * cold start is over and the queues run, then 200.
  */
-export async function startWorker(env: Env): Promise<WorkerApp> {
+export async function startWorker(env: Env, opts: StartOptions = {}): Promise<WorkerApp> {
+  const { signal } = opts;
   const log = (msg: string) => {
     if (env.LOG_LEVEL !== 'error' && env.LOG_LEVEL !== 'warn') console.log(`[worker] ${msg}`);
   };
@@ -49,15 +61,29 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
   const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
   const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
   const mdeps: MaintenanceDeps = { db, store, metrics, log };
+  let running = false;
+  let server: Server | null = null;
+  const closeConnections = async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await Promise.allSettled([redis.quit(), bullConnection.quit(), db.destroy()]);
+  };
 
-  // Cold start: no vote is accepted until every partition is restored (others may race us).
-  for (;;) {
-    const { busy } = await syncRedis(mdeps);
-    if (!busy && (await store.unreadyPartitions()).length === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
+  try {
+    if (env.METRICS_PORT >= 0) server = await serveMetrics(env, metrics.registry, () => running);
+    // Cold start: no vote is accepted until every partition is restored (others may race us).
+    for (;;) {
+      signal?.throwIfAborted();
+      const { busy } = await syncRedis(mdeps);
+      if (!busy && (await store.unreadyPartitions()).length === 0) break;
+      await sleep(250, undefined, { signal });
+    }
+    for (let p = 0; p < env.VOTE_PARTITIONS; p++) await reader.ensureGroup(p);
+    await createPartitions(mdeps);
+    signal?.throwIfAborted();
+  } catch (err) {
+    await closeConnections();
+    throw err;
   }
-  for (let p = 0; p < env.VOTE_PARTITIONS; p++) await reader.ensureGroup(p);
-  await createPartitions(mdeps);
 
   const queueOpts = { connection: bullConnection, prefix: env.BULL_PREFIX };
   const flushQueue = new Queue(QUEUE_FLUSH, queueOpts);
@@ -108,14 +134,15 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
       )
     : null;
 
-  const server = env.METRICS_PORT >= 0 ? await serveMetrics(env, metrics.registry) : null;
   const address = server?.address();
   ranker?.start();
+  running = true;
   log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
 
   return {
     metricsPort: address && typeof address === 'object' ? address.port : null,
     async close() {
+      running = false;
       // First, so another worker takes over the rankings while this one drains its jobs.
       await ranker?.close();
       const timer = setTimeout(() => {
@@ -127,8 +154,7 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
       await Promise.all([flushWorker.close(), maintenanceWorker.close()]);
       clearTimeout(timer);
       await Promise.all([flushQueue.close(), maintenanceQueue.close()]);
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      await Promise.allSettled([redis.quit(), bullConnection.quit(), db.destroy()]);
+      await closeConnections();
     },
   };
 }
@@ -136,6 +162,7 @@ export async function startWorker(env: Env): Promise<WorkerApp> {
 async function serveMetrics(
   env: Env,
   registry: ReturnType<typeof createMetrics>['registry'],
+  running: () => boolean,
 ): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
@@ -144,7 +171,10 @@ async function serveMetrics(
         .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body))
         .catch((err: unknown) => res.writeHead(500).end(String(err)));
     } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const ok = running();
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(ok ? '{"status":"ok"}' : '{"status":"starting"}');
     } else {
       res.writeHead(404).end();
     }

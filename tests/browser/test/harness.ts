@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
+import { SYSTEM_COMMANDS, findOrInstall } from '@llmpt/devstack';
 import { type Stack, Voter, startStack } from '@llmpt/e2e/stack';
 import type { Llm } from '@llmpt/shared';
 import {
@@ -15,7 +15,6 @@ import { inject, onTestFinished } from 'vitest';
 
 import type {} from './provided-context.ts';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -57,25 +56,23 @@ export interface BrowserStack {
 export async function startBrowserStack(
   opts: { env?: Record<string, string> } = {},
 ): Promise<BrowserStack> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM_PATH}: the browser tests need it. Install it with ` +
-        '`apt-get install chromium` (Debian), or point CHROMIUM_PATH at a Chromium binary.',
-    );
-  }
+  // Debian's Chromium (CHROMIUM_PATH for another one), installed first when root with apt.
+  const chromiumPath = await findOrInstall(SYSTEM_COMMANDS.chromium);
   const stack = await startStack({
     apis: 1,
     env: {
       WEB_DIST: inject('webDist'),
       // Every browser context connects from 127.0.0.1.
       VOTE_RATE_LIMIT_IP: '100000',
+      VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000',
+      VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000',
       RANKER_TICK_MS: '100',
       ...opts.env,
     },
   });
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   } catch (err) {
     await stack.stop();
     throw err;

@@ -2,19 +2,16 @@
 // WebSocket — proxied to the api: the at-scale layout, on loopback with Debian's nginx.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { freePort } from '@llmpt/devstack';
+import { SYSTEM_COMMANDS, findOrInstall, freePort, killOnExit } from '@llmpt/devstack';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { renderNginxConfig } from '../../../nginx/render.ts';
 import { type BrowserStack, startBrowserStack } from './harness.ts';
 import { attrOf, connectionStatus, numberIn, row, rows, upvote } from './ui.ts';
-
-const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 
 let s: BrowserStack;
 let nginx: ChildProcess | null = null;
@@ -22,12 +19,8 @@ let prefix = '';
 let edge = '';
 
 beforeAll(async () => {
-  if (!existsSync(NGINX)) {
-    throw new Error(
-      `No nginx at ${NGINX}: this test runs the SPA behind it. Install it with ` +
-        '`apt-get install nginx` (Debian), or point NGINX_PATH at an nginx binary.',
-    );
-  }
+  // Debian's nginx (NGINX_PATH for another one), installed first when root with apt.
+  const nginxPath = await findOrInstall(SYSTEM_COMMANDS.nginx);
   s = await startBrowserStack();
   const webRoot = inject('webDist');
   prefix = await mkdtemp(path.join(os.tmpdir(), 'llmpt-nginx-'));
@@ -45,9 +38,11 @@ beforeAll(async () => {
       prefix,
     }),
   );
-  nginx = spawn(NGINX, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
+  nginx = spawn(nginxPath, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // Stopped in afterAll; by devstack's watchdog if this test process dies first.
+  killOnExit(nginx, { signal: 'SIGQUIT' });
   edge = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -1,28 +1,36 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 
 import type { AppRouter } from '@llmpt/api/router';
-import { type Database, createDb, migrateToLatest, seedLlms } from '@llmpt/db';
-import { createTestDatabase, freePort, testKeyPrefix } from '@llmpt/devstack';
+import { type Database, createDb } from '@llmpt/db';
+import { createTestDatabase, testKeyPrefix } from '@llmpt/devstack';
+import {
+  type Stack as Processes,
+  prepareDatabase,
+  startStack as startProcesses,
+} from '@llmpt/stack';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Real api and worker processes (as `npm run start:api` / `start:worker` run them). */
+/**
+ * Real api and worker processes, started as `npm start` starts them (@llmpt/stack: the
+ * bundles, NODE_ENV=production), on a fresh database and Redis prefix.
+ */
 export interface Stack {
   apiUrls: string[];
   /** The worker processes (the ranker leads in one of them). */
   workers: ChildProcess[];
+  /** Every process, with its metrics URL. */
+  processes: Processes;
   db: Kysely<Database>;
   env: Record<string, string>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the processes on a fresh database and Redis prefix. `env` reaches every process, e.g.
- * WEB_DIST for the api to serve a built SPA (tests/browser does).
+ * Starts the processes on a fresh database and Redis prefix, and resolves once they are healthy
+ * and votes are accepted. `env` reaches every process, e.g. WEB_DIST for the api to serve a
+ * built SPA (tests/browser does).
  */
 export async function startStack(opts: {
   apis: number;
@@ -30,9 +38,8 @@ export async function startStack(opts: {
   env?: Record<string, string>;
 }): Promise<Stack> {
   const database = await createTestDatabase(inject('pgServerUrl'));
+  await prepareDatabase(database.url);
   const db = createDb(database.url);
-  await migrateToLatest(db);
-  await seedLlms(db);
   const prefix = testKeyPrefix();
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
@@ -44,65 +51,36 @@ export async function startStack(opts: {
     VOTE_RATE_LIMIT_IP: '100000',
     VOTE_PARTITIONS: '8',
     FLUSH_EVERY_MS: '200',
-    METRICS_PORT: '-1',
     LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
     ...opts.env,
   };
-  const children: ChildProcess[] = [];
-  let stopping = false;
-  const spawnApp = (entry: string, extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${repo}${entry}`], {
-      cwd: repo,
-      env: { ...process.env, ...env, ...extra },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  let processes: Processes;
+  try {
+    processes = await startProcesses({
+      apis: opts.apis,
+      workers: opts.workers ?? 1,
+      env,
+      // A crash would otherwise show up only later, as refused connections.
+      onExit: (proc, exit) =>
+        console.error(
+          `${proc.name} [${proc.pid}] exited before stop(): ${exit.signal ?? exit.code}`,
+        ),
+      stdout: 'inherit',
     });
-    children.push(child);
-    // A crash would otherwise show up only later, as refused connections.
-    child.once('exit', (code, signal) => {
-      if (stopping) return;
-      console.error(`${entry} [${child.pid}] exited before stop(): ${signal ?? code}`);
-    });
-    return child;
-  };
-
-  const workers = Array.from({ length: opts.workers ?? 1 }, () =>
-    spawnApp('apps/worker/src/index.ts', {}),
-  );
-  const apiUrls: string[] = [];
-  for (let i = 0; i < opts.apis; i++) {
-    const port = await freePort();
-    spawnApp('apps/api/src/index.ts', { PORT: String(port) });
-    apiUrls.push(`http://127.0.0.1:${port}`);
+  } catch (err) {
+    await db.destroy();
+    await database.drop();
+    throw err;
   }
-  // Ready = every api answers /readyz and accepts votes (the worker rebuilt Redis).
-  for (const url of apiUrls) await waitUntil(async () => (await fetch(`${url}/readyz`)).ok);
-  await waitUntil(async () => {
-    const res = await fetch(`${apiUrls[0]}/trpc/vote.cast`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ llmId: 'no-such-model', value: 0 }),
-    });
-    return res.status === 404; // 503 while partitions are not rebuilt
-  });
 
   return {
-    apiUrls,
-    workers,
+    apiUrls: processes.apis.map((a) => a.url),
+    workers: processes.workers.map((w) => w.child),
+    processes,
     db,
     env,
     async stop() {
-      stopping = true;
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await processes.stop();
       await db.destroy();
       await database.drop();
     },
