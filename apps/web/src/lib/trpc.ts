@@ -9,6 +9,7 @@ import { createConnectionStore } from './live/connection-store.ts';
 import { createLiveLinks } from './live/create-links.ts';
 import { startLatencyMonitor } from './live/latency-monitor.ts';
 import type { LiveApi } from './live/live-contract.ts';
+import { sharedThrottle } from './live/shared-throttle.ts';
 import type { LiveModelApi } from './live/live-model.ts';
 import type { VoteApi } from './votes/vote-contract.ts';
 import { VoteController } from './votes/vote-controller.ts';
@@ -25,11 +26,13 @@ export const queryClient = new QueryClient({
 
 /**
  * Live connection state (status, transport, round trip) for `useSyncExternalStore`. Measurements
- * go to `telemetry.latency`, at most one per 30 s.
+ * go to `telemetry.latency`, at most one a minute from this browser, however many tabs it has
+ * open (they share the schedule through localStorage).
  */
 export const connectionStore = createConnectionStore({
   // Called only after a measurement, long after `trpcClient` below exists.
   report: (report) => trpcClient.telemetry.latency.mutate(report),
+  reportThrottle: sharedThrottle('llmpt-latency-reported-at', 60_000),
 });
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createConnectionStore } from './connection-store.ts';
 import type { LatencyReport } from './live-contract.ts';
+import { type SlotStorage, sharedThrottle } from './shared-throttle.ts';
 
 function storeWithClock(reportEveryMs = 30_000) {
   let now = 1_000_000;
@@ -76,5 +77,46 @@ describe('connection store', () => {
     expect(() => store.recordLatency(3, 'ws')).not.toThrow();
     await Promise.resolve();
     expect(store.getSnapshot().latencyMs).toBe(3);
+  });
+
+  it('reports once per window across the tabs of one browser (shared storage)', () => {
+    const kept = new Map<string, string>();
+    const storage: SlotStorage = {
+      getItem: (k) => kept.get(k) ?? null,
+      setItem: (k, v) => void kept.set(k, v),
+    };
+    let now = 5_000_000;
+    const reports: string[] = [];
+    const tabs = ['a', 'b', 'c', 'd'].map((tab) =>
+      createConnectionStore({
+        report: () => (reports.push(tab), Promise.resolve()),
+        reportThrottle: sharedThrottle('latency-report', 60_000, storage),
+        now: () => now,
+      }),
+    );
+    for (const tab of tabs) {
+      tab.setConnection('live', 'ws');
+      tab.recordLatency(10, 'ws');
+    }
+    expect(reports).toEqual(['a']);
+    now += 59_999;
+    for (const tab of tabs) tab.recordLatency(11, 'ws');
+    expect(reports).toEqual(['a']);
+    now += 1;
+    for (const tab of tabs) tab.recordLatency(12, 'ws');
+    expect(reports).toEqual(['a', 'a']);
+    // Every tab still shows its own measurement.
+    expect(tabs.map((t) => t.getSnapshot().latencyMs)).toEqual([12, 12, 12, 12]);
+  });
+
+  it('throttles each tab on its own when storage fails', () => {
+    const broken: SlotStorage = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => undefined,
+    };
+    const slot = sharedThrottle('k', 1_000, broken);
+    expect([slot(0), slot(500), slot(1_000)]).toEqual([true, false, true]);
   });
 });

@@ -1,4 +1,5 @@
 import type { LatencyReport, LiveTransport } from './live-contract.ts';
+import { type Throttle, localThrottle } from './shared-throttle.ts';
 
 /**
  * `connecting`: never been live yet; `live`: a push transport (ws or SSE) is connected;
@@ -17,8 +18,13 @@ export interface ConnectionState {
 export interface ConnectionStoreOptions {
   /** Sends a measurement to the server (`telemetry.latency`); failures are ignored. */
   report?: (report: LatencyReport) => Promise<unknown>;
-  /** At most one report per this many ms (the server also rate-limits). */
+  /** At most one report per this many ms from this tab (the server also rate-limits). */
   reportEveryMs?: number;
+  /**
+   * Decides when a report may go: by default this tab's own `reportEveryMs` window; the app
+   * passes a `sharedThrottle`, so all tabs of one browser together report once a window.
+   */
+  reportThrottle?: Throttle;
   now?: () => number;
 }
 
@@ -42,10 +48,10 @@ export interface ConnectionStore {
 
 export function createConnectionStore(opts: ConnectionStoreOptions = {}): ConnectionStore {
   const { report, reportEveryMs = 30_000, now = Date.now } = opts;
+  const mayReport = opts.reportThrottle ?? localThrottle(reportEveryMs);
   const listeners = new Set<() => void>();
   let state: ConnectionState = { status: 'connecting', transport: 'ws', latencyMs: null };
   let sampledAt: number | null = null;
-  let reportedAt = -Infinity;
 
   const set = (next: ConnectionState) => {
     if (
@@ -76,9 +82,8 @@ export function createConnectionStore(opts: ConnectionStoreOptions = {}): Connec
       const at = now();
       sampledAt = at;
       set({ ...state, latencyMs: rounded });
-      if (report && at - reportedAt >= reportEveryMs) {
-        reportedAt = at;
-        // Telemetry must never disturb the page: a 429 or an offline tab just skips a report.
+      if (report && mayReport(at)) {
+        // Telemetry must never disturb the page: a failure (offline) just skips a report.
         report({ rttMs: rounded, transport }).catch(() => undefined);
       }
     },
