@@ -11,8 +11,29 @@ export interface ModelVote {
   /** The ballot the voter wants now: what the buttons show. */
   desired: VoteValue;
   inFlight: boolean;
-  /** The tally in the server's last answer, and the live tally when that request left. */
-  ack: { tally: Tally; liveAtSend: Tally | null } | null;
+  /** The server's last answer for this model, shown until the live feed has caught up with it. */
+  ack: Ack | null;
+}
+
+/** A `vote.cast` answer: the tally right after the ballot moved `from` → `to`. */
+export interface Ack {
+  tally: Tally;
+  from: VoteValue;
+  to: VoteValue;
+  /** The live tally on screen when the vote left (it cannot include the vote). */
+  liveAtSend: Tally | null;
+}
+
+/** A vote the server counted: the quiet "counted" line the page shows for a few seconds. */
+export interface VoteConfirmation {
+  /** New for every answer, so the same sentence twice is announced twice. */
+  id: number;
+  llmId: string;
+  name: string;
+  /** The ballot now counted (0: taken back). */
+  value: VoteValue;
+  /** The model's tally in the answer. */
+  tally: Tally;
 }
 
 export interface VoteAlert {
@@ -26,6 +47,7 @@ export interface VoteState {
   ready: boolean;
   votes: ReadonlyMap<string, ModelVote>;
   alert: VoteAlert | null;
+  confirmation: VoteConfirmation | null;
 }
 
 /** The model a vote is about: its id, and its name for the alert. */
@@ -40,16 +62,39 @@ export function ballotOf(state: VoteState, llmId: string): VoteValue {
 }
 
 /**
- * The tally to show for `llmId` given the live one: the live tally with the voter's unconfirmed
- * change applied (the optimistic part). After an answer, its tally stands in until the live feed
- * moves on from what it showed when the vote left, since the live tally may not carry the vote
- * yet; from then on the feed is assumed to include every confirmed ballot.
+ * The tally to show for `llmId` given the live one. The last answer's tally stands until the live
+ * tally has caught up with it: a diff computed before the vote landed, arriving after the answer,
+ * must not take the vote back on screen. On top, the voter's unconfirmed change (the optimistic
+ * part). The answer is let go after a few seconds (`VoteControllerOptions.ackHoldMs`) in any case.
+ * @see includesAck
  */
 export function displayTally(state: VoteState, llmId: string, live: Tally): Tally {
   const v = state.votes.get(llmId);
   if (!v) return live;
-  const base = v.ack && sameTally(live, v.ack.liveAtSend) ? v.ack.tally : live;
+  const base = v.ack && !includesAck(live, v.ack) ? v.ack.tally : live;
   return v.confirmed === v.desired ? base : moveBallot(base, v.confirmed, v.desired);
+}
+
+/**
+ * True when `live` already counts the acknowledged ballot change. Tallies carry no version, so
+ * this asks: has the live tally moved at least as far as the answer, in each direction the
+ * change moved it (an upvote: up ≥ the answer's up; a retracted downvote: down ≤ its down)? The
+ * tally on screen when the vote left never counts it. Other voters moving the other way can
+ * hold the answer on screen a little long; the hold's expiry bounds that.
+ */
+export function includesAck(live: Tally, ack: Ack): boolean {
+  const du = (ack.to === 1 ? 1 : 0) - (ack.from === 1 ? 1 : 0);
+  const dd = (ack.to === -1 ? 1 : 0) - (ack.from === -1 ? 1 : 0);
+  if (du === 0 && dd === 0) return true;
+  if (sameTally(live, ack.liveAtSend)) return false;
+  const reached = (d: number, now: number, answered: number) =>
+    d > 0 ? now >= answered : d < 0 ? now <= answered : true;
+  return reached(du, live.up, ack.tally.up) && reached(dd, live.down, ack.tally.down);
+}
+
+export interface VoteControllerOptions {
+  /** How long an answer's tally may stand in for a live tally that hasn't caught up (ms). */
+  ackHoldMs?: number;
 }
 
 const VERB: Record<VoteValue, string> = { 1: 'upvote', [-1]: 'downvote', 0: 'vote' };
@@ -63,13 +108,19 @@ const VERB: Record<VoteValue, string> = { 1: 'upvote', [-1]: 'downvote', 0: 'vot
  * no answer may have landed, so the ballots are then re-read.
  */
 export class VoteController {
-  private state: VoteState = { ready: false, votes: new Map(), alert: null };
+  private state: VoteState = { ready: false, votes: new Map(), alert: null, confirmation: null };
   private readonly listeners = new Set<() => void>();
   private readonly liveAt = new Map<string, Tally | null>();
   private alertSeq = 0;
   private loading: Promise<void> | null = null;
+  private readonly ackHoldMs: number;
 
-  constructor(private readonly api: VoteApi) {}
+  constructor(
+    private readonly api: VoteApi,
+    opts: VoteControllerOptions = {},
+  ) {
+    this.ackHoldMs = opts.ackHoldMs ?? 10_000;
+  }
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -106,6 +157,11 @@ export class VoteController {
     if (this.state.alert) this.set({ ...this.state, alert: null });
   };
 
+  /** Hides the "counted" line `id` (if it is still the one shown). */
+  dismissConfirmation = (id: number): void => {
+    if (this.state.confirmation?.id === id) this.set({ ...this.state, confirmation: null });
+  };
+
   private async send(llm: VoteTarget): Promise<void> {
     const sent = this.modelVote(llm.id);
     const value = sent.desired;
@@ -115,14 +171,19 @@ export class VoteController {
       const result = await this.api.vote.cast.mutate({ llmId: llm.id, value });
       const v = this.modelVote(llm.id);
       const tally = { up: result.up, down: result.down };
-      this.patch(llm.id, {
-        ...v,
-        confirmed: result.myVote,
-        inFlight: false,
-        ack: { tally, liveAtSend },
+      const ack: Ack = { tally, from: sent.confirmed, to: result.myVote, liveAtSend };
+      this.patch(llm.id, { ...v, confirmed: result.myVote, inFlight: false, ack });
+      this.holdAck(llm.id, ack);
+      this.alertSeq += 1;
+      this.set({
+        ...this.state,
+        alert: null,
+        // Clicked again meanwhile: the newer wish goes out next; confirm that one instead.
+        confirmation:
+          v.desired === result.myVote
+            ? { id: this.alertSeq, llmId: llm.id, name: llm.name, value: result.myVote, tally }
+            : this.state.confirmation,
       });
-      if (this.state.alert) this.set({ ...this.state, alert: null });
-      // Clicked again meanwhile: send the newest wish (the answer above is already on screen).
       if (v.desired !== result.myVote) await this.send(llm);
     } catch (error) {
       const v = this.modelVote(llm.id);
@@ -136,6 +197,7 @@ export class VoteController {
       this.set({
         ...this.state,
         alert: { id: this.alertSeq, message: `${what} ${failed}. ${errorMessage(error)}` },
+        confirmation: null,
       });
       if (!isClientFault(error)) await this.reload();
     }
@@ -160,6 +222,14 @@ export class VoteController {
         votes.set(id, { confirmed: value, desired: value, inFlight: false, ack: null });
     }
     this.set({ ...this.state, ready: true, votes });
+  }
+
+  /** Lets go of `ack` after the hold, unless a newer answer replaced it. */
+  private holdAck(llmId: string, ack: Ack): void {
+    setTimeout(() => {
+      const v = this.state.votes.get(llmId);
+      if (v?.ack === ack) this.patch(llmId, { ...v, ack: null });
+    }, this.ackHoldMs);
   }
 
   private modelVote(llmId: string): ModelVote {

@@ -103,6 +103,11 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
     casts,
     tally: (id: string) => tallies.get(id),
     ballot: (id: string) => ballots.get(id) ?? 0,
+    /** Other voters' votes: the tally moves by `up` and `down`, no ballot of this voter does. */
+    othersVote(id: string, up: number, down = 0): void {
+      const tally = tallies.get(id);
+      if (tally) Object.assign(tally, { up: tally.up + up, down: tally.down + down });
+    },
     /** Sets a ballot as if cast in another tab (what `vote.mine` will say). */
     setBallot: (id: string, value: VoteValue) => ballots.set(id, value),
     answer(next: CastBehaviour): void {
