@@ -28,10 +28,17 @@ const modelRoute = createRoute({
   component: lazyRouteComponent(() => import('./routes/model-page.tsx'), 'ModelPage'),
 });
 
-const routeTree = rootRoute.addChildren([leaderboardRoute, modelRoute]);
+/** How ranks, ties, Wilson and limits work: prose nobody needs on the first page, so a chunk. */
+const methodologyRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/methodology',
+  component: lazyRouteComponent(() => import('./routes/methodology.tsx'), 'MethodologyPage'),
+});
+
+const routeTree = rootRoute.addChildren([leaderboardRoute, modelRoute, methodologyRoute]);
 
 /**
- * Code-based routes (two pages don't need the file-based generator). Search parameters are
+ * Code-based routes (three pages don't need the file-based generator). Search parameters are
  * plain `URLSearchParams` (`?q=llama&open=1`), not the router's default JSON encoding.
  * @see https://tanstack.com/router/latest/docs/framework/react/guide/code-based-routing
  */

@@ -12,26 +12,40 @@ afterEach(() => {
   localStorage.clear();
 });
 
+/** The text a sighted reader sees (the visually hidden explanation left out). */
+function visibleText(el: HTMLElement): string {
+  const copy = el.cloneNode(true) as HTMLElement;
+  for (const hidden of copy.querySelectorAll('.visually-hidden')) hidden.remove();
+  return copy.textContent ?? '';
+}
+
 describe('ConnectionBadge', () => {
-  it('shows the contract’s three states and the measured round trip', () => {
+  it('shows the contract’s three states and the measured round trip, saying what it is', () => {
     const store = createConnectionStore();
     render(<ConnectionBadge store={store} />);
     const badge = screen.getByTestId('connection-status');
     // Before the first connection: reconnecting (the contract has no fourth state).
     expect(badge.getAttribute('data-state')).toBe('reconnecting');
-    expect(badge.textContent).toBe('Reconnecting…');
+    expect(visibleText(badge)).toBe('Reconnecting…');
 
     act(() => {
       store.setConnection('live', 'ws');
       store.recordLatency(41.6, 'ws');
     });
     expect(badge.getAttribute('data-state')).toBe('live');
-    expect(badge.textContent).toBe('Live 42 ms');
+    expect(visibleText(badge)).toBe('Live 42 ms round trip');
+    // The number is explained in words, to the pointer (title) and to screen readers.
+    for (const text of [badge.title, badge.textContent ?? '']) {
+      expect(text).toContain(
+        '42 ms is the round trip: how long a message takes to reach the server and come back',
+      );
+    }
 
     act(() => store.setConnection('polling', 'polling'));
     expect(badge.getAttribute('data-state')).toBe('polling');
     // Another transport: its round trip is not known yet.
-    expect(badge.textContent).toBe('Polling');
+    expect(visibleText(badge)).toBe('Polling');
+    expect(badge.title).toBe('No live connection: the leaderboard is re-read every 5 seconds.');
   });
 });
 

@@ -15,6 +15,9 @@ export function SiteHeader({ store }: { store: ConnectionStore }) {
           <span className="site-name">LLM Popularity Tracker</span>
         </Link>
         <div className="site-tools">
+          <Link to="/methodology" className="site-nav-link">
+            How it works
+          </Link>
           <ConnectionBadge store={store} />
           <ThemeToggle />
         </div>
