@@ -15,6 +15,9 @@ interface HistoryChartProps {
 
 const HEIGHT = 280;
 
+/** Tick steps for counts and places: 1, 2, 5, 10, 20, 50 … never a fraction. */
+const WHOLE_STEPS = Array.from({ length: 10 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
+
 /** uPlot and its stylesheet: fetched with the first chart, never part of the leaderboard. */
 const loadUPlot = () =>
   Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]).then(([m]) => m.default);
@@ -153,7 +156,8 @@ function options(
     axes: [
       // Room for a time label per tick ("10:15am", "11/27").
       { ...axis, space: 90 },
-      { ...axis, scale: 'score', label: 'Score', labelSize: 20 },
+      // Scores are whole numbers: so are their ticks, even over a range of 0 to 1.
+      { ...axis, scale: 'score', label: 'Score', labelSize: 20, incrs: WHOLE_STEPS },
       {
         ...axis,
         scale: 'rank',
@@ -162,6 +166,7 @@ function options(
         labelSize: 20,
         grid: { show: false },
         // Whole places only.
+        incrs: WHOLE_STEPS,
         values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `#${t}` : '')),
       },
     ],

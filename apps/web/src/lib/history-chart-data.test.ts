@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import {
   chartSeries,
+  defaultWindow,
+  pointsWithin,
   describeHistory,
   releaseInRange,
   releaseSeconds,
 } from './history-chart-data.ts';
 
-const point = (hour: string, score: number, rank: number) => ({
+const point = (hour: string, score: number, rank: number | null) => ({
   hour,
   up: 0,
   down: 0,
@@ -89,5 +91,39 @@ describe('describeHistory', () => {
     expect(describeHistory(chartSeries([], { score: 4, rank: null }, 0), at)).toBe(
       'No hourly history yet: the score is 4 now.',
     );
+  });
+
+  it('says a rank that held, a first vote, and a model nobody voted on in plain words', () => {
+    const now = Date.parse('2026-11-27T02:30:00Z');
+    const hist = (r0: number | null, r1: number | null) => [
+      point('2026-11-27T00:00:00.000Z', r0 === null ? 0 : 2, r0),
+      point('2026-11-27T01:00:00.000Z', 2, r1),
+    ];
+    const say = (r0: number | null, r1: number | null, live: number | null) =>
+      describeHistory(chartSeries(hist(r0, r1), { score: 2, rank: live }, now), at);
+    expect(say(1, 1, 1)).toMatch(/, and it stayed at rank 1\.$/);
+    expect(say(null, null, 4)).toMatch(/, and it got its first votes: rank 4\.$/);
+    expect(say(null, null, null)).toMatch(/, with no votes, so no rank\.$/);
+    expect(say(3, 2, 5)).toMatch(/, and its rank from 3 to 5\.$/);
+  });
+});
+
+describe('the chart’s period', () => {
+  const now = Date.parse('2026-11-27T12:00:00Z');
+  const points = (...hours: string[]) => hours.map((h) => point(h, 1, 1));
+
+  it('opens on the shortest period that holds all the history', () => {
+    const windows = [1, 7, 30, 90] as const;
+    expect(defaultWindow([], windows, now)).toBe(1);
+    expect(defaultWindow(points('2026-11-27T08:00:00.000Z'), windows, now)).toBe(1);
+    expect(defaultWindow(points('2026-11-25T08:00:00.000Z'), windows, now)).toBe(7);
+    expect(defaultWindow(points('2026-10-01T08:00:00.000Z'), windows, now)).toBe(90);
+    expect(defaultWindow(points('2025-01-01T00:00:00.000Z'), windows, now)).toBe(90);
+  });
+
+  it('keeps the points of the period', () => {
+    const all = points('2026-11-20T12:00:00.000Z', '2026-11-26T13:00:00.000Z');
+    expect(pointsWithin(all, 1, now)).toEqual([all[1]]);
+    expect(pointsWithin(all, 7, now)).toEqual(all);
   });
 });

@@ -81,8 +81,44 @@ export function describeHistory(
   if (first === undefined || last === undefined) return 'No data yet.';
   const score = (i: number) => series.scores[i] ?? 0;
   if (first === last) return `No hourly history yet: the score is ${score(last)} now.`;
-  const ranks = series.ranks.filter((r): r is number => r !== null);
-  const rankPart = ranks.length > 1 ? `, and its rank from ${ranks[0]} to ${ranks.at(-1)}` : '';
   const since = formatTime(series.xs[first] ?? 0);
-  return `Since ${since} the score went from ${score(first)} to ${score(last)}${rankPart}.`;
+  return `Since ${since} the score went from ${score(first)} to ${score(last)}${rankPart(series.ranks)}.`;
+}
+
+/** ", and its rank from 9 to 3" — or stayed, or "no votes" (no rank) at either end. */
+function rankPart(ranks: readonly (number | null)[]): string {
+  const known = ranks.filter((r): r is number => r !== null);
+  const from = known[0];
+  const to = ranks.at(-1);
+  if (from === undefined) return ', with no votes, so no rank';
+  if (to === null || to === undefined) return `, and from rank ${from} to no votes now`;
+  if (ranks[0] === null && known.length === 1) return `, and it got its first votes: rank ${to}`;
+  return from === to ? `, and it stayed at rank ${to}` : `, and its rank from ${from} to ${to}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The chart's default period: the shortest of `windows` (days) that holds every point, so a
+ * site a few hours old opens on "24 hours" rather than on an almost empty "30 days".
+ */
+export function defaultWindow<T extends number>(
+  points: readonly HistoryPoint[],
+  windows: readonly T[],
+  nowMs: number,
+): T {
+  const oldest = points.length > 0 ? Date.parse(points[0]?.hour ?? '') : nowMs;
+  const span = Number.isFinite(oldest) ? nowMs - oldest : 0;
+  const fits = windows.find((days) => days * DAY_MS >= span);
+  return fits ?? (windows.at(-1) as T);
+}
+
+/** The points of the last `days` days. */
+export function pointsWithin(
+  points: readonly HistoryPoint[],
+  days: number,
+  nowMs: number,
+): HistoryPoint[] {
+  const from = nowMs - days * DAY_MS;
+  return points.filter((p) => Date.parse(p.hour) >= from);
 }

@@ -7,6 +7,7 @@ import { HistoryChart } from '../components/history-chart.tsx';
 import { StatusMessage } from '../components/status-message.tsx';
 import { VoteAlert } from '../components/vote-alert.tsx';
 import { VoteButtons } from '../components/vote-buttons.tsx';
+import { VoteConfirmation } from '../components/vote-confirmation.tsx';
 import type { Ballot } from '../lib/ballot.ts';
 import { errorMessage, isClientFault } from '../lib/errors.ts';
 import {
@@ -19,7 +20,9 @@ import {
 } from '../lib/format.ts';
 import {
   chartSeries,
+  defaultWindow,
   describeHistory,
+  pointsWithin,
   releaseInRange,
   releaseSeconds,
 } from '../lib/history-chart-data.ts';
@@ -32,8 +35,15 @@ import { ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
 
 const route = getRouteApi('/models/$id');
 
-/** Chart windows a voter can pick, in days. */
-const WINDOWS = [7, 30, 90] as const;
+/** Chart periods a voter can pick, in days; the history is read once for the longest. */
+const WINDOWS = [1, 7, 30, 90] as const;
+type Window = (typeof WINDOWS)[number];
+const WINDOW_LABEL: Record<Window, string> = {
+  1: '24 hours',
+  7: '7 days',
+  30: '30 days',
+  90: '90 days',
+};
 
 /** `/models/:id`: details, live tally and rank, voting, and the score and rank history. */
 export function ModelPage() {
@@ -75,10 +85,11 @@ export function ModelPage() {
 function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }) {
   const live = useLiveModel(llm.id, liveModelDeps);
   const voteState = useVoteState(votes);
-  const [days, setDays] = useState<(typeof WINDOWS)[number]>(30);
+  // Null until the voter picks one: the shortest period that holds the model's whole history.
+  const [picked, setPicked] = useState<Window | null>(null);
   const history = useQuery(
     trpc.llm.history.queryOptions(
-      { id: llm.id, days },
+      { id: llm.id, days: WINDOWS.at(-1) },
       { staleTime: 5 * 60_000, placeholderData: keepPreviousData },
     ),
   );
@@ -95,10 +106,14 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
   );
 
   const settled = !history.isPending;
-  const points = history.data?.points;
+  const allPoints = history.data?.points;
+  const days = picked ?? defaultWindow(allPoints ?? [], WINDOWS, at);
   const series = useMemo(
-    () => (settled ? chartSeries(points ?? [], { score, rank: standing.rank }, at) : null),
-    [settled, points, score, standing.rank, at],
+    () =>
+      settled
+        ? chartSeries(pointsWithin(allPoints ?? [], days, at), { score, rank: standing.rank }, at)
+        : null,
+    [settled, allPoints, days, score, standing.rank, at],
   );
   const released = series && releaseInRange(releaseSeconds(llm.releaseDate), series.xs);
   const summary = series
@@ -126,7 +141,15 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
           <div className="stat">
             <dt>Rank</dt>
             <dd>
-              <span data-testid="model-rank">{standing.rank ?? '–'}</span>
+              {standing.rank !== null ? (
+                <span data-testid="model-rank">{standing.rank}</span>
+              ) : (
+                <span data-testid="model-rank" data-no-rank="" className="stat-note">
+                  {score === 0 && tally.up === 0 && tally.down === 0
+                    ? 'No votes yet'
+                    : 'Not ranked yet'}
+                </span>
+              )}
             </dd>
           </div>
           <div className="stat">
@@ -142,10 +165,14 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
             <dd data-col="down">{tally.down}</dd>
           </div>
           <div className="stat">
-            <dt title="Wilson lower bound: with 95% confidence, at least this share of voters like the model">
+            <dt title="The share of voters who like the model, counted cautiously: at least this share, 95% sure">
               Wilson
             </dt>
-            <dd>{formatWilson(wilsonLowerBound(tally.up, tally.down))}</dd>
+            <dd>
+              {tally.up + tally.down === 0
+                ? '–'
+                : formatWilson(wilsonLowerBound(tally.up, tally.down))}
+            </dd>
           </div>
         </dl>
         <div className="model-vote">
@@ -157,9 +184,11 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
             size="large"
           />
           <p className="muted model-vote-hint">
-            {ballot === 0
-              ? 'You haven’t voted on this model.'
-              : `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`}
+            {ballot !== 0
+              ? `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`
+              : tally.up + tally.down === 0
+                ? 'Nobody has voted on it yet: be the first.'
+                : 'You haven’t voted on this model.'}
           </p>
         </div>
       </section>
@@ -169,8 +198,8 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
           <h2 id="history-heading">History</h2>
           <div className="segmented" role="group" aria-label="Chart period">
             {WINDOWS.map((d) => (
-              <button key={d} type="button" aria-pressed={days === d} onClick={() => setDays(d)}>
-                {d} days
+              <button key={d} type="button" aria-pressed={days === d} onClick={() => setPicked(d)}>
+                {WINDOW_LABEL[d]}
               </button>
             ))}
           </div>
@@ -221,6 +250,10 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
         </dl>
       </section>
 
+      <VoteConfirmation
+        confirmation={voteState.alert ? null : voteState.confirmation}
+        votes={votes}
+      />
       <VoteAlert alert={voteState.alert} onDismiss={votes.dismissAlert} />
     </article>
   );
