@@ -1,5 +1,10 @@
 // @vitest-environment jsdom
-import { type LeaderboardSearch, type Llm, wilsonLowerBound } from '@llmpt/shared';
+import {
+  type LeaderboardSearch,
+  type Llm,
+  type RankingsTrends,
+  wilsonLowerBound,
+} from '@llmpt/shared';
 import {
   RouterProvider,
   createMemoryHistory,
@@ -61,6 +66,18 @@ function board(...tallies: Array<[string, number, number]>): LiveRankingRow[] {
   }));
 }
 
+/** Rows with given ranks (null: no votes yet), in the order given. */
+function ranked(...rows: Array<[string, number | null, number, number]>): LiveRankingRow[] {
+  return rows.map(([id, rank, up, down]) => ({
+    rank,
+    llm: MODELS.find((m) => m.id === id)!,
+    up,
+    down,
+    score: up - down,
+    wilson: wilsonLowerBound(up, down),
+  }));
+}
+
 /** Rows the test pushes, as the live feed pushes them into the page. */
 function rowsStore(initial: LiveRankingRow[]) {
   let rows = initial;
@@ -79,6 +96,7 @@ function rowsStore(initial: LiveRankingRow[]) {
 interface SetupOptions {
   rows?: LiveRankingRow[];
   search?: LeaderboardSearch;
+  trends?: RankingsTrends;
   /** Ballots the voter already has on the server. */
   ballots?: Record<string, 1 | -1>;
 }
@@ -110,7 +128,7 @@ async function setup(opts: SetupOptions = {}) {
           searches.push(next);
           setSearch(next);
         }}
-        trends={undefined}
+        trends={opts.trends}
         votes={votes}
         announceEveryMs={0}
       />
@@ -218,29 +236,43 @@ describe('voting on the leaderboard', () => {
 });
 
 describe('live updates under the pointer', () => {
-  it('keeps the row order while the pointer is over the table, updating numbers in place', async () => {
+  it('keeps the row order while the pointer is over the table, and says so plainly', async () => {
     const { live } = await setup();
     const zone = screen.getByRole('table', { name: 'LLM rankings' }).closest('.board')!;
     expect(order()).toEqual(['alpha', 'beta', 'gamma']);
+    expect(screen.queryByTestId('order-paused')).toBeNull();
 
     fireEvent.pointerEnter(zone);
     live.set(board(['gamma', 30, 3], ['alpha', 10, 2], ['beta', 6, 1]));
     expect(order()).toEqual(['alpha', 'beta', 'gamma']);
     expect(rankOf('gamma')).toBe('1');
     expect(cell('gamma', 'up')).toBe('30');
-    const show = button('3 rank changes — show');
+    // Ranks 2, 3, 1 down the table: the notice says why, and the one row out of place is marked.
+    expect(screen.getByTestId('order-paused').textContent).toBe(
+      '❚❚Order paused while you use the table, so rows don’t jump: 1 model has a new rank (marked ↑).Show new order',
+    );
+    expect(rowOf('gamma').getAttribute('data-out-of-place')).toBe('up');
+    expect(rowOf('alpha').getAttribute('data-out-of-place')).toBeNull();
+    expect(rowOf('gamma').querySelector('[data-col="rank"]')?.textContent).toContain(
+      'new rank: moves up when the order resumes',
+    );
+    const show = button('Show new order');
     expect(order()).toEqual(['alpha', 'beta', 'gamma']);
 
-    // "show" applies the new order while the pointer stays.
+    // "Show new order" applies the new order while the pointer stays.
     fireEvent.click(show);
     expect(order()).toEqual(['gamma', 'alpha', 'beta']);
+    expect(screen.queryByTestId('order-paused')).toBeNull();
+    expect(document.querySelectorAll('[data-out-of-place]')).toHaveLength(0);
     live.set(board(['beta', 40, 1], ['gamma', 30, 3], ['alpha', 10, 2]));
     expect(order()).toEqual(['gamma', 'alpha', 'beta']);
+    expect(rowOf('beta').getAttribute('data-out-of-place')).toBe('up');
 
     // Leaving the table applies the live order.
     fireEvent.pointerLeave(zone);
     expect(order()).toEqual(['beta', 'gamma', 'alpha']);
-    expect(screen.queryByRole('button', { name: /rank changes? — show/ })).toBeNull();
+    expect(screen.queryByTestId('order-paused')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Show new order' })).toBeNull();
   });
 
   it('follows the live order at once when nobody is over the table, and announces the move', async () => {
@@ -280,5 +312,104 @@ describe('filters', () => {
         .getAllByRole('option')
         .map((o) => o.textContent),
     ).toEqual(['All vendors', 'Acme', 'Bolt', 'Test']);
+  });
+});
+
+describe('ranks', () => {
+  it('reads "no votes yet" for unvoted models, lists them last and invites the first vote', async () => {
+    await setup({
+      rows: ranked(['alpha', null, 0, 0], ['beta', null, 0, 0], ['gamma', null, 0, 0]),
+    });
+    expect(screen.getByTestId('first-vote-invite').textContent).toMatch(/Be the first/);
+    expect(screen.getByTestId('no-votes-group').textContent).toMatch(/^No votes yet · 3 models/);
+    for (const id of ['alpha', 'beta', 'gamma']) {
+      expect(rowOf(id).querySelector('[data-rank-value]')).toBeNull();
+      expect(rowOf(id).querySelector('[data-no-rank]')?.textContent).toBe('–No votes yet');
+      expect(cell(id, 'wilson')).toBe('–');
+    }
+    expect(screen.getByTestId('board-stats').textContent).toBe(
+      '0 votes0 models ranked3 without votes yet',
+    );
+    expect(document.querySelectorAll('[data-rank-change]')).toHaveLength(0);
+  });
+
+  it('shows a shared rank on each tied model, and the unvoted under their own heading', async () => {
+    await setup({ rows: ranked(['alpha', 1, 3, 1], ['beta', 1, 2, 0], ['gamma', null, 0, 0]) });
+    expect(screen.queryByTestId('first-vote-invite')).toBeNull();
+    expect([rankOf('alpha'), rankOf('beta')]).toEqual(['1', '1']);
+    for (const id of ['alpha', 'beta']) {
+      expect(rowOf(id).querySelector('[data-col="rank"]')?.textContent).toBe('=tied at 1');
+    }
+    // The heading row sits between the ranked and the unranked.
+    const body = [...document.querySelectorAll('tbody tr')].map(
+      (tr) => tr.getAttribute('data-llm-id') ?? tr.getAttribute('data-testid'),
+    );
+    expect(body).toEqual(['alpha', 'beta', 'no-votes-group', 'gamma']);
+    expect(screen.getByTestId('board-stats').textContent).toBe(
+      '6 votes2 models ranked1 without votes yet',
+    );
+  });
+
+  it('compares with the rank 24 hours ago by the same rule: 47 → 2 is ▲45, no rank is no arrow', async () => {
+    const trends: RankingsTrends = {
+      hours: 24,
+      series: {
+        alpha: { score: [0, 5], rank: [null, 1] },
+        beta: { score: [1, 3], rank: [47, 9] },
+        gamma: { score: [4, 0], rank: [1, 1] },
+      },
+    };
+    await setup({
+      rows: ranked(['alpha', 1, 6, 0], ['beta', 2, 4, 0], ['gamma', null, 0, 0]),
+      trends,
+    });
+    const change = (id: string) => rowOf(id).querySelector('[data-rank-change]');
+    expect(change('beta')?.getAttribute('data-rank-change')).toBe('up');
+    expect(change('beta')?.textContent).toBe('▲45, up 45 places in the last 24 hours');
+    expect(change('alpha')).toBeNull(); // no rank 24 hours ago
+    expect(change('gamma')).toBeNull(); // no rank now
+  });
+
+  it('says which rank a filtered view shows', async () => {
+    await setup({ search: { q: 'alp' } });
+    await waitFor(() => expect(order()).toEqual(['alpha']));
+    expect(screen.getByTestId('board-count').textContent).toBe(
+      'Showing 1 of 3 models · ranks are overall; filters only hide rows',
+    );
+    cleanup();
+    await setup({ search: { category: 'chat' } });
+    expect(screen.getByTestId('board-count').textContent).toBe(
+      '3 models in Chat · ranks within Chat',
+    );
+  });
+
+  it('finds a model whatever the punctuation: "gpt4o" finds GPT-4o', async () => {
+    MODELS.push(llm('gpt-4o', 'GPT-4o', 'OpenAI'));
+    try {
+      await setup({
+        rows: ranked(['alpha', 1, 3, 0], ['gpt-4o', 2, 1, 0]),
+        search: { q: 'gpt4o' },
+      });
+      await waitFor(() => expect(order()).toEqual(['gpt-4o']));
+    } finally {
+      MODELS.pop();
+    }
+  });
+});
+
+describe('a counted vote', () => {
+  it('shows the server’s tally at once, with a quiet confirmation', async () => {
+    const { server } = await setup();
+    await ballotsKnown();
+    // Two votes by others that the live board hasn't carried yet: the answer counts them.
+    server.othersVote('alpha', 2);
+    fireEvent.click(button('Upvote Alpha'));
+    const confirmation = await screen.findByTestId('vote-confirmation');
+    expect(confirmation.textContent).toBe('✓ Upvote counted: Alpha now has 13 up, 2 down.');
+    expect(confirmation.closest('[role="status"]')).not.toBeNull();
+    // The same render shows the answer's numbers in the row, not the optimistic 11.
+    expect(cell('alpha', 'up')).toBe('13');
+    expect(cell('alpha', 'score')).toBe('11');
+    expect(alertText()).toBe('');
   });
 });

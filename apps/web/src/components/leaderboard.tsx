@@ -1,22 +1,32 @@
-import { type LeaderboardSearch, type Llm, type RankingsTrends, boardKey } from '@llmpt/shared';
+import {
+  type LeaderboardSearch,
+  type Llm,
+  type RankingsTrends,
+  boardKey,
+  rankChange,
+} from '@llmpt/shared';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 
 import { type Ballot, type Tally, withTally } from '../lib/ballot.ts';
 import { errorMessage, isUnreachable } from '../lib/errors.ts';
 import { filterRows, vendorsOf } from '../lib/filter-rows.ts';
-import { useFrozenOrder } from '../lib/frozen-order.ts';
+import { categoryLabel } from '../lib/format.ts';
+import { outOfPlace, useFrozenOrder } from '../lib/frozen-order.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { hasFilters, withoutFilters } from '../lib/search-params.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
 import { type VoteController, ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
+import { BoardSummary } from './board-summary.tsx';
 import { LeaderboardFilters } from './leaderboard-filters.tsx';
+import { PausedOrder } from './paused-order.tsx';
 import { RankAnnouncerRegion } from './rank-announcer.tsx';
 import { RankingsTable } from './rankings-table.tsx';
 import { StatusMessage } from './status-message.tsx';
 import { VoteAlert } from './vote-alert.tsx';
+import { VoteConfirmation } from './vote-confirmation.tsx';
 
 export interface LeaderboardProps {
-  /** The live board in rank order. */
+  /** The live board in display order (ranked, then the models with no votes). */
   rows: readonly LiveRankingRow[];
   loading: boolean;
   /** The latest failure of the live board; shown only when there is nothing else to show. */
@@ -26,6 +36,8 @@ export interface LeaderboardProps {
   onSearchChange: (next: LeaderboardSearch, opts?: { replace?: boolean }) => void;
   /** `rankings.trends` (24 h): sparklines, and the arrows of the overall score board. */
   trends: RankingsTrends | undefined;
+  /** When the standings shown were last known current (ms since epoch), if known. */
+  updatedAt?: number | null;
   votes: VoteController;
   /** For tests: the announcer's throttle. */
   announceEveryMs?: number;
@@ -34,9 +46,9 @@ export interface LeaderboardProps {
 const idOf = (row: LiveRankingRow) => row.llm.id;
 
 /**
- * The leaderboard below the heading: filters, the table and its states, voting with optimistic
- * tallies, an order that holds still under the pointer, and the rank-change announcer. The
- * route feeds it live rows; tests feed it fixed ones.
+ * The leaderboard below the heading: filters, what the ranks mean, the table and its states,
+ * voting with optimistic tallies, an order that holds still under the pointer (and says so), and
+ * the rank-change announcer. The route feeds it live rows; tests feed it fixed ones.
  */
 export function Leaderboard(props: LeaderboardProps) {
   const { rows, search, votes } = props;
@@ -55,6 +67,28 @@ export function Leaderboard(props: LeaderboardProps) {
       filterRows(order.rows, { q: filters.q, vendor: filters.vendor, open: filters.open === '1' }),
     [order.rows, filters],
   );
+  // Rows drawn away from their rank while the order is held: marked, and counted in the notice.
+  const displaced = useMemo(() => {
+    const marks = new Map<string, 'up' | 'down'>();
+    if (!order.frozen) return marks;
+    const where = outOfPlace(order.rows.map((r) => r.rank));
+    order.rows.forEach((r, i) => {
+      const mark = where[i];
+      if (mark) marks.set(r.llm.id, mark);
+    });
+    return marks;
+  }, [order.frozen, order.rows]);
+  // Ranks two or more models share on this board (whatever the filters show): "=2".
+  const tied = useMemo(() => {
+    const seen = new Set<number>();
+    const twice = new Set<number>();
+    for (const r of rows) {
+      if (r.rank === null) continue;
+      if (seen.has(r.rank)) twice.add(r.rank);
+      seen.add(r.rank);
+    }
+    return twice;
+  }, [rows]);
   const rankGains = useRankGains(board, rows, props.trends);
   const ranked = useMemo(
     () => rows.map((r) => ({ id: r.llm.id, name: r.llm.name, rank: r.rank })),
@@ -77,6 +111,8 @@ export function Leaderboard(props: LeaderboardProps) {
   const loading = props.loading && rows.length === 0;
   const failed = rows.length === 0 && props.error != null;
   const filtered = hasFilters(search);
+  const rankedCount = shown.reduce((n, r) => (r.rank === null ? n : n + 1), 0);
+  const scope = search.category ? `in ${categoryLabel(search.category)}` : 'overall';
 
   return (
     <>
@@ -116,55 +152,93 @@ export function Leaderboard(props: LeaderboardProps) {
           }
         />
       ) : (
-        // Hovering or focusing this holds the row order still; the numbers keep updating.
-        <div className="board" {...order.zoneProps}>
-          <div className="board-status">
-            <p className="board-count">
-              {loading ? 'Loading models…' : `${visible.length} of ${rows.length} models`}
+        <>
+          <BoardSummary
+            rows={shown}
+            loading={loading}
+            category={search.category}
+            updatedAt={props.updatedAt ?? null}
+          />
+          {!loading && rankedCount === 0 ? (
+            <p className="first-vote" data-testid="first-vote-invite">
+              <strong>No votes {search.category ? 'in this category ' : ''}yet.</strong> Be the
+              first: ▲ for a model you like, ▼ for one you don’t.
             </p>
-            {order.moved > 0 ? (
-              <button type="button" className="link-button" onClick={order.release}>
-                {order.moved} rank {order.moved === 1 ? 'change' : 'changes'} — show
-              </button>
-            ) : null}
+          ) : null}
+          {/* Hovering or focusing this holds the row order still; the numbers keep updating. */}
+          <div className="board" {...order.zoneProps}>
+            <div className="board-status">
+              {order.frozen && order.moved > 0 ? (
+                <PausedOrder displaced={[...displaced.values()]} onShow={order.release} />
+              ) : (
+                <p className="board-count" data-testid="board-count">
+                  {loading ? 'Loading models…' : boardCount(visible.length, rows.length, search)}
+                </p>
+              )}
+            </div>
+            {/* Focusable so keyboard users can scroll it when it overflows on a narrow screen. */}
+            <div className="table-scroll" role="region" aria-label="Leaderboard" tabIndex={0}>
+              <RankingsTable
+                rows={visible}
+                loading={loading}
+                sort={sort}
+                board={board}
+                rankScope={scope}
+                tied={tied}
+                ballotOf={ballot}
+                votingDisabled={!voteState.ready}
+                gains={rankGains.gains}
+                since={rankGains.since}
+                displaced={displaced}
+                trends={props.trends?.series}
+                onVote={onVote}
+              />
+            </div>
           </div>
-          {/* Focusable so keyboard users can scroll it when it overflows on a narrow screen. */}
-          <div className="table-scroll" role="region" aria-label="Leaderboard" tabIndex={0}>
-            <RankingsTable
-              rows={visible}
-              loading={loading}
-              sort={sort}
-              board={board}
-              ballotOf={ballot}
-              votingDisabled={!voteState.ready}
-              gains={rankGains.gains}
-              since={rankGains.since}
-              trends={props.trends?.series}
-              onVote={onVote}
-            />
-          </div>
-        </div>
+        </>
       )}
 
       <RankAnnouncerRegion board={board} models={ranked} minIntervalMs={props.announceEveryMs} />
+      <VoteConfirmation
+        confirmation={voteState.alert ? null : voteState.confirmation}
+        votes={votes}
+      />
       <VoteAlert alert={voteState.alert} onDismiss={votes.dismissAlert} />
     </>
   );
 }
 
 /**
+ * "Showing 12 of 102 models · ranks are overall, filters only hide rows": which rank the Rank
+ * column shows, in words, whenever the view is narrowed.
+ */
+export function boardCount(shown: number, all: number, search: LeaderboardSearch): string {
+  const narrowed = Boolean(search.q || search.vendor || search.open);
+  const count = narrowed ? `Showing ${shown} of ${all} models` : `${all} models`;
+  if (search.category) {
+    return `${count} in ${categoryLabel(search.category)} · ranks within ${categoryLabel(search.category)}`;
+  }
+  return narrowed
+    ? `${count} · ranks are overall; filters only hide rows`
+    : `${count} · ranks are overall`;
+}
+
+/**
  * Places each model gained, for the rank arrows. On the overall score board, against its rank
- * 24 hours ago (the oldest point of `rankings.trends`). History ranks are competition ranks by
- * score (ties share a rank), so they are compared with the same kind of rank now, not with the
- * board's position (which breaks ties by name): ten models tied at 0 haven't moved. On other
- * boards, or with no history yet, against the board's rank when the voter opened it.
+ * at the start of `rankings.trends` (24 hours ago): the history stores ranks by the same rule as
+ * the board (the shared `rankBoard`), so they compare like with like. On other boards, or with no
+ * history yet, against the board's rank when the voter opened it. No arrow when either side has
+ * no rank (`rankChange`): a model with no votes then or now hasn't moved.
  */
 function useRankGains(
   board: string,
   rows: readonly LiveRankingRow[],
   trends: RankingsTrends | undefined,
 ): { gains: ReadonlyMap<string, number>; since: string } {
-  const [opened, setOpened] = useState<{ board: string; ranks: Map<string, number> } | null>(null);
+  const [opened, setOpened] = useState<{
+    board: string;
+    ranks: Map<string, number | null>;
+  } | null>(null);
   if (rows.length > 0 && opened?.board !== board) {
     setOpened({ board, ranks: new Map(rows.map((r) => [r.llm.id, r.rank])) });
   }
@@ -172,18 +246,16 @@ function useRankGains(
     const gains = new Map<string, number>();
     const series = board === 'score' ? trends?.series : undefined;
     if (series && Object.keys(series).length > 0) {
-      let rankNow = 0;
-      rows.forEach((row, i) => {
-        if (i === 0 || row.score < (rows[i - 1]?.score ?? row.score)) rankNow = i + 1;
-        const before = series[row.llm.id]?.rank[0];
-        if (before !== undefined) gains.set(row.llm.id, before - rankNow);
-      });
+      for (const row of rows) {
+        const by = rankChange(series[row.llm.id]?.rank[0], row.rank);
+        if (by !== null) gains.set(row.llm.id, by);
+      }
       return { gains, since: `in the last ${trends?.hours ?? 24} hours` };
     }
     if (opened?.board === board) {
       for (const row of rows) {
-        const before = opened.ranks.get(row.llm.id);
-        if (before !== undefined) gains.set(row.llm.id, before - row.rank);
+        const by = rankChange(opened.ranks.get(row.llm.id), row.rank);
+        if (by !== null) gains.set(row.llm.id, by);
       }
     }
     return { gains, since: 'since you opened the page' };

@@ -11,11 +11,15 @@ import { VoteButtons } from './vote-buttons.tsx';
 
 interface RankingRowProps {
   row: LiveRankingRow;
+  /** Another model on the board has the same rank. */
+  tied: boolean;
   ballot: VoteValue;
   votingDisabled: boolean;
   /** Places gained since the arrows' reference point (negative: lost). */
   gained: number;
   since: string;
+  /** Drawn away from its rank while the order is paused: where it will move. */
+  displaced: 'up' | 'down' | null;
   series: TrendSeries | undefined;
   onVote: (llm: Llm, clicked: Ballot) => void;
 }
@@ -34,11 +38,42 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
       : `Score ${trendChange === 0 ? 'unchanged' : `${trendChange > 0 ? 'up' : 'down'} ${Math.abs(trendChange)}`} in the last 24 hours`;
 
   return (
-    <tr ref={ref} data-llm-id={llm.id}>
+    <tr ref={ref} data-llm-id={llm.id} data-out-of-place={props.displaced ?? undefined}>
       <td data-col="rank" className="col-rank">
         <div className="rank-cell">
-          <span data-rank-value="">{rank}</span>
-          <RankChange by={props.gained} since={props.since} />
+          {rank === null ? (
+            // Votes but no rank: the voter's own first vote, before the ranker's next tick.
+            <span className="no-rank" data-no-rank="">
+              <span aria-hidden="true">{up + down === 0 ? '–' : '…'}</span>
+              <span className="visually-hidden">
+                {up + down === 0 ? 'No votes yet' : 'Ranked in a moment'}
+              </span>
+            </span>
+          ) : (
+            <span className="rank-number">
+              {props.tied ? (
+                <span className="rank-tie" title="Tied: equal scores share a rank">
+                  <span aria-hidden="true">=</span>
+                  <span className="visually-hidden">tied at </span>
+                </span>
+              ) : null}
+              <span data-rank-value="">{rank}</span>
+            </span>
+          )}
+          {props.displaced ? (
+            <span
+              className="rank-displaced"
+              data-displaced={props.displaced}
+              title={`New rank: this row moves ${props.displaced} when the order resumes`}
+            >
+              <span aria-hidden="true">{props.displaced === 'up' ? '↑' : '↓'}</span>
+              <span className="visually-hidden">
+                {`, new rank: moves ${props.displaced} when the order resumes`}
+              </span>
+            </span>
+          ) : (
+            <RankChange by={props.gained} since={props.since} />
+          )}
         </div>
       </td>
       <th scope="row" data-col="model" className="col-model">
@@ -66,7 +101,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
         {down}
       </td>
       <td data-col="wilson" className="col-wilson">
-        {formatWilson(wilson)}
+        {up + down === 0 ? <span className="muted">–</span> : formatWilson(wilson)}
       </td>
       <td data-col="trend" className="col-trend">
         <Sparkline values={trend} label={trendLabel} />

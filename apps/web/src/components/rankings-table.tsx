@@ -1,6 +1,8 @@
 import type { Llm, RankingSort, TrendSeries, VoteValue } from '@llmpt/shared';
+import { Fragment } from 'react';
 
 import type { Ballot } from '../lib/ballot.ts';
+import type { Displacement } from '../lib/frozen-order.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { RankingRow } from './ranking-row.tsx';
 
@@ -14,12 +16,18 @@ export interface RankingsTableProps {
   sort: RankingSort;
   /** Identifies the board: switching boards re-mounts the rows (no highlight storm). */
   board: string;
+  /** Which rank the Rank column shows: "overall" or "in Coding" (the header's title). */
+  rankScope: string;
+  /** Ranks two or more models share on the board. */
+  tied: ReadonlySet<number>;
   ballotOf: (llmId: string) => VoteValue;
   votingDisabled: boolean;
   /** Places each model gained (the rank arrows); a model missing has no arrow. */
   gains: ReadonlyMap<string, number>;
   /** How the arrows' spoken text ends: "in the last 24 hours". */
   since: string;
+  /** Rows drawn away from their rank while the order is paused, and where they will go. */
+  displaced: ReadonlyMap<string, Exclude<Displacement, null>>;
   /** Hourly scores per model for the sparklines (the live score is appended). */
   trends: Readonly<Record<string, TrendSeries>> | undefined;
   onVote: (llm: Llm, clicked: Ballot) => void;
@@ -39,16 +47,20 @@ const HEADERS = [
 
 const TITLES: Partial<Record<(typeof HEADERS)[number][0], string>> = {
   score: 'Upvotes minus downvotes',
-  wilson: 'Wilson lower bound: with 95% confidence, at least this share of voters like the model',
+  wilson:
+    'The share of voters who like the model, counted cautiously: at least this share, 95% sure',
   trend: 'Score over the last 24 hours',
 };
 
 /**
  * The leaderboard (docs/ui-contract.md): a real table, fixed column widths and row height, so
- * neither data arriving nor numbers changing move anything.
+ * neither data arriving nor numbers changing move anything. The models with no votes come last,
+ * under a "No votes yet" row.
  */
 export function RankingsTable(props: RankingsTableProps) {
   const { rows, loading, sort } = props;
+  const firstUnranked = rows.findIndex((r) => r.rank === null);
+  const unranked = firstUnranked < 0 ? 0 : rows.length - firstUnranked;
   return (
     <table className="rankings" aria-busy={loading}>
       <caption className="visually-hidden">LLM rankings</caption>
@@ -59,7 +71,9 @@ export function RankingsTable(props: RankingsTableProps) {
               key={col}
               scope="col"
               className={`col-${col}`}
-              title={TITLES[col]}
+              title={
+                col === 'rank' ? `Rank ${props.rankScope}; equal scores share a rank` : TITLES[col]
+              }
               aria-sort={col === sort ? 'descending' : undefined}
             >
               {label}
@@ -81,17 +95,37 @@ export function RankingsTable(props: RankingsTableProps) {
         </tbody>
       ) : (
         <tbody key={props.board}>
-          {rows.map((row) => (
-            <RankingRow
-              key={row.llm.id}
-              row={row}
-              ballot={props.ballotOf(row.llm.id)}
-              votingDisabled={props.votingDisabled}
-              gained={props.gains.get(row.llm.id) ?? 0}
-              since={props.since}
-              series={props.trends?.[row.llm.id]}
-              onVote={props.onVote}
-            />
+          {rows.map((row, i) => (
+            <Fragment key={row.llm.id}>
+              {i === firstUnranked ? (
+                // One cell per column, not a colspan: narrow screens hide columns, and a row
+                // spanning all nine would give the hidden ones width. The label overflows the
+                // first cell.
+                <tr className="group-row" data-testid="no-votes-group">
+                  {HEADERS.map(([col], c) =>
+                    c === 0 ? (
+                      <th key={col} scope="rowgroup" className={`col-${col} group-label`}>
+                        No votes yet · {unranked} {unranked === 1 ? 'model' : 'models'}
+                        <span className="group-hint"> · not ranked until someone votes</span>
+                      </th>
+                    ) : (
+                      <td key={col} className={`col-${col}`} />
+                    ),
+                  )}
+                </tr>
+              ) : null}
+              <RankingRow
+                row={row}
+                tied={row.rank !== null && props.tied.has(row.rank)}
+                ballot={props.ballotOf(row.llm.id)}
+                votingDisabled={props.votingDisabled}
+                gained={props.gains.get(row.llm.id) ?? 0}
+                since={props.since}
+                displaced={props.displaced.get(row.llm.id) ?? null}
+                series={props.trends?.[row.llm.id]}
+                onVote={props.onVote}
+              />
+            </Fragment>
           ))}
         </tbody>
       )}

@@ -21,6 +21,14 @@ describe('filterRows', () => {
     expect(filterRows(rows, { q: 'mistral' })).toEqual([]);
   });
 
+  it('ignores punctuation and spacing: "gpt5", "gpt 5" and "llama31" find their models', () => {
+    expect(filterRows(rows, { q: 'gpt5' })).toEqual([rows[0]]);
+    expect(filterRows(rows, { q: 'GPT 5' })).toEqual([rows[0]]);
+    expect(filterRows(rows, { q: 'llama31' })).toEqual([rows[2]]);
+    expect(filterRows(rows, { q: 'gptoss' })).toEqual([rows[3]]);
+    expect(filterRows(rows, { q: 'meta 70b' })).toEqual([rows[2]]);
+  });
+
   it('combines vendor (exact, any case), open weights and text', () => {
     expect(filterRows(rows, { vendor: 'openai' })).toEqual([rows[0], rows[3]]);
     expect(filterRows(rows, { vendor: 'Open' })).toEqual([]);

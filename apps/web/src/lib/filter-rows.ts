@@ -1,7 +1,10 @@
-import type { Llm } from '@llmpt/shared';
+import { type Llm, matchesSearch, searchTerms } from '@llmpt/shared';
 
 export interface RowFilters {
-  /** Text in the model's name, vendor or family (case-insensitive). */
+  /**
+   * Words in the model's name, vendor or family, each somewhere; case, accents, punctuation and
+   * spacing don't matter ("gpt4o" finds GPT-4o). The same matching as `llm.list`.
+   */
   q?: string | undefined;
   /** The vendor as shown (case-insensitive). */
   vendor?: string | undefined;
@@ -18,15 +21,14 @@ export function filterRows<T extends { llm: Llm }>(
   rows: readonly T[],
   filters: RowFilters,
 ): readonly T[] {
-  const needle = filters.q?.trim().toLowerCase() ?? '';
+  const terms = searchTerms(filters.q);
   const vendor = filters.vendor?.trim().toLowerCase() ?? '';
-  if (needle === '' && vendor === '' && !filters.open) return rows;
+  if (terms.length === 0 && vendor === '' && !filters.open) return rows;
   return rows.filter(
     ({ llm }) =>
       (!filters.open || llm.openWeights) &&
       (vendor === '' || llm.vendor.toLowerCase() === vendor) &&
-      (needle === '' ||
-        [llm.name, llm.vendor, llm.family].some((field) => field.toLowerCase().includes(needle))),
+      matchesSearch(terms, [llm.name, llm.vendor, llm.family]),
   );
 }
 

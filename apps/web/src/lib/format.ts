@@ -33,3 +33,12 @@ export function formatContext(tokens: number): string {
   if (tokens >= 1_000) return `${Math.round(tokens / 1_000)}K tokens`;
   return `${tokens} tokens`;
 }
+
+const clock = new Intl.DateTimeFormat('en', { timeStyle: 'medium' });
+const dayAndClock = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** When the board was last updated, in the voter's time zone: `10:42:13 AM`, or with the date. */
+export function formatUpdated(at: number, now = Date.now()): string {
+  const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
+  return sameDay ? clock.format(at) : dayAndClock.format(at);
+}

@@ -104,3 +104,44 @@ function isFocusVisible(element: Element): boolean {
     return true; // a browser without :focus-visible: any focus counts
   }
 }
+
+/** Where a row shown out of place will go when the order resumes. */
+export type Displacement = 'up' | 'down' | null;
+
+/**
+ * The rows of a held order that are out of place, from their ranks in the order shown (null:
+ * no rank, which belongs last): the fewest rows whose removal leaves the ranks non-decreasing,
+ * i.e. all but a longest non-decreasing subsequence. One model jumping from rank 89 to 5 marks
+ * that one row, not the 84 it jumped over. Each marked row says whether it will move up or down.
+ */
+export function outOfPlace(ranks: readonly (number | null)[]): Displacement[] {
+  const key = (i: number) => ranks[i] ?? Number.POSITIVE_INFINITY;
+  // Patience sorting: tails[k] is the index ending the best run of length k + 1 found so far.
+  const tails: number[] = [];
+  const before = new Array<number>(ranks.length).fill(-1);
+  for (let i = 0; i < ranks.length; i++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (key(tails[mid] ?? 0) <= key(i)) lo = mid + 1;
+      else hi = mid;
+    }
+    before[i] = lo > 0 ? (tails[lo - 1] ?? -1) : -1;
+    tails[lo] = i;
+  }
+  const kept = new Set<number>();
+  for (let i = tails.at(-1) ?? -1; i >= 0; i = before[i] ?? -1) kept.add(i);
+
+  const out: Displacement[] = [];
+  let above = Number.NEGATIVE_INFINITY; // the rank of the nearest kept row above
+  for (let i = 0; i < ranks.length; i++) {
+    if (kept.has(i)) {
+      above = key(i);
+      out.push(null);
+    } else {
+      out.push(key(i) < above ? 'up' : 'down');
+    }
+  }
+  return out;
+}

@@ -70,4 +70,28 @@ describe('RankAnnouncer', () => {
     ];
     expect(announcer.update('score', moved).message).toBe('B moved down 1 place to rank 3.');
   });
+
+  it('announces a model’s first votes, and never a move from or to "no votes"', () => {
+    const { announcer, advance } = announcerWithClock();
+    const unranked = (id: string) => ({ id, name: id.toUpperCase(), rank: null });
+    announcer.update('score', [unranked('a'), unranked('b'), unranked('c')]);
+    expect(
+      announcer.update('score', [{ id: 'c', name: 'C', rank: 1 }, unranked('a'), unranked('b')])
+        .message,
+    ).toBe('C got its first votes: rank 1.');
+    advance(10_000);
+    // B enters at 1 and C drops to 2; the entry is the news.
+    expect(
+      announcer.update('score', [
+        { id: 'b', name: 'B', rank: 1 },
+        { id: 'c', name: 'C', rank: 2 },
+        unranked('a'),
+      ]).message,
+    ).toBe('B got its first votes: rank 1; 1 other model changed rank.');
+    advance(10_000);
+    // C loses its votes: a change, but nothing to headline.
+    expect(
+      announcer.update('score', [{ id: 'b', name: 'B', rank: 1 }, unranked('a'), unranked('c')]),
+    ).toEqual({ message: null, retryInMs: null });
+  });
 });

@@ -1,7 +1,10 @@
+import { rankChange } from '@llmpt/shared';
+
 export interface RankedModel {
   id: string;
   name: string;
-  rank: number;
+  /** Null: no votes yet (no rank, so no move to announce). */
+  rank: number | null;
 }
 
 export interface AnnouncerOptions {
@@ -25,7 +28,7 @@ export interface AnnouncerResult {
  */
 export class RankAnnouncer {
   private board: string | null = null;
-  private baseline = new Map<string, number>();
+  private baseline = new Map<string, number | null>();
   private lastAt = -Infinity;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
@@ -42,16 +45,28 @@ export class RankAnnouncer {
       this.baseline = new Map(models.map((m) => [m.id, m.rank]));
       return none;
     }
-    let biggest: { model: RankedModel; by: number } | null = null;
+    // The news: the biggest move, or a model getting its first votes (it enters the ranking,
+    // which outranks any move). Moves need a rank before and after, as the arrows do.
+    let biggest: { model: RankedModel & { rank: number }; by: number | null } | null = null;
     let changed = 0;
     for (const model of models) {
       const before = this.baseline.get(model.id);
       if (before === undefined || before === model.rank) continue;
       changed += 1;
-      const by = before - model.rank;
-      if (!biggest || Math.abs(by) > Math.abs(biggest.by)) biggest = { model, by };
+      if (model.rank === null) continue; // lost its votes: counted, not headlined
+      const by = rankChange(before, model.rank);
+      const weight = (b: number | null) => (b === null ? Number.POSITIVE_INFINITY : Math.abs(b));
+      const better =
+        !biggest ||
+        weight(by) > weight(biggest.by) ||
+        (by === null && biggest.by === null && model.rank < biggest.model.rank);
+      if (better) biggest = { model: { ...model, rank: model.rank }, by };
     }
-    if (!biggest) return none;
+    if (!biggest) {
+      // Only models that lost their votes: nothing to say, but not news again next time.
+      if (changed > 0) this.baseline = new Map(models.map((m) => [m.id, m.rank]));
+      return none;
+    }
     const wait = this.lastAt + this.minIntervalMs - this.now();
     if (wait > 0) return { message: null, retryInMs: wait };
     this.lastAt = this.now();
@@ -60,9 +75,16 @@ export class RankAnnouncer {
   }
 }
 
-function describe(model: RankedModel, by: number, others: number): string {
-  const places = Math.abs(by) === 1 ? 'place' : 'places';
-  const move = `${model.name} moved ${by > 0 ? 'up' : 'down'} ${Math.abs(by)} ${places} to rank ${model.rank}`;
+function describe(
+  model: { name: string; rank: number },
+  by: number | null,
+  others: number,
+): string {
+  const places = Math.abs(by ?? 0) === 1 ? 'place' : 'places';
+  const move =
+    by === null
+      ? `${model.name} got its first votes: rank ${model.rank}`
+      : `${model.name} moved ${by > 0 ? 'up' : 'down'} ${Math.abs(by)} ${places} to rank ${model.rank}`;
   if (others === 0) return `${move}.`;
   return `${move}; ${others} other ${others === 1 ? 'model' : 'models'} changed rank.`;
 }

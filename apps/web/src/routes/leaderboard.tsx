@@ -68,6 +68,7 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
       search={search}
       onSearchChange={onSearchChange}
       trends={trends.data}
+      updatedAt={live.updatedAt}
       votes={votes}
     />
   );

@@ -23,6 +23,11 @@ export interface LiveRankingsState {
   error: unknown;
   /** Id of the last live message applied: resubscriptions resume after it. */
   lastEventId: string | null;
+  /**
+   * When the standings shown were last known current (ms since epoch): the ranker's time of the
+   * last live message (a quiet board keeps it), or the time of the last poll. Null until then.
+   */
+  updatedAt: number | null;
 }
 
 export interface LiveRankingsBoardOptions {
@@ -46,7 +51,13 @@ const CATALOGUE_MIN_AGE_MS = 10_000;
  * only). `useLiveRankings` is a thin wrapper; tests drive this directly.
  */
 export class LiveRankingsBoard {
-  private state: LiveRankingsState = { rows: [], loading: true, error: null, lastEventId: null };
+  private state: LiveRankingsState = {
+    rows: [],
+    loading: true,
+    error: null,
+    lastEventId: null,
+    updatedAt: null,
+  };
   private readonly listeners = new Set<() => void>();
   private readonly board: BoardKey;
   private entries: Map<string, RankingEntry> | null = null;
@@ -138,7 +149,7 @@ export class LiveRankingsBoard {
         if (generation !== this.generation) return;
         this.opts.store.recordLatency(performance.now() - started, 'polling');
         this.learn(rows);
-        this.update({ rows, loading: false, error: null });
+        this.update({ rows, loading: false, error: null, updatedAt: Date.now() });
       } catch (error) {
         if (generation !== this.generation) return;
         this.update({ error });
@@ -154,8 +165,15 @@ export class LiveRankingsBoard {
 
   private apply(message: TrackedMessage): void {
     this.retries = 0;
-    this.entries = applyMessage(this.entries, message.data);
-    this.state = { ...this.state, lastEventId: message.id, error: null };
+    const entries = applyMessage(this.entries, message.data);
+    // Nothing published yet (the feed's snapshot before the ranker's first tick is empty): keep
+    // the rows of `rankings.list`, which the api ranks from the tallies by the same rule.
+    this.entries = entries.size > 0 ? entries : null;
+    const data = message.data;
+    const at = data.type === 'snapshot' ? data.snapshot.at : data.diff.at;
+    // A feed with nothing published yet sends at 0: nothing to show then.
+    const updatedAt = at > 0 ? at : this.state.updatedAt;
+    this.state = { ...this.state, lastEventId: message.id, error: null, updatedAt };
     this.render();
   }
 

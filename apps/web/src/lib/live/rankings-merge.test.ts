@@ -61,6 +61,20 @@ describe('rowsFromEntries', () => {
     expect(unknown).toEqual(['new']);
   });
 
+  it('lists tied models by name and models with no votes (rank null) last', () => {
+    const board = new Map([
+      ['c', entry('c', 0, { score: null })],
+      ['b', entry('b', 2, { score: 1 })],
+      ['a', entry('a', 2, { score: 1 })],
+    ]);
+    const { rows } = rowsFromEntries(board, 'score', catalogue);
+    expect(rows.map((r) => [r.rank, r.llm.id])).toEqual([
+      [1, 'a'],
+      [1, 'b'],
+      [null, 'c'],
+    ]);
+  });
+
   it('keeps only the models on that board', () => {
     const { rows } = rowsFromEntries(entries, 'coding:score', catalogue);
     expect(rows.map((r) => [r.rank, r.llm.id])).toEqual([[1, 'a']]);

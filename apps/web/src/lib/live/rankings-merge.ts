@@ -1,4 +1,4 @@
-import type { BoardKey, Llm, RankingEntry } from '@llmpt/shared';
+import { type BoardKey, type Llm, type RankingEntry, compareRanked } from '@llmpt/shared';
 
 import type { LiveMessage, LiveRankingRow } from './live-contract.ts';
 
@@ -20,9 +20,10 @@ export function applyMessage(
 }
 
 /**
- * The board's rows in rank order, joined with the catalogue for names and vendors. Entries of
- * models the catalogue doesn't know yet (added after it was read) are left out and listed in
- * `unknown`, so the caller can re-read it.
+ * The board's rows in display order (the shared `compareRanked`: rank, ties by name, models with
+ * no votes last), joined with the catalogue for names and vendors. Entries of models the
+ * catalogue doesn't know yet (added after it was read) are left out and listed in `unknown`, so
+ * the caller can re-read it. Entries not on this board (no rank key for it) are skipped.
  */
 export function rowsFromEntries(
   entries: ReadonlyMap<string, RankingEntry>,
@@ -41,6 +42,11 @@ export function rowsFromEntries(
     }
     rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
   }
-  rows.sort((a, b) => a.rank - b.rank);
+  rows.sort((a, b) =>
+    compareRanked(
+      { rank: a.rank, id: a.llm.id, name: a.llm.name },
+      { rank: b.rank, id: b.llm.id, name: b.llm.name },
+    ),
+  );
   return { rows, unknown };
 }
