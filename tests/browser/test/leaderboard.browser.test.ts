@@ -85,19 +85,26 @@ describe('leaderboard', () => {
       expect(new Set(states)).toEqual(new Set(['false']));
     }
 
-    // Ranked by score by default: scores never rise and ranks never fall down the table.
-    const first = rows(page).first();
-    expect(Number.isInteger(await numberIn(first, 'rank'))).toBe(true);
-    const ranked = await rows(page).evaluateAll((trs) =>
+    // Ranked by score by default: down the ranked rows scores never rise and ranks never fall;
+    // the models nobody voted on come after them, with no rank.
+    const shownRanks = await rows(page).evaluateAll((trs) =>
       trs.map((tr) => ({
-        rank: Number(tr.querySelector('[data-col="rank"] [data-rank-value]')?.textContent),
+        rank: tr.querySelector('[data-col="rank"] [data-rank-value]')?.textContent ?? null,
+        noRank: tr.querySelector('[data-col="rank"] [data-no-rank]') !== null,
         score: Number(tr.querySelector('[data-col="score"]')?.textContent),
+        votes:
+          Number(tr.querySelector('[data-col="up"]')?.textContent) +
+          Number(tr.querySelector('[data-col="down"]')?.textContent),
       })),
     );
+    const ranked = shownRanks.filter((r) => r.rank !== null);
+    const unranked = shownRanks.slice(ranked.length);
+    expect(shownRanks.slice(0, ranked.length)).toEqual(ranked);
     for (let i = 1; i < ranked.length; i++) {
       expect(ranked[i]!.score).toBeLessThanOrEqual(ranked[i - 1]!.score);
-      expect(ranked[i]!.rank).toBeGreaterThanOrEqual(ranked[i - 1]!.rank);
+      expect(Number(ranked[i]!.rank)).toBeGreaterThanOrEqual(Number(ranked[i - 1]!.rank));
     }
+    expect(unranked.every((r) => r.noRank && r.votes === 0)).toBe(true);
     await screenshot(page, 'leaderboard-light');
   });
 

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 /** Whole-board overall rank of a model, as the api ranks it. */
-async function serverRank(llmId: string): Promise<number | undefined> {
+async function serverRank(llmId: string): Promise<number | null | undefined> {
   const board = await s.api.rankings.list.query({ sort: 'score' });
   return board.find((r) => r.llm.id === llmId)?.rank;
 }

@@ -85,6 +85,21 @@ export async function numberIn(
   return text ? Number(text) : Number.NaN;
 }
 
+/** True when the row's rank cell reads "no votes yet" (no rank number). */
+export async function hasNoRank(scope: Locator): Promise<boolean> {
+  const cell = scope.locator('[data-col="rank"]');
+  return (
+    (await cell.locator('[data-no-rank]').count()) === 1 &&
+    (await cell.locator('[data-rank-value]').count()) === 0
+  );
+}
+
+/** The rank-change arrow of a row as shown ("▲45"), or null when it has none. */
+export async function rankArrow(scope: Locator): Promise<string | null> {
+  const arrow = scope.locator('[data-col="rank"] [data-rank-change] [aria-hidden="true"]');
+  return (await arrow.count()) === 0 ? null : textOf(arrow);
+}
+
 /** The `<html data-theme>` the page applied. */
 export function themeOf(page: Page): Promise<string | null> {
   return page.evaluate(() => document.documentElement.getAttribute('data-theme'));
