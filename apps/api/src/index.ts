@@ -23,30 +23,29 @@ async function main(): Promise<void> {
   const env = loadEnv();
   if (env.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runCluster(env);
 
+  // Synchronous, so the stop handlers below still come before any signal can be handled.
+  const deps = createDeps(env);
   // What a stop request closes grows with start-up: at first the connections, at the end the
   // listeners too, clients being told to reconnect elsewhere while this process drains.
-  let close = (): Promise<void> => Promise.resolve();
+  let close = () => closeDeps(deps);
   let stopping = false;
-  const stop = (reason: string) => {
+  onStopRequest((reason) => {
     if (stopping) return;
     stopping = true;
-    console.error(`[api] ${reason}: shutting down`);
+    deps.log.info({ reason }, 'shutting down');
     setTimeout(() => {
-      console.error('[api] shutdown timed out; exiting');
+      deps.log.error('shutdown timed out; exiting');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     close().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('[api] shutdown failed', err);
+        deps.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
-  };
-  onStopRequest(stop);
+  });
 
-  const deps = createDeps(env);
-  close = () => closeDeps(deps);
   await startDeps(deps);
   if (stopping) return;
   const app = await buildApp(deps);
