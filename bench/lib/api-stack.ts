@@ -12,6 +12,8 @@ export interface ApiStack {
   stack: BenchStack;
   /** http://127.0.0.1:PORT of the api. */
   origin: string;
+  /** http://127.0.0.1:PORT of the api's metrics listener (GET /metrics there). */
+  metricsOrigin: string;
   /** Ids of the active catalogue, as `llm.list` returns them. */
   models: string[];
   /** `cache_requests_total` when the stack became ready, before any scenario used it. */
@@ -59,8 +61,9 @@ async function start(ctx: BenchContext): Promise<ApiStack> {
     };
     const models = list.result.data.map((m) => m.id);
     if (models.length === 0) throw new Error('llm.list returned no models');
-    const cacheBefore = await scrape(origin, 'cache_requests_total');
-    return { stack, origin, models, cacheBefore };
+    const metricsOrigin = stack.apiMetricsUrls[0]!.replace(/\/metrics$/, '');
+    const cacheBefore = await scrape(metricsOrigin, 'cache_requests_total');
+    return { stack, origin, metricsOrigin, models, cacheBefore };
   } catch (err) {
     await stack.stop();
     throw err;

@@ -28,7 +28,7 @@ export const scenario: Scenario = {
   async run(ctx) {
     const api = await apiStack(ctx);
     const before = byLayer(api.cacheBefore);
-    const after = byLayer(await scrape(api.origin, 'cache_requests_total'));
+    const after = byLayer(await scrape(api.metricsOrigin, 'cache_requests_total'));
     const result: ScenarioResult = {};
     let hits = 0;
     let lookups = 0;

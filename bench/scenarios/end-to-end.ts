@@ -130,6 +130,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
   try {
     const keys = rankingsKeys(stack.prefix);
     const apiUrl = stack.apiUrls[0]!;
+    const metricsUrl = stack.apiMetricsUrls[0]!;
     const snapshot = await waitForSnapshot(redis, keys);
     const models = snapshot.entries.map((e) => e.llmId);
     const probeModel = models.at(-1)!;
@@ -194,7 +195,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const startId = await lastStreamId(redis, keys.diffs);
     const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, load.pid ?? -1]);
     cpu.begin();
-    await eventLoopLag(apiUrl, p.webConcurrency); // resets the event-loop delay histograms
+    await eventLoopLag(metricsUrl, p.webConcurrency); // resets the event-loop delay histograms
     const probes: Promise<Probe>[] = [];
     const lags: number[] = [];
     const lagTimer = setInterval(() => {
@@ -213,7 +214,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     }
     await sleep(Math.max(0, windowEnd - Date.now()));
     const cpuPct = cpu.end();
-    const loop = await eventLoopLag(apiUrl, p.webConcurrency);
+    const loop = await eventLoopLag(metricsUrl, p.webConcurrency);
     clearInterval(lagTimer);
     const loadResult = (await done).result!;
     ctx.log(`endToEnd: 2xx per second: ${loadResult.okPerSecond.join(' ')}`);
@@ -328,13 +329,13 @@ function frameBytes(d: RankingsDiff): number {
  * hands connections to its processes round-robin; process_start_time_seconds tells them apart.
  */
 async function eventLoopLag(
-  apiUrl: string,
+  metricsUrl: string,
   processes: number,
 ): Promise<{ p99Ms: number; maxMs: number } | null> {
   const seen = new Map<string, { p99Ms: number; maxMs: number }>();
   for (let i = 0; i < processes * 4 && seen.size < processes; i++) {
     const text = await new Promise<string>((resolve, reject) => {
-      get(`${apiUrl}/metrics`, { agent: false }, (res) => {
+      get(metricsUrl, { agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (c: string) => (body += c));
         res.on('end', () => resolve(body));

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.ts';
 import { closeDeps, createDeps, startDeps } from './deps.ts';
 import { type Env, loadEnv } from './env.ts';
+import { startClusterMetrics, startMetricsListener } from './http/metrics-listener.ts';
 import { attachWebSockets } from './realtime/ws-server.ts';
 
 /** A stop request always ends the process within this long, whatever it was doing. */
@@ -56,10 +57,13 @@ async function main(): Promise<void> {
   };
   if (stopping) return;
   await app.listen({ host: env.HOST, port: env.PORT });
+  if (stopping) return;
+  const metrics = await startMetricsListener(deps);
   close = async () => {
     // Clients reconnect (with their last event id) to another instance while this one drains.
     ws.broadcastReconnectNotification();
     await ws.close();
+    await metrics?.close();
     await app.close();
     await closeDeps(deps);
   };
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
  * open files here, so many sockets need several. A worker that dies is replaced. Its processes
  * exit with the primary (node:cluster closes their IPC channel).
  */
-function runCluster(env: Env): void {
+async function runCluster(env: Env): Promise<void> {
   const n = env.WEB_CONCURRENCY;
   let stopping = false;
   let quickDeaths = 0;
@@ -87,6 +91,8 @@ function runCluster(env: Env): void {
     });
   };
   onStopRequest(() => stop());
+  await startClusterMetrics(env);
+  if (stopping) return;
   const fork = () => {
     const w = cluster.fork();
     forkedAt.set(w.id, Date.now());
