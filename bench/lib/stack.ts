@@ -32,7 +32,8 @@ let stackSeq = 0;
 /**
  * A fresh database (migrated, seeded) and Redis prefix, `apis` api processes and `workers` worker
  * processes. Resolves once every api answers /readyz, every worker /healthz, and votes are
- * accepted (partitions rebuilt). Rate limits are raised: load generators come from one address.
+ * accepted (partitions rebuilt). Rate and network limits are raised: load generators come from one
+ * address.
  */
 export async function startBenchStack(
   ctx: BenchContext,
@@ -53,6 +54,8 @@ export async function startBenchStack(
     VOTER_COOKIE_SECRET: 'bench-secret-bench-secret-bench-secret',
     VOTE_RATE_LIMIT: '1000000',
     VOTE_RATE_LIMIT_IP: '100000000',
+    VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000000',
+    VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000000',
     LOG_LEVEL: 'warn',
     ...opts.env,
   };

@@ -49,6 +49,9 @@ export async function startStack(opts: {
     VOTER_COOKIE_SECRET: 'e2e-secret-e2e-secret-e2e-secret-e2e',
     VOTE_RATE_LIMIT: '100000',
     VOTE_RATE_LIMIT_IP: '100000',
+    // Every voter of these tests comes from 127.0.0.1: one network.
+    VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000',
+    VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000',
     VOTE_PARTITIONS: '8',
     FLUSH_EVERY_MS: '200',
     LOG_LEVEL: 'warn',
