@@ -1,5 +1,5 @@
 /**
- * The floor of any vote path: the same Lua vote script (cast-vote-4.lua through @llmpt/vote-store,
+ * The floor of any vote path: the same Lua vote script (cast-vote-5.lua through @llmpt/vote-store,
  * same key layout) behind a bare node:http POST handler. No framework, no cookie signature, no
  * rate limit, no session: the voter id is the unsigned `vid` cookie.
  *   REDIS_URL=... REDIS_PREFIX=... PORT=0 node --import tsx bench/servers/raw-vote-server.ts
@@ -28,6 +28,7 @@ const server = createServer((req, res) => {
       const r = await store.cast(vote.voterId, vote.llmId, vote.value);
       if (r.status === 'not_ready') return res.writeHead(503).end();
       if (r.status === 'unknown_model') return res.writeHead(404).end();
+      if (r.status === 'network_limited') return res.writeHead(429).end();
       const data = { llmId: vote.llmId, up: r.up, down: r.down, score: r.up - r.down };
       return res
         .writeHead(200, { 'content-type': 'application/json' })
