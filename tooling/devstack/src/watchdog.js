@@ -18,6 +18,10 @@ let reaping = false;
 
 // It runs in its own session (spawned detached): a Ctrl-C, or a signal sent to the parent's
 // process group, does not reach it, so it outlives the parent for as long as reaping takes.
+// Our stderr is the parent's, whose reader may be gone with it: a failed write must not end us
+// before we have stopped what we are here to stop.
+process.stderr.on('error', () => undefined);
+
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (/** @type {string} */ chunk) => {
   pending += chunk;
@@ -52,7 +56,7 @@ async function reap() {
   const tiers = [...new Set([...tracked.values()].map((e) => e.tier))].sort((a, b) => b - a);
   if (tiers.length > 0) {
     const names = [...tracked.keys()].join(', ');
-    process.stderr.write(`[devstack] watchdog: parent gone, stopping what it left (${names})\n`);
+    say(`parent gone, stopping what it left (${names})`);
   }
   for (const tier of tiers) {
     const group = [...tracked].filter(([, e]) => e.tier === tier);
@@ -62,6 +66,15 @@ async function reap() {
     for (const [pid] of group) if (alive(pid)) signal(pid, 'SIGKILL');
   }
   process.exit(0);
+}
+
+/** @param {string} message */
+function say(message) {
+  try {
+    process.stderr.write(`[devstack] watchdog: ${message}\n`);
+  } catch {
+    // Nobody to tell.
+  }
 }
 
 /** @param {number} pid @param {NodeJS.Signals} name */

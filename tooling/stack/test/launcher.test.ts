@@ -105,6 +105,16 @@ describe('npm start, killed or crowded', () => {
     await expectAllGone(run, port);
   });
 
+  it('stops everything even after its output has nowhere to go (terminal gone), npm killed', async () => {
+    const { run, port } = await start();
+    await run.line(/Ctrl-C to stop/);
+    // Every later write of the launcher, the apps and the watchdog now fails (EPIPE).
+    run.npm.stdout?.destroy();
+    run.npm.stderr?.destroy();
+    run.npm.kill('SIGKILL');
+    await expectAllGone(run, port);
+  });
+
   it('starts with the usual metrics ports taken, prints every address, and takes a vote', async () => {
     // Hold the usual ports (another program may already: then they are taken all the same).
     const held = await Promise.all(Object.values(USUAL_METRICS_PORT).map(hold));
