@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   if (mode === 'production') await bundleIfStale(['api', 'worker'], say);
   aborted.signal.throwIfAborted();
 
-  say(`starting the worker and the api (${mode})`);
+  say('starting the worker and the api');
   const metricsHost = process.env.METRICS_HOST || '127.0.0.1';
   stack = await startStack({
     apis: 1,
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     url && !url.includes(`:${usual}/`) ? `  (${usual} is taken)` : '';
   say(
     [
-      `LLM Popularity Tracker is up (${mode}):`,
+      `LLM Popularity Tracker is up (${mode === 'watch' ? 'development, restarted on change' : mode}):`,
       `  web             http://${host}:${port}`,
       `  api metrics     ${api?.metricsUrl ?? 'off'}${moved(api?.metricsUrl, USUAL_METRICS_PORT.api)}`,
       `  worker metrics  ${worker?.metricsUrl ?? 'off'}${moved(worker?.metricsUrl, USUAL_METRICS_PORT.worker)}`,
