@@ -115,6 +115,28 @@ describe('npm start, killed or crowded', () => {
     await expectAllGone(run, port);
   });
 
+  it('stops at once with one message when its own port is taken, starting nothing', async () => {
+    const holder = await hold(await freePort());
+    const port = (holder!.address() as net.AddressInfo).port;
+    try {
+      const run = launch({
+        DATA_DIR: dataDir,
+        WEB_DIST: webDist,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+      });
+      await run.exited;
+      expect(run.npm.exitCode).not.toBe(0);
+      expect(run.output()).toContain(
+        `port ${port} is taken (another \`npm start\`?): stop it or set PORT`,
+      );
+      expect(run.output()).not.toContain('starting embedded Postgres');
+      expect(await survivors(run.tree)).toEqual([]);
+    } finally {
+      await new Promise((r) => holder!.close(r));
+    }
+  });
+
   it('starts with the usual metrics ports taken, prints every address, and takes a vote', async () => {
     // Hold the usual ports (another program may already: then they are taken all the same).
     const held = await Promise.all(Object.values(USUAL_METRICS_PORT).map(hold));
