@@ -4,27 +4,6 @@ import type { Redis } from 'ioredis';
 
 import { sleep } from './rt-measure.ts';
 
-/** A voter the way a browser gets one: GET /trpc/vote.mine sets the signed `vid` cookie. */
-export async function mintVoter(apiUrl: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/trpc/vote.mine`);
-  await res.arrayBuffer();
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => /^vid=[^;]+/.exec(c)?.[0])
-    .find(Boolean);
-  if (!res.ok || !cookie) throw new Error(`vote.mine: HTTP ${res.status}, no voter cookie`);
-  return cookie;
-}
-
-export async function mintVoters(apiUrl: string, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i += 16) {
-    const batch = Math.min(16, n - i);
-    out.push(...(await Promise.all(Array.from({ length: batch }, () => mintVoter(apiUrl)))));
-  }
-  return out;
-}
-
 export interface CastAck {
   llmId: string;
   up: number;

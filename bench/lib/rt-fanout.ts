@@ -16,7 +16,8 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 
-import { castVote, lastStreamId, mintVoters, waitForSnapshot } from './rt-api.ts';
+import { castVote, lastStreamId, waitForSnapshot } from './rt-api.ts';
+import { signedVoters } from './voters.ts';
 import { calibrateClock, rssKB, sleep, wallNow } from './rt-measure.ts';
 import { capturedFrame, markFrame, startPeerServers } from './rt-peers.ts';
 import { startBenchStack } from './stack.ts';
@@ -208,7 +209,7 @@ async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner
     const snapshot = await waitForSnapshot(redis, keys);
     // +1 on the board's #1 keeps every rank: the diff holds that one entry.
     const top = snapshot.entries.find((e) => e.ranks.score === 1) ?? snapshot.entries[0]!;
-    const voters = await mintVoters(stack.apiUrls[0]!, p.rounds + 1);
+    const voters = signedVoters(stack.env.VOTER_COOKIE_SECRET!, p.rounds + 1);
     const wsUrls = stack.apiUrls.map((u) => `${u.replace(/^http/, 'ws')}/trpc`);
     const apiPids = stack.apis.map((c) => c.pid ?? -1);
     const connected = await connect(ctx, p, 'trpc', wsUrls, apiPids);

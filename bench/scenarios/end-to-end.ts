@@ -54,13 +54,7 @@ import {
 import { Redis } from 'ioredis';
 
 import type { LoadConfig, LoadResult } from '../clients/vote-load.ts';
-import {
-  type CastAck,
-  castVote,
-  lastStreamId,
-  mintVoters,
-  waitForSnapshot,
-} from '../lib/rt-api.ts';
+import { type CastAck, castVote, lastStreamId, waitForSnapshot } from '../lib/rt-api.ts';
 import {
   CpuWindow,
   calibrateClock,
@@ -73,6 +67,7 @@ import {
   wallNow,
 } from '../lib/rt-measure.ts';
 import { startBenchStack } from '../lib/stack.ts';
+import { signedVoters } from '../lib/voters.ts';
 import type { BenchContext, BenchOptions, Scenario, ScenarioResult } from '../lib/types.ts';
 import { ClientPool } from '../lib/ws-client-pool.ts';
 
@@ -153,8 +148,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       localAddresses: ['127.0.0.6'],
       log: (m) => ctx.log(`endToEnd: ${m}`),
     });
-    const probeVoters = await mintVoters(
-      apiUrl,
+    const probeVoters = signedVoters(
+      stack.env.VOTER_COOKIE_SECRET!,
       Math.ceil((p.durationS * 1000) / PROBE_EVERY_MS) + 5,
     );
 

@@ -17,8 +17,8 @@ import {
   VOTER_ID,
   type VoterIdentity,
   dropVoterCookie,
-  keepVoter,
   readVoter,
+  setVoterCookie,
 } from './http/voter-cookie.ts';
 import type { Metrics } from './metrics.ts';
 import type { RankingsFeed } from './realtime/rankings-feed.ts';
@@ -58,10 +58,8 @@ export interface Deps {
 
 export interface Context {
   deps: Deps;
-  /** The caller as a voter (cookie read on first call; a fresh id, not yet kept, if none). */
+  /** The caller as a voter (cookie read on first call; a new visitor's cookie is set then). */
   voter(): VoterIdentity;
-  /** Keeps a new voter after their first accepted vote (sets the cookie). */
-  keepVoter(voter: VoterIdentity): void;
   /** Removes a forged voter cookie. */
   dropVoterCookie(): void;
   /** Client IP: the peer, or X-Forwarded-For's last hop added by a TRUST_PROXY address. */
@@ -73,9 +71,11 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
   let voter: VoterIdentity | undefined;
   return {
     deps,
-    voter: () => (voter ??= readVoter(req)),
-    keepVoter: (v) => {
-      if (v.status !== 'returning') keepVoter(deps.env, req, reply, v.id);
+    voter: () => {
+      if (voter) return voter;
+      voter = readVoter(req);
+      if (voter.status === 'new') setVoterCookie(deps.env, req, reply, voter.id);
+      return voter;
     },
     dropVoterCookie: () => dropVoterCookie(reply),
     ip: req.ip,
@@ -104,7 +104,6 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
       }
       return (voter = { id: unsigned.value, status: 'returning' });
     },
-    keepVoter: () => undefined,
     dropVoterCookie: () => undefined,
     ip: proxyAddr(req, deps.trustProxy),
     userAgent: req.headers['user-agent'] ?? '',

@@ -128,9 +128,7 @@ describe('ballot stuffing from one network', () => {
     expect((await voters[0]!.client().vote.cast.mutate({ llmId: other, value: -1 })).myVote).toBe(
       -1,
     );
-    expect((await voters[1]!.client().vote.cast.mutate({ llmId: other, value: 0 })).myVote).toBe(
-      0,
-    );
+    expect((await voters[1]!.client().vote.cast.mutate({ llmId: other, value: 0 })).myVote).toBe(0);
   });
 
   it('limits new voter ids per network per hour; voters it already has are unaffected', async () => {

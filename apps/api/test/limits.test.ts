@@ -108,7 +108,7 @@ describe('operations endpoints', () => {
     }
   });
 
-  it('sets a signed, HttpOnly, SameSite=Lax voter cookie with the first accepted vote', async () => {
+  it('sets a signed, HttpOnly, SameSite=Lax voter cookie at first contact; the session opens with the first vote', async () => {
     const [model] = await new Visitor(api.baseUrl).client().llm.list.query();
     const vote = (headers: Record<string, string> = {}) =>
       fetch(`${api.baseUrl}/trpc/vote.cast`, {
@@ -116,11 +116,8 @@ describe('operations endpoints', () => {
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ llmId: model!.id, value: 1 }),
       });
-    // Reading ballots without a cookie issues none.
-    expect((await fetch(`${api.baseUrl}/trpc/vote.mine`)).headers.getSetCookie()).toEqual([]);
-    const res = await vote();
-    expect(res.status).toBe(200);
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('vid='));
+    const first = await fetch(`${api.baseUrl}/trpc/vote.mine`);
+    const cookie = first.headers.getSetCookie().find((c) => c.startsWith('vid='));
     expect(cookie).toMatch(/^vid=[A-Za-z0-9_-]{22}\.[^;]+;/);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
@@ -129,6 +126,11 @@ describe('operations endpoints', () => {
     // Without TRUST_PROXY the forwarded protocol is ignored.
     expect(https.headers.getSetCookie().find((c) => c.startsWith('vid='))).not.toMatch(/Secure/);
     const voterId = cookie!.slice(4, 26);
+    // The cookie alone writes nothing; the first accepted vote opens the session.
+    expect(await api.deps.redis.exists(`${api.deps.env.REDIS_PREFIX}session:${voterId}`)).toBe(0);
+    const res = await vote({ cookie: cookie!.split(';')[0]! });
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()).toEqual([]);
     const session = await api.deps.redis.hgetall(`${api.deps.env.REDIS_PREFIX}session:${voterId}`);
     expect(Object.keys(session).sort()).toEqual(['firstSeen', 'ipHash', 'lastSeen', 'uaHash']);
     expect(session.ipHash).toMatch(/^[A-Za-z0-9_-]{16}$/);

@@ -247,7 +247,6 @@ describe('subscriptions clean up', () => {
     const ctx = {
       deps: api.deps,
       voter: () => ({ id: 'x'.repeat(22), status: 'returning' as const }),
-      keepVoter: () => undefined,
       dropVoterCookie: () => undefined,
       ip: '127.0.0.1',
       userAgent: 'test',

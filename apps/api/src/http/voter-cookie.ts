@@ -13,15 +13,16 @@ const COOKIE_MAX_AGE_SEC = 400 * 24 * 60 * 60;
 export interface VoterIdentity {
   id: string;
   /**
-   * 'returning': a valid signed cookie. 'new': no cookie; `id` is freshly minted and nothing of
-   * it exists anywhere until its first vote is accepted. 'forged': a cookie with a bad signature.
+   * 'returning': a valid signed cookie. 'new': no cookie; `id` is freshly minted (the context
+   * sets its cookie; nothing is written server-side). 'forged': a cookie with a bad signature.
+   * Whether the voter has ever voted is the session's business (VoterSessions.known).
    */
   status: 'returning' | 'new' | 'forged';
 }
 
 /**
- * Reads the signed voter cookie (random id + HMAC-SHA256, via @fastify/cookie). Writes nothing:
- * a caller without a valid cookie gets a fresh id that only `keepVoter` makes real.
+ * Reads the signed voter cookie (random id + HMAC-SHA256, via @fastify/cookie); a caller without
+ * one gets a fresh random id.
  */
 export function readVoter(req: FastifyRequest): VoterIdentity {
   const raw = req.cookies[VOTER_COOKIE];
@@ -37,8 +38,16 @@ export function readVoter(req: FastifyRequest): VoterIdentity {
   };
 }
 
-/** Sets the cookie of a voter whose first vote was just accepted. */
-export function keepVoter(env: Env, req: FastifyRequest, reply: FastifyReply, id: string): void {
+/**
+ * Sets a new visitor's cookie. Stateless (a signed random id): issuing it writes nothing, so a
+ * browser holds its identity from its first read on, and parallel first votes share it.
+ */
+export function setVoterCookie(
+  env: Env,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+): void {
   const secure =
     env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
   reply.setCookie(VOTER_COOKIE, id, {

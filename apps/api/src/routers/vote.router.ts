@@ -11,8 +11,8 @@ export const voteRouter = router({
   /**
    * One ballot per voter per model: 1 up, -1 down, 0 retract. Acknowledged from Redis in one
    * Lua round trip (after one auto-pipelined round trip for the rate limits); the worker
-   * flushes the event to Postgres. A new voter's cookie and session are written only once
-   * their vote is accepted: refused calls leave nothing behind.
+   * flushes the event to Postgres. A voter's session is written only once a vote of theirs is
+   * accepted: refused calls leave nothing behind in Redis (which runs with noeviction).
    */
   cast: publicProcedure
     .input(castVoteInputSchema)
@@ -34,7 +34,7 @@ export const voteRouter = router({
       }
       if (voter.status === 'new' && input.value === 0) {
         // Retracting without a cookie: there is no ballot to retract. Answered from the tally
-        // without writing anything (no limit counter, no session, no cookie).
+        // without writing anything (no limit counter, no session).
         const tally = (await deps.voteStore.tallies([input.llmId])).get(input.llmId);
         metrics.votes.inc({ result: 'unchanged' });
         const up = tally?.up ?? 0;
@@ -42,11 +42,13 @@ export const voteRouter = router({
         return { llmId: input.llmId, up, down, score: up - down, myVote: 0 };
       }
       const networkHash = deps.hash(networkOf(ctx.ip));
+      // New: no vote of theirs accepted yet (a cookie alone costs nothing to obtain).
+      const newVoter = voter.status === 'new' || !(await deps.sessions.known(voter.id));
       const verdict = await deps.limiter.check({
         voterId: voter.id,
         ip: ctx.ip,
         networkHash,
-        newVoter: voter.status === 'new',
+        newVoter,
       });
       if (!verdict.allowed) {
         metrics.votes.inc({ result: 'rate_limited' });
@@ -88,10 +90,9 @@ export const voteRouter = router({
         );
       }
       metrics.votes.inc({ result: outcome.status });
-      // A new voter's id is kept (cookie, session) once it holds a ballot.
-      if (outcome.status === 'changed' || voter.status === 'returning') {
-        ctx.keepVoter(voter);
-        if (voter.status === 'new') {
+      // A new voter's session is opened once they hold a ballot.
+      if (outcome.status === 'changed' || !newVoter) {
+        if (newVoter) {
           deps.limiter
             .countFirstVote(voter.id)
             .catch((err: unknown) => deps.log.warn({ err }, 'rate-limit count failed'));
@@ -110,9 +111,13 @@ export const voteRouter = router({
       };
     }),
 
-  /** The caller's current ballots (non-zero), keyed by model id; nothing for a new visitor. */
+  /**
+   * The caller's current ballots (non-zero), keyed by model id. A new visitor gets none, and
+   * their voter cookie (nothing is written server-side); a forged cookie is removed.
+   */
   mine: publicProcedure.query(({ ctx }) => {
     const voter = ctx.voter();
+    if (voter.status === 'forged') ctx.dropVoterCookie();
     if (voter.status !== 'returning') return {};
     return ctx.deps.voteStore.ballotsOf(voter.id);
   }),

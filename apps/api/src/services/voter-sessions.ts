@@ -23,6 +23,16 @@ export class VoterSessions {
   ) {}
 
   /**
+   * Whether this voter has had a vote accepted (their session exists): a voter who has not is
+   * new, and spends their network's budget of new voters. Recently seen voters are answered
+   * from this process's memory, others with one EXISTS.
+   */
+  async known(voterId: string): Promise<boolean> {
+    if (this.touched.has(voterId)) return true;
+    return (await this.redis.exists(this.key(voterId))) === 1;
+  }
+
+  /**
    * Opens or refreshes the voter's session after an accepted vote. Plain commands, not MULTI:
    * they join the auto-pipelined write of concurrent requests, and a lost race between them only
    * shortens one session.
