@@ -6,7 +6,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }),
   REDIS_PREFIX: z.string().max(64).default(''),
@@ -49,6 +49,9 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** Every variable this app reads (.env.example lists each one; a test checks). */
+export const ENV_KEYS: readonly string[] = Object.keys(schema.shape);
 
 /** Validates the environment once; a bad variable stops the process with one clear message. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

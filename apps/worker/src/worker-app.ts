@@ -1,11 +1,11 @@
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { createDb } from '@llmpt/db';
-import { OutboxReader, VoteStore } from '@llmpt/vote-store';
+import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
+import { OutboxReader, VoteStore, createRedis } from '@llmpt/vote-store';
 import { type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { pino } from 'pino';
 
 import type { Env } from './env.ts';
 import { flushPartition } from './jobs/flush.processor.ts';
@@ -48,28 +48,33 @@ export interface StartOptions {
  */
 export async function startWorker(env: Env, opts: StartOptions = {}): Promise<WorkerApp> {
   const { signal } = opts;
-  const log = (msg: string) => {
-    if (env.LOG_LEVEL !== 'error' && env.LOG_LEVEL !== 'warn') console.log(`[worker] ${msg}`);
-  };
+  // Structured logs (one JSON line each), like the api's; jobs report through `log`.
+  const logger = pino({ level: env.LOG_LEVEL, base: { app: 'worker', pid: process.pid } });
+  const log = (msg: string) => logger.info(msg);
   // BullMQ's blocking connections must retry forever; the app's own connection fails fast.
-  const bullConnection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
-  for (const conn of [bullConnection, redis])
-    conn.on('error', (err) => log(`redis: ${err.message}`));
+  const bullConnection = createRedis(env.REDIS_URL, 'bullmq', logger);
+  const redis = createRedis(env.REDIS_URL, 'worker', logger);
   const db = createDb(env.DATABASE_URL, { max: 4, applicationName: 'llmpt-worker' });
   const metrics = createMetrics();
   const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
   const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
   const mdeps: MaintenanceDeps = { db, store, metrics, log };
   let running = false;
-  let server: Server | null = null;
+  let server: MetricsServer | null = null;
   const closeConnections = async () => {
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await Promise.allSettled([redis.quit(), bullConnection.quit(), db.destroy()]);
   };
 
   try {
-    if (env.METRICS_PORT >= 0) server = await serveMetrics(env, metrics.registry, () => running);
+    if (env.METRICS_PORT >= 0) {
+      server = await serveMetrics(metrics.registry, {
+        host: env.METRICS_HOST,
+        port: env.METRICS_PORT,
+        ready: () => running,
+      });
+      logger.info({ url: server.url }, 'metrics listening');
+    }
     // Cold start: no vote is accepted until every partition is restored (others may race us).
     for (;;) {
       signal?.throwIfAborted();
@@ -88,6 +93,8 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const queueOpts = { connection: bullConnection, prefix: env.BULL_PREFIX };
   const flushQueue = new Queue(QUEUE_FLUSH, queueOpts);
   const maintenanceQueue = new Queue(QUEUE_MAINTENANCE, queueOpts);
+  for (const q of [flushQueue, maintenanceQueue])
+    q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   await upsertSchedules(env, flushQueue, maintenanceQueue);
 
   const flushDeps = { env, db, reader, metrics };
@@ -112,10 +119,10 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     { ...queueOpts, concurrency: 1 },
   );
   for (const w of [flushWorker, maintenanceWorker]) {
-    w.on('error', (err) => log(`queue error: ${err.message}`));
+    w.on('error', (err) => logger.warn({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => {
       metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' });
-      log(`job ${job?.name ?? '?'} failed: ${err.message}`);
+      logger.warn({ job: job?.name, err: err.message }, 'job failed');
     });
     w.on('completed', (job) => metrics.jobs.inc({ name: job.name, outcome: 'completed' }));
   }
@@ -134,7 +141,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       )
     : null;
 
-  const address = server?.address();
+  const address = server?.server.address();
   ranker?.start();
   running = true;
   log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
@@ -157,31 +164,4 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       await closeConnections();
     },
   };
-}
-
-async function serveMetrics(
-  env: Env,
-  registry: ReturnType<typeof createMetrics>['registry'],
-  running: () => boolean,
-): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry
-        .metrics()
-        .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body))
-        .catch((err: unknown) => res.writeHead(500).end(String(err)));
-    } else if (req.url === '/healthz') {
-      const ok = running();
-      res
-        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-        .end(ok ? '{"status":"ok"}' : '{"status":"starting"}');
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(env.METRICS_PORT, env.METRICS_HOST, () => resolve());
-  });
-  return server;
 }

@@ -20,7 +20,12 @@ export interface MetricsServer {
  */
 export async function serveMetrics(
   source: MetricsSource,
-  opts: { host: string; port: number },
+  opts: {
+    host: string;
+    port: number;
+    /** /healthz answers 503 `{"status":"starting"}` while this says false (default: ready). */
+    ready?: () => boolean;
+  },
 ): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -36,7 +41,10 @@ export async function serveMetrics(
             .end(`metrics failed: ${String(err)}`);
         });
     } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const ok = opts.ready?.() ?? true;
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(ok ? '{"status":"ok"}' : '{"status":"starting"}');
     } else {
       res.writeHead(404).end();
     }
