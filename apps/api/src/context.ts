@@ -44,6 +44,8 @@ export interface Deps {
   sessions: VoterSessions;
   /** Keyed hash of addresses, networks and user agents (never stored in the clear). */
   hash: KeyedHash;
+  /** Keyed hash of a client address's network (/24, /64), remembered per address. */
+  networkHash: (ip: string) => string;
   metrics: Metrics;
   feed: RankingsFeed;
   voteToDiff: VoteToDiffTracker;

@@ -10,7 +10,7 @@ import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
-import { keyedHash } from './services/client-network.ts';
+import { keyedHash, networkHasher } from './services/client-network.ts';
 import { RankingsService } from './services/rankings.ts';
 import { TrendsCache } from './services/trends.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
@@ -50,6 +50,7 @@ export function createDeps(env: Env): Deps {
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
     trends: new TrendsCache(db, metrics),
     hash,
+    networkHash: networkHasher(hash),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, hash),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,

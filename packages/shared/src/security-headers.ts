@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The response headers every page of the site carries, defined once for both places that serve
- * the SPA: the api (single-machine mode, through @fastify/helmet) and nginx (nginx/render.ts).
+ * the SPA: the api (single-machine mode, through helmet) and nginx (nginx/render.ts).
  * Server-only (node:crypto): imported as `@llmpt/shared/security-headers`, never by the browser.
  */
 
@@ -46,7 +46,7 @@ export function inlineScriptHashes(html: string): string[] {
 }
 
 /**
- * Headers besides CSP and HSTS, the same on every response: what @fastify/helmet sends as the
+ * Headers besides CSP and HSTS, the same on every response: what helmet sends as the
  * api configures it (apps/api/src/app.ts; a test compares the two), and what nginx adds.
  */
 export const STATIC_SECURITY_HEADERS: Readonly<Record<string, string>> = {

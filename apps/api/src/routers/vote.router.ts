@@ -1,7 +1,6 @@
 import { type CastVoteResult, castVoteInputSchema } from '@llmpt/shared';
 
 import { appError } from '../errors.ts';
-import { networkOf } from '../services/client-network.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 /** The window of the per-(network, model) limit on new ballots. */
@@ -41,7 +40,7 @@ export const voteRouter = router({
         const down = tally?.down ?? 0;
         return { llmId: input.llmId, up, down, score: up - down, myVote: 0 };
       }
-      const networkHash = deps.hash(networkOf(ctx.ip));
+      const networkHash = deps.networkHash(ctx.ip);
       // New: no vote of theirs accepted yet (a cookie alone costs nothing to obtain).
       const newVoter = voter.status === 'new' || !(await deps.sessions.known(voter.id));
       const verdict = await deps.limiter.check({

@@ -28,3 +28,21 @@ export type KeyedHash = (value: string) => string;
 export function keyedHash(secret: string): KeyedHash {
   return (value) => createHmac('sha256', secret).update(value).digest('base64url').slice(0, 16);
 }
+
+/**
+ * The keyed hash of an address's network, remembered per address: parsing it and an HMAC on
+ * every vote showed in the vote path's profile, and the addresses voting at any moment are few
+ * compared with the votes. Bounded: past `max` addresses the memory starts over.
+ */
+export function networkHasher(hash: KeyedHash, max = 50_000): (ip: string) => string {
+  const known = new Map<string, string>();
+  return (ip) => {
+    let h = known.get(ip);
+    if (h === undefined) {
+      if (known.size >= max) known.clear();
+      h = hash(networkOf(ip));
+      known.set(ip, h);
+    }
+    return h;
+  };
+}
