@@ -9,9 +9,10 @@
  * p50/p95/p99, request and vote rates, and the seed's expectations next to them. Artillery is
  * installed into ops/load/node_modules on first use (not a workspace: ~600 MB only this needs).
  *
- * The target's per-IP vote limit (VOTE_RATE_LIMIT_IP, 60/min by default) applies to the load
- * generator's single address: start the target with a higher limit, or 429s are reported as
- * "rate limited" votes rather than failures.
+ * The target's per-address and per-network vote limits (VOTE_RATE_LIMIT_IP 60/min,
+ * VOTE_NEW_VOTERS_PER_NETWORK_HOUR 300, VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR 10) apply to the load
+ * generator's single address, whose every virtual user is a new voter on one /24: start the
+ * target with higher limits, or 429s are reported as "rate limited" votes rather than failures.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
