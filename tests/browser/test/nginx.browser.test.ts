@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { SYSTEM_COMMANDS, findOrInstall, freePort, killOnExit } from '@llmpt/devstack';
+import { STATIC_SECURITY_HEADERS } from '@llmpt/shared/security-headers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { renderNginxConfig } from '../../../nginx/render.ts';
@@ -86,6 +87,23 @@ describe('behind nginx', () => {
     const deep = await fetch(`${edge}/models/${s.llms[0]!.id}`);
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
+  });
+
+  it('sends the same security headers as the api, once each; never proxies /metrics', async () => {
+    const api = await fetch(`${s.baseUrl}/`, { headers: { accept: 'text/html' } });
+    for (const path of ['/', '/models/x', '/assets/missing.js']) {
+      const res = await fetch(`${edge}${path}`, { headers: { accept: 'text/html' } });
+      for (const [name, value] of Object.entries(STATIC_SECURITY_HEADERS))
+        expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      // The same CSP (with the built shell's script hash) as the api sends for the same page.
+      expect(res.headers.get('content-security-policy')).toBe(
+        api.headers.get('content-security-policy'),
+      );
+    }
+    // Proxied answers carry the api's headers, not a second copy of nginx's.
+    const proxied = await fetch(`${edge}/trpc/llm.list`);
+    expect(proxied.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${edge}/metrics`)).status).toBe(404);
   });
 
   it('goes live over the proxied WebSocket, and a vote counts through it', async () => {
