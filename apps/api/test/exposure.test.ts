@@ -138,23 +138,39 @@ describe('errors in production (the default)', () => {
 describe('URL-derived keys', () => {
   const hostile = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '__proto__.x'];
 
-  it.each(hostile)('/trpc/%s is a 404 over GET, POST, batch and SSE, never a 500', async (name) => {
-    const base = `${api.baseUrl}/trpc/${name}`;
-    const answers = [
-      await rawRequest(base),
-      await rawRequest(base, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      }),
-      await rawRequest(`${base}?batch=1&input=%7B%7D`),
-      await rawRequest(base, { headers: { accept: 'text/event-stream' } }),
-    ];
-    for (const res of answers) {
-      expect(res.status, res.body).toBe(404);
-      expect(res.body).toMatch(/"code":"NOT_FOUND"/);
-    }
-  });
+  it.each(hostile)(
+    '/trpc/%s is a 404 over GET, POST, batch, SSE and ws, never a 500',
+    async (name) => {
+      const base = `${api.baseUrl}/trpc/${name}`;
+      const answers = [
+        await rawRequest(base),
+        await rawRequest(base, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
+        await rawRequest(`${base}?batch=1&input=%7B%7D`),
+        await rawRequest(base, { headers: { accept: 'text/event-stream' } }),
+      ];
+      for (const res of answers) {
+        expect(res.status, res.body).toBe(404);
+        expect(res.body).toMatch(/"code":"NOT_FOUND"/);
+      }
+      // And over WebSocket, as a query and as a subscription.
+      const ws = new WebSocket(`${api.baseUrl.replace('http', 'ws')}/trpc`);
+      await new Promise((r) => ws.once('open', r));
+      const frames: string[] = [];
+      ws.on('message', (d: Buffer) => frames.push(d.toString()));
+      ws.send(JSON.stringify({ id: 1, method: 'query', params: { path: name } }));
+      ws.send(JSON.stringify({ id: 2, method: 'subscription', params: { path: name } }));
+      const deadline = Date.now() + 5_000;
+      while (frames.length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      ws.close();
+      expect(frames).toHaveLength(2);
+      for (const f of frames) expect(f).toMatch(/"code":"NOT_FOUND","httpStatus":404/);
+    },
+  );
 
   it('keeps one metrics series for every unknown procedure', async () => {
     const scrape = async () => {
