@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
-import type { Database } from '@llmpt/db';
-import type { VoteStore } from '@llmpt/vote-store';
+import type { Database, Databases } from '@llmpt/db';
+import type { ReplicaAcks, VoteStore } from '@llmpt/vote-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -34,7 +34,14 @@ import type { VoterSessions } from './services/voter-sessions.ts';
 export interface Deps {
   env: Env;
   log: Logger;
+  /** The primary: writes, and reads that must see them. */
   db: Kysely<Database>;
+  /** Primary and replica, with the rule of which serves a read. */
+  dbs: Databases;
+  /** Where lag-tolerant reads go: the replica while it is fresh, else the primary. */
+  reads: () => Kysely<Database>;
+  /** Waits for a vote to reach the replica before it is acknowledged (VOTE_ACK_REPLICAS > 0). */
+  replicaAcks: ReplicaAcks | null;
   redis: Redis;
   voteStore: VoteStore;
   catalogue: Catalogue;

@@ -1,6 +1,12 @@
 import proxyAddr from '@fastify/proxy-addr';
-import { createDb } from '@llmpt/db';
-import { VoteStore, createRedis, rankingsKeys } from '@llmpt/vote-store';
+import { Databases } from '@llmpt/db';
+import {
+  ReplicaAcks,
+  VoteStore,
+  createRedis,
+  rankingsKeys,
+  redisTargetOf,
+} from '@llmpt/vote-store';
 import { pino } from 'pino';
 
 import type { Deps } from './context.ts';
@@ -20,18 +26,30 @@ import { VoterSessions } from './services/voter-sessions.ts';
 export function createDeps(env: Env): Deps {
   // One structured logger for the process: fastify's requests and everything else.
   const log = pino({ level: env.LOG_LEVEL, enabled: env.LOG_LEVEL !== 'silent' });
-  const redis = createRedis(env.REDIS_URL, 'app', log);
-  const db = createDb(env.DATABASE_URL, { max: 10, applicationName: 'llmpt-api' });
   const metrics = createMetrics();
+  const target = redisTargetOf(env);
+  const redis = createRedis(target, 'app', log);
+  // Votes that wait for the replica run on a connection of their own (WAIT holds the rest).
+  const votes = env.VOTE_ACK_REPLICAS > 0 ? createRedis(target, 'votes', log) : redis;
+  const dbs = new Databases(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_MAX,
+    applicationName: 'llmpt-api',
+    replicaUrl: env.DATABASE_REPLICA_URL,
+    maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
+    onLag: (lag) => (lag === null ? metrics.replicaLag.set(-1) : metrics.replicaLag.set(lag)),
+    onError: (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'),
+  });
+  const reads = () => dbs.replicaOrPrimary();
   const voteStore = new VoteStore(redis, {
     prefix: env.REDIS_PREFIX,
     partitions: env.VOTE_PARTITIONS,
+    writer: votes,
   });
-  const catalogue = new Catalogue(db, metrics);
+  const catalogue = new Catalogue(reads, metrics);
   const hash = keyedHash(env.VOTER_COOKIE_SECRET);
   const feed = new RankingsFeed(
     redis,
-    createRedis(env.REDIS_URL, 'subscriber', log),
+    createRedis(target, 'subscriber', log),
     rankingsKeys(env.REDIS_PREFIX),
     (err) => log.error({ err }, 'rankings feed'),
   );
@@ -42,13 +60,19 @@ export function createDeps(env: Env): Deps {
     trustProxy: proxyAddr.compile(env.TRUST_PROXY),
     voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
-    db,
+    db: dbs.db,
+    dbs,
+    reads,
     redis,
+    replicaAcks:
+      env.VOTE_ACK_REPLICAS > 0
+        ? new ReplicaAcks(votes, env.VOTE_ACK_REPLICAS, env.VOTE_ACK_TIMEOUT_MS)
+        : null,
     voteStore,
     catalogue,
     metrics,
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
-    trends: new TrendsCache(db, metrics),
+    trends: new TrendsCache(reads, metrics),
     hash,
     networkHash: networkHasher(hash),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, hash),
@@ -63,10 +87,15 @@ export function createDeps(env: Env): Deps {
 
 /** Starts what runs in the background: the rankings feed follower. */
 export async function startDeps(deps: Deps): Promise<void> {
-  await deps.feed.start();
+  await Promise.all([deps.feed.start(), deps.dbs.start()]);
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.feed.stop();
-  await Promise.allSettled([deps.redis.quit(), deps.db.destroy()]);
+  const votes = deps.voteStore.writer;
+  await Promise.allSettled([
+    deps.redis.quit(),
+    votes === deps.redis ? null : votes.quit(),
+    deps.dbs.destroy(),
+  ]);
 }

@@ -7,6 +7,7 @@ export type VoteResult =
   | 'network_limited'
   | 'unknown_model'
   | 'not_ready'
+  | 'unreplicated'
   | 'invalid_voter'
   | 'error';
 
@@ -52,6 +53,11 @@ export function createMetrics() {
     wsConnections: new Gauge({
       name: 'ws_connections',
       help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    replicaLag: new Gauge({
+      name: 'db_replica_lag_seconds',
+      help: 'Replication lag of the Postgres replica as this process measures it (-1: down or none answering)',
       registers: [registry],
     }),
     wsRefused: new Counter({

@@ -1,4 +1,4 @@
-import { parseEnv } from '@llmpt/shared';
+import { databaseEnvShape, parseEnv, redisEnvShape, requireRedisTarget } from '@llmpt/shared';
 import { z } from 'zod';
 
 const bool = z
@@ -7,11 +7,16 @@ const bool = z
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }),
+  ...databaseEnvShape,
+  /** Postgres connections of this process's pool (PgBouncer multiplexes them in a deployment). */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
+  ...redisEnvShape,
   REDIS_PREFIX: z.string().max(64).default(''),
-  /** BullMQ's own key prefix (queues, schedulers). */
-  BULL_PREFIX: z.string().min(1).max(64).default('bull'),
+  /**
+   * BullMQ's own key prefix (queues, schedulers). In braces, a Redis Cluster hash tag: BullMQ's
+   * scripts touch several keys of one queue, which must share a slot.
+   */
+  BULL_PREFIX: z.string().min(1).max(64).default('{bull}'),
   VOTE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
   /** Outbox entries per flush transaction. */
   FLUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
@@ -46,7 +51,7 @@ const schema = z.object({
    * transaction commits and before XACK, to prove redelivery is harmless.
    */
   FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
-});
+}).superRefine(requireRedisTarget);
 
 export type Env = z.infer<typeof schema>;
 

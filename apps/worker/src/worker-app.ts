@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { createDb } from '@llmpt/db';
+import { Databases } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
-import { OutboxReader, VoteStore, createRedis } from '@llmpt/vote-store';
+import { OutboxReader, VoteStore, createRedis, redisTargetOf } from '@llmpt/vote-store';
 import { type Job, Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 
@@ -52,10 +52,20 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const logger = pino({ level: env.LOG_LEVEL, base: { app: 'worker', pid: process.pid } });
   const log = (msg: string) => logger.info(msg);
   // BullMQ's blocking connections must retry forever; the app's own connection fails fast.
-  const bullConnection = createRedis(env.REDIS_URL, 'bullmq', logger);
-  const redis = createRedis(env.REDIS_URL, 'worker', logger);
-  const db = createDb(env.DATABASE_URL, { max: 4, applicationName: 'llmpt-worker' });
+  const target = redisTargetOf(env);
+  const bullConnection = createRedis(target, 'bullmq', logger);
+  const redis = createRedis(target, 'worker', logger);
   const metrics = createMetrics();
+  // Everything the worker reads must see what it wrote (flush, rebuild, history inputs), except
+  // the ranker's catalogue reloads, which may come from the replica.
+  const dbs = new Databases(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_MAX,
+    applicationName: 'llmpt-worker',
+    replicaUrl: env.DATABASE_REPLICA_URL,
+    maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
+    onError: (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'),
+  });
+  const db = dbs.db;
   const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
   const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
   const mdeps: MaintenanceDeps = { db, store, metrics, log };
@@ -63,7 +73,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   let server: MetricsServer | null = null;
   const closeConnections = async () => {
     await server?.close();
-    await Promise.allSettled([redis.quit(), bullConnection.quit(), db.destroy()]);
+    await Promise.allSettled([redis.quit(), bullConnection.quit(), dbs.destroy()]);
   };
 
   try {

@@ -33,7 +33,7 @@ export async function createFixture(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: 'warn',
     ...overrides,
   });
-  const redis = new Redis(env.REDIS_URL);
+  const redis = new Redis(env.REDIS_URL!);
   const store = new VoteStore(redis, { prefix, partitions: env.VOTE_PARTITIONS });
   const llmIds = (await db.selectFrom('llms').select('id').orderBy('id').execute()).map(
     (r) => r.id,

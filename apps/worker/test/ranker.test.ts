@@ -42,7 +42,7 @@ afterEach(async () => {
 
 /** A ranker as a worker process would run it: its own Redis connection, store and metrics. */
 function makeRanker(opts: Partial<RankerOptions> = {}): Ranker {
-  const redis = new Redis(f.env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(f.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
   redis.on('error', () => undefined); // the cut-off test closes it under the ranker's feet
   const store = new VoteStore(redis, {
     prefix: f.env.REDIS_PREFIX,

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 function startRanker(): Ranker {
-  rankerRedis = new Redis(f.env.REDIS_URL, { maxRetriesPerRequest: 2 });
+  rankerRedis = new Redis(f.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
   ranker = new Ranker(
     { redis: rankerRedis, store: f.store, db: f.db, metrics: createMetrics(), log: () => {} },
     { tickMs: 50, lockTtlMs: 3000, streamMaxLen: 2000 },

@@ -29,7 +29,7 @@ function start(metricsPort: number): AppProcess {
     mode: 'production',
     env: {
       DATABASE_URL: fx.env.DATABASE_URL,
-      REDIS_URL: fx.env.REDIS_URL,
+      REDIS_URL: fx.env.REDIS_URL!,
       REDIS_PREFIX: fx.env.REDIS_PREFIX,
       BULL_PREFIX: fx.env.BULL_PREFIX,
       VOTE_PARTITIONS: String(fx.env.VOTE_PARTITIONS),

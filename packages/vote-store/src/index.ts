@@ -4,3 +4,4 @@ export * from './outbox.ts';
 export * from './rebuild.ts';
 export * from './rankings-publisher.ts';
 export * from './redis.ts';
+export * from './replica-acks.ts';

@@ -66,6 +66,11 @@ export interface VoteStoreOptions {
   prefix?: string;
   /** Number of vote partitions; fixed per deployment. */
   partitions: number;
+  /**
+   * The connection the vote script runs on, when it is not `redis` (votes that wait for a
+   * replica need one of their own: see ReplicaAcks). Reads stay on `redis`.
+   */
+  writer?: Redis;
 }
 
 /**
@@ -77,6 +82,8 @@ export class VoteStore {
   readonly prefix: string;
   readonly partitions: number;
   private readonly keys: PartitionKeys[];
+  /** Where the vote script runs (see VoteStoreOptions.writer). */
+  readonly writer: Redis;
 
   constructor(
     readonly redis: Redis,
@@ -88,9 +95,10 @@ export class VoteStore {
     this.prefix = opts.prefix ?? '';
     this.partitions = opts.partitions;
     this.keys = Array.from({ length: opts.partitions }, (_, p) => partitionKeys(this.prefix, p));
-    if (!defined.has(redis)) {
-      redis.defineCommand('llmptCastVote', { numberOfKeys: 5, lua: castVoteLua });
-      defined.add(redis);
+    this.writer = opts.writer ?? redis;
+    if (!defined.has(this.writer)) {
+      this.writer.defineCommand('llmptCastVote', { numberOfKeys: 5, lua: castVoteLua });
+      defined.add(this.writer);
     }
   }
 
@@ -115,7 +123,7 @@ export class VoteStore {
     limit?: NetworkBallotLimit,
   ): Promise<CastOutcome> {
     const k = this.keysFor(llmId);
-    const [status, up, down, ver, prev, eventId, retryAfterSec] = await this.redis.llmptCastVote(
+    const [status, up, down, ver, prev, eventId, retryAfterSec] = await this.writer.llmptCastVote(
       k.ready,
       k.ballot(voterId),
       k.tally(llmId),

@@ -71,7 +71,7 @@ export const llmRouter = router({
     .query(async ({ ctx, input }): Promise<LlmHistory> => {
       const llm = await ctx.deps.catalogue.get(input.id);
       if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
-      const rows = await listScoreHistory(ctx.deps.db, {
+      const rows = await listScoreHistory(ctx.deps.reads(), {
         llmId: llm.id,
         since: windowStart(input.days * 24),
       });

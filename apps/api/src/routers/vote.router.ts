@@ -88,6 +88,22 @@ export const voteRouter = router({
           outcome.retryAfterSec,
         );
       }
+      if (deps.replicaAcks) {
+        // The ballot is on the primary; it is acknowledged only once a replica has it too, so
+        // a failover right after this answer cannot lose it. (Also for 'unchanged': a retry of a
+        // vote that was not confirmed must wait for the same write.)
+        const stopWait = metrics.redisScript.startTimer({ script: 'wait-replica' });
+        const confirmed = await deps.replicaAcks.wait().catch(() => 0);
+        stopWait();
+        if (confirmed < deps.replicaAcks.replicas) {
+          metrics.votes.inc({ result: 'unreplicated' });
+          throw appError(
+            'VOTES_NOT_READY',
+            'Your vote reached the server but could not be confirmed yet: send it again',
+            1,
+          );
+        }
+      }
       metrics.votes.inc({ result: outcome.status });
       // A new voter's session is opened once they hold a ballot.
       if (outcome.status === 'changed' || !newVoter) {

@@ -23,7 +23,8 @@ export class Catalogue {
   private generations = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    /** Where reloads read: the replica while it is fresh (lag-tolerant: TTL 60 s anyway). */
+    private readonly reads: () => Kysely<Database>,
     private readonly metrics: Metrics,
     private readonly ttlMs = 60_000,
   ) {}
@@ -72,7 +73,7 @@ export class Catalogue {
 
   private refresh(): Promise<Snapshot> {
     if (this.loading) return this.loading;
-    const loading = listLlms(this.db)
+    const loading = listLlms(this.reads())
       .then((llms: Llm[]) => {
         this.snapshot = {
           generation: ++this.generations,

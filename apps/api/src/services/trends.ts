@@ -29,7 +29,8 @@ export class TrendsCache {
   private readonly loading = new Map<number, Promise<Entry>>();
 
   constructor(
-    private readonly db: Kysely<Database>,
+    /** Where history is read: the replica while it is fresh (hourly points, lag-tolerant). */
+    private readonly reads: () => Kysely<Database>,
     private readonly metrics: Metrics,
     private readonly ttlMs = 60_000,
   ) {}
@@ -56,7 +57,7 @@ export class TrendsCache {
   private refresh(hours: number): Promise<Entry> {
     const inFlight = this.loading.get(hours);
     if (inFlight) return inFlight;
-    const loading = listScoreHistory(this.db, { since: windowStart(hours) })
+    const loading = listScoreHistory(this.reads(), { since: windowStart(hours) })
       .then((rows) => {
         const series: Record<string, TrendSeries> = {};
         for (const row of rows) {
