@@ -43,6 +43,11 @@ export function cacheVersionOf(path: string, deps: Deps): string | null {
   return procedures.get(path)?._def.meta?.cacheVersion?.(deps) ?? null;
 }
 
+/** Seconds the edge may keep a successful answer of `path` (`.meta({ edgeTtlSec })`), else null. */
+export function edgeTtlOf(path: string): number | null {
+  return procedures.get(path)?._def.meta?.edgeTtlSec ?? null;
+}
+
 /**
  * Runs a procedure through tRPC itself: same middleware, validation and errors. For a
  * subscription it resolves to the (not yet started) async iterable.

@@ -12,6 +12,12 @@ export interface ProcedureMeta {
    * HTTP and WebSocket alike, with the version as ETag.
    */
   cacheVersion?: (deps: Deps) => string | null;
+  /**
+   * A public read the edge (nginx's proxy_cache) may keep this many seconds: sent as
+   * `X-Accel-Expires` on a successful answer (nginx hides it from clients); anything without it
+   * is never cached at the edge. How stale a read may be is the procedure's call, so it lives here.
+   */
+  edgeTtlSec?: number;
 }
 
 /**

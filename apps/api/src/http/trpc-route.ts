@@ -10,6 +10,7 @@ import { appRouter } from '../routers/index.ts';
 import {
   cacheVersionOf,
   callProcedure,
+  edgeTtlOf,
   errorShape,
   httpResultBody,
   metricPath,
@@ -79,7 +80,7 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
       const hit = deps.responses.get(cacheKey, version);
       if (hit) {
         stopTimer({ code: 'OK' });
-        return sendCached(req, reply, hit);
+        return sendCached(req, reply, hit, edgeTtlOf(path));
       }
     }
     let input: unknown;
@@ -88,16 +89,18 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
       input = type === 'query' ? parseQueryInput(req.query.input) : req.body;
       ctx = createContext(deps, req, reply);
       const call = () => callProcedure({ path, type, input, ctx: ctx! });
+      const edgeTtl = type === 'query' ? edgeTtlOf(path) : null;
       if (version === null) {
         const body = httpResultBody(await call());
         stopTimer({ code: 'OK' });
+        if (edgeTtl !== null) reply.header('x-accel-expires', String(edgeTtl));
         return reply.header('content-type', 'application/json').send(body);
       }
       const entry = await deps.responses.resolve(cacheKey, version, async () =>
         httpResultBody(await call()),
       );
       stopTimer({ code: 'OK' });
-      return sendCached(req, reply, entry);
+      return sendCached(req, reply, entry, edgeTtl);
     } catch (cause) {
       const error = getTRPCErrorFromUnknown(cause);
       stopTimer({ code: error.code });
@@ -158,7 +161,13 @@ function retryAfterOf(error: TRPCError): number {
  * when the client accepts it (without nginx in front, in single-machine mode, nothing else
  * compresses it).
  */
-function sendCached(req: FastifyRequest, reply: FastifyReply, entry: Entry) {
+function sendCached(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  entry: Entry,
+  edgeTtl: number | null,
+) {
+  if (edgeTtl !== null) reply.header('x-accel-expires', String(edgeTtl));
   reply
     .header('etag', entry.etag)
     .header('cache-control', CACHEABLE)

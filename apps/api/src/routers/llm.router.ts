@@ -20,6 +20,8 @@ export const llmRouter = router({
   /** The active catalogue, filtered in memory from the L1 copy. */
   list: publicProcedure
     .meta({
+      // The catalogue changes rarely; an edit reaches the edge within this.
+      edgeTtlSec: 5,
       cacheVersion: (deps) => {
         const generation = deps.catalogue.version();
         return generation === null ? null : `c${generation}`;
@@ -45,28 +47,34 @@ export const llmRouter = router({
    * shared rank rule: ties share a rank; null while it has no votes, or before the ranker has
    * ranked a model added since its last tick).
    */
-  byId: publicProcedure.input(llmByIdInputSchema).query(async ({ ctx, input }) => {
-    const llm = await ctx.deps.catalogue.get(input.id);
-    if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
-    const tally = (await ctx.deps.voteStore.tallies([llm.id])).get(llm.id);
-    const up = tally?.up ?? 0;
-    const down = tally?.down ?? 0;
-    const entry = ctx.deps.feed.entry(llm.id);
-    // The ranker's rank when it has ranked the model; else the board `rankings.list` serves
-    // (computed from tallies by the same rule before the ranker's first publication).
-    const rank: number | null =
-      entry && entry.ranks.score !== undefined
-        ? entry.ranks.score
-        : ((await ctx.deps.rankings.list({ sort: 'score' })).find((r) => r.llm.id === llm.id)
-            ?.rank ?? null);
-    return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down), rank };
-  }),
+  byId: publicProcedure
+    // A live tally: at most as old as the ranker's tick.
+    .meta({ edgeTtlSec: 1 })
+    .input(llmByIdInputSchema)
+    .query(async ({ ctx, input }) => {
+      const llm = await ctx.deps.catalogue.get(input.id);
+      if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
+      const tally = (await ctx.deps.voteStore.tallies([llm.id])).get(llm.id);
+      const up = tally?.up ?? 0;
+      const down = tally?.down ?? 0;
+      const entry = ctx.deps.feed.entry(llm.id);
+      // The ranker's rank when it has ranked the model; else the board `rankings.list` serves
+      // (computed from tallies by the same rule before the ranker's first publication).
+      const rank: number | null =
+        entry && entry.ranks.score !== undefined
+          ? entry.ranks.score
+          : ((await ctx.deps.rankings.list({ sort: 'score' })).find((r) => r.llm.id === llm.id)
+              ?.rank ?? null);
+      return { ...llm, up, down, score: up - down, wilson: wilsonLowerBound(up, down), rank };
+    }),
 
   /**
    * One model's hourly tally and overall rank over the last `days` days (default 30), oldest
    * first, from Postgres (`llm_score_history`, rolled by the worker): the model page's chart.
    */
   history: publicProcedure
+    // Hourly points, rolled every 5 minutes.
+    .meta({ edgeTtlSec: 60 })
     .input(llmHistoryInputSchema)
     .query(async ({ ctx, input }): Promise<LlmHistory> => {
       const llm = await ctx.deps.catalogue.get(input.id);

@@ -12,7 +12,9 @@ import { publicProcedure, router } from '../trpc.ts';
 export const rankingsRouter = router({
   /** The leaderboard: rank, model, up, down, score and Wilson lower bound. */
   list: publicProcedure
-    .meta({ cacheVersion: (deps) => deps.rankings.version() })
+    // The board moves with every ranker tick (≥ 250 ms): one second at the edge, revalidated
+    // with the ETag after that.
+    .meta({ edgeTtlSec: 1, cacheVersion: (deps) => deps.rankings.version() })
     .input(rankingsListInputSchema)
     .query(({ ctx, input }) =>
       ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category }),
@@ -24,6 +26,7 @@ export const rankingsRouter = router({
    * at most once a minute per window.
    */
   trends: publicProcedure
+    .meta({ edgeTtlSec: 60 })
     .input(rankingsTrendsInputSchema)
     .query(({ ctx, input }): Promise<RankingsTrends> => ctx.deps.trends.get(input?.hours ?? 24)),
 
