@@ -23,6 +23,7 @@ const SCENARIOS = [
   ['rawVote', 'raw-vote.ts'],
   ['vote', 'vote.ts'],
   ['naivePeer', 'naive-peer.ts'],
+  ['voteWait', 'vote-wait.ts'],
   ['rankingsRead', 'rankings-read.ts'],
   ['cache', 'cache.ts'],
   ['wsAbuse', 'ws-abuse.ts'],
