@@ -1,71 +1,41 @@
 // The SPA as static files behind nginx (nginx/nginx.conf.template), with /trpc — HTTP and
 // WebSocket — proxied to the api: the at-scale layout, on loopback with Debian's nginx.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { SYSTEM_COMMANDS, findOrInstall, freePort, killOnExit } from '@llmpt/devstack';
+import { freePort } from '@llmpt/devstack';
 import { STATIC_SECURITY_HEADERS } from '@llmpt/shared/security-headers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { renderNginxConfig } from '../../../nginx/render.ts';
+import { type RunningNginx, startNginx } from '../../../nginx/run.ts';
 import { type BrowserStack, startBrowserStack } from './harness.ts';
 import { attrOf, connectionStatus, numberIn, row, rows, upvote } from './ui.ts';
 
 let s: BrowserStack;
-let nginx: ChildProcess | null = null;
+let nginx: RunningNginx | undefined;
 let prefix = '';
 let edge = '';
 
 beforeAll(async () => {
-  // Debian's nginx (NGINX_PATH for another one), installed first when root with apt.
-  const nginxPath = await findOrInstall(SYSTEM_COMMANDS.nginx);
-  s = await startBrowserStack();
-  const webRoot = inject('webDist');
+  // nginx connects from 127.0.0.2, the one proxy the api believes X-Forwarded-For from.
+  s = await startBrowserStack({ env: { TRUST_PROXY: '127.0.0.2' } });
   prefix = await mkdtemp(path.join(os.tmpdir(), 'llmpt-nginx-'));
-  await mkdir(path.join(prefix, 'tmp'));
-  // As root, nginx's workers run as an unprivileged user: let them read the build and the prefix.
-  if (process.getuid?.() === 0) await Promise.all([chmod(prefix, 0o755), chmod(webRoot, 0o755)]);
-  const port = await freePort();
-  const conf = path.join(prefix, 'nginx.conf');
-  await writeFile(
-    conf,
-    renderNginxConfig({
-      listen: `127.0.0.1:${port}`,
-      webRoot,
+  // Debian's nginx (NGINX_PATH for another one), installed first when root with apt.
+  nginx = await startNginx({
+    prefix,
+    config: {
+      listen: `127.0.0.1:${await freePort()}`,
+      webRoot: inject('webDist'),
       apiServers: [new URL(s.baseUrl).host],
-      prefix,
-    }),
-  );
-  nginx = spawn(nginxPath, ['-p', prefix, '-c', conf, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
+      proxyBind: '127.0.0.2',
+    },
   });
-  // Stopped in afterAll; by devstack's watchdog if this test process dies first.
-  killOnExit(nginx, { signal: 'SIGQUIT' });
-  edge = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}`);
-    if (
-      await fetch(`${edge}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error('nginx did not answer /healthz within 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  edge = nginx.url;
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const exited = once(nginx, 'exit');
-    nginx.kill('SIGQUIT');
-    await exited;
-  }
+  await nginx?.stop();
   await s?.stop();
   if (prefix) await rm(prefix, { recursive: true, force: true });
 });
