@@ -101,6 +101,9 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
     if (!Number.isInteger(n) || n < (name.endsWith('Burst') ? 0 : 1))
       throw new Error(`nginx config: limit ${name} must be a whole number, got ${n}`);
   }
+  // nginx keeps each address's count in 16 bits.
+  if (limits.connectionsPerAddress > 65_535)
+    throw new Error('nginx config: limit connectionsPerAddress must be at most 65535');
   const workers = opts.workerProcesses ?? 'auto';
   if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1))
     throw new Error(`nginx config: workerProcesses must be "auto" or a whole number`);

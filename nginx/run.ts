@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -64,9 +64,13 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     await chmod(path.resolve(opts.config.webRoot), 0o755);
   }
   let config = opts.config;
+  // Written beside nginx.conf and checked (`nginx -t`) first: a refused configuration never
+  // replaces the file the running nginx was started from.
   const render = async (c: EdgeConfig) => {
-    await writeFile(conf, renderNginxConfig({ ...c, prefix }));
-    await check(nginxPath, ['-t', '-q', '-p', prefix, '-c', conf, '-e', errorLog]);
+    const next = `${conf}.next`;
+    await writeFile(next, renderNginxConfig({ ...c, prefix }));
+    await check(nginxPath, ['-t', '-q', '-p', prefix, '-c', next, '-e', errorLog]);
+    await rename(next, conf);
   };
   await render(config);
 
@@ -91,20 +95,27 @@ export async function startNginx(opts: StartNginxOptions): Promise<RunningNginx>
     pid: child.pid!,
     async reload(next) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error('nginx has exited');
-      if (next) {
-        if (next.listen !== config.listen || next.tls?.listen !== config.tls?.listen)
-          throw new Error('nginx reload: the listeners cannot change (start another nginx)');
-        config = next;
-      }
-      await render(config);
-      const before = await childrenOf(child.pid!);
+      if (next && (next.listen !== config.listen || next.tls?.listen !== config.tls?.listen))
+        throw new Error('nginx reload: the listeners cannot change (start another nginx)');
+      await render(next ?? config);
+      config = next ?? config;
+      const before = await workersOf(child.pid!);
       child.kill('SIGHUP');
-      // New workers (and cache processes) start once the master has applied the configuration.
+      // Done once new workers run and every old one has stopped accepting connections (it
+      // renames itself "worker process is shutting down" as it closes its listeners); the old
+      // ones may live on a little while their open connections finish.
+      const applied = async () => {
+        const now = await workersOf(child.pid!);
+        const old = now.filter((w) => before.some((b) => b.pid === w.pid));
+        return (
+          now.some((w) => !old.includes(w) && !w.shuttingDown) && old.every((w) => w.shuttingDown)
+        );
+      };
       const deadline = Date.now() + 20_000;
-      while (!(await childrenOf(child.pid!)).some((pid) => !before.includes(pid))) {
+      while (!(await applied())) {
         if (child.exitCode !== null) throw new Error('nginx exited while reloading');
         if (Date.now() > deadline) throw new Error(`nginx did not reload within 20 s: ${errorLog}`);
-        await sleep(50);
+        await sleep(20);
       }
     },
     async stop() {
@@ -170,8 +181,20 @@ function check(nginxPath: string, args: string[]): Promise<void> {
   });
 }
 
-/** Child pids of a process (Linux), from /proc. */
-async function childrenOf(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(' ').filter(Boolean).map(Number);
+/** The worker processes of an nginx master (Linux: /proc), by the titles nginx gives them. */
+async function workersOf(master: number): Promise<Array<{ pid: number; shuttingDown: boolean }>> {
+  const text = await readFile(`/proc/${master}/task/${master}/children`, 'utf8').catch(() => '');
+  const workers = await Promise.all(
+    text
+      .split(' ')
+      .filter(Boolean)
+      .map(async (p) => {
+        const pid = Number(p);
+        const title = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        return { pid, title };
+      }),
+  );
+  return workers
+    .filter((w) => w.title.includes('worker process'))
+    .map((w) => ({ pid: w.pid, shuttingDown: w.title.includes('shutting down') }));
 }

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 
 import type { EdgeLimits } from '../../../nginx/render.ts';
-import { type RunningNginx, startNginx } from '../../../nginx/run.ts';
+import { type EdgeConfig, type RunningNginx, startNginx } from '../../../nginx/run.ts';
 import { Visitor } from './client.ts';
 
 /** The address nginx connects to the apis from, and the only one they trust X-Forwarded-For from. */
@@ -24,6 +24,8 @@ export const ASSET = '/assets/app-3f9a1c.js';
 export interface Edge {
   stack: Stack;
   nginx: RunningNginx;
+  /** The configuration nginx runs (for a reload with changes). */
+  config: EdgeConfig;
   /** http:// of nginx. */
   url: string;
   /** https:// of nginx (self-signed certificate). */
@@ -61,18 +63,16 @@ export async function startEdge(
       env: { TRUST_PROXY: NGINX_ADDRESS, RANKER_TICK_MS: '100', ...opts.env },
     });
     cleanups.push(() => stack.stop());
-    const nginx = await startNginx({
-      prefix: path.join(dir, 'nginx'),
-      config: {
-        listen: `127.0.0.1:${await freePort()}`,
-        webRoot,
-        apiServers: stack.apiUrls.map((u) => new URL(u).host),
-        proxyBind: NGINX_ADDRESS,
-        tls: { listen: `127.0.0.1:${await freePort()}`, ...tls },
-        limits: opts.limits,
-        workerProcesses: 2,
-      },
-    });
+    const config: EdgeConfig = {
+      listen: `127.0.0.1:${await freePort()}`,
+      webRoot,
+      apiServers: stack.apiUrls.map((u) => new URL(u).host),
+      proxyBind: NGINX_ADDRESS,
+      tls: { listen: `127.0.0.1:${await freePort()}`, ...tls },
+      limits: opts.limits,
+      workerProcesses: 2,
+    };
+    const nginx = await startNginx({ prefix: path.join(dir, 'nginx'), config });
     cleanups.push(() => nginx.stop());
     const redis = new Redis(inject('redisUrl'));
     cleanups.push(() => redis.quit());
@@ -80,6 +80,7 @@ export async function startEdge(
     return {
       stack,
       nginx,
+      config,
       url: nginx.url,
       httpsUrl: nginx.httpsUrl!,
       llms,

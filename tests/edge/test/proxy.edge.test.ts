@@ -8,7 +8,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { type TrpcError, Visitor, address, metric, request } from './client.ts';
+import { type TrpcError, Visitor, address, metric, request, trpcPath } from './client.ts';
 import { type Edge, startEdge } from './edge.ts';
 
 let edge: Edge;
@@ -219,6 +219,33 @@ describe('TLS and HTTP/2', () => {
       expect(data).toHaveLength(edge.llms.length);
     } finally {
       session.close();
+    }
+  });
+});
+
+describe('reload', () => {
+  it('applies a new set of apis at once, and keeps running on a configuration nginx refuses', async () => {
+    const apis = edge.stack.processes.apis;
+    const served = () =>
+      Promise.all(
+        apis.map((a) =>
+          metric(a.metricsUrl!, 'trpc_request_duration_seconds_count', 'path="llm.list"'),
+        ),
+      );
+    // Each read its own cache key, so each reaches an api.
+    const read = (key: string) => request(`${edge.url}${trpcPath('llm.list', undefined, { key })}`);
+    try {
+      await edge.nginx.reload({ ...edge.config, apiServers: [new URL(apis[1]!.url).host] });
+      const before = await served();
+      for (let i = 0; i < 10; i++) expect((await read(`only-second-${i}`)).status).toBe(200);
+      const after = await served();
+      expect([after[0]! - before[0]!, after[1]! - before[1]!]).toEqual([0, 10]);
+
+      const broken = { ...edge.config, tls: { ...edge.config.tls!, cert: '/nonexistent.pem' } };
+      await expect(edge.nginx.reload(broken)).rejects.toThrow(/nonexistent\.pem/);
+      expect((await read('still-serving')).status).toBe(200);
+    } finally {
+      await edge.nginx.reload(edge.config);
     }
   });
 });
