@@ -3,10 +3,11 @@ export {
   createDatabase,
   databaseUrl,
   dropDatabase,
+  postgresServerRuntime,
   releaseSignalHooks,
   startEmbeddedPostgres,
 } from './postgres.ts';
-export type { EmbeddedPostgresOptions } from './postgres.ts';
+export type { EmbeddedPostgresOptions, PosixIds, PostgresServerRuntime } from './postgres.ts';
 export { Tier, killOnExit } from './reaper.ts';
 export type { KillOnExitOptions } from './reaper.ts';
 export { startRedisServer } from './redis.ts';

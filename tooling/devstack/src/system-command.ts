@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-// Where Debian puts daemons (nginx, redis-server) that a non-root PATH often lacks.
+// Where Debian puts daemons (nginx, redis-server, pgbouncer) that a non-root PATH often lacks.
 const EXTRA_BIN_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
 // apt-get waits this long for another apt/dpkg (a parallel install) to release its lock.
 const APT_LOCK_TIMEOUT_S = 300;
@@ -31,6 +31,14 @@ export const SYSTEM_COMMANDS = {
   },
   chromium: { names: ['chromium'], aptPackage: 'chromium', envVar: 'CHROMIUM_PATH' },
   nginx: { names: ['nginx'], aptPackage: 'nginx', envVar: 'NGINX_PATH' },
+  // The production topology (`npm run cluster`): a pooler in front of Postgres, and the
+  // Sentinels that watch the Redis primary.
+  pgbouncer: { names: ['pgbouncer'], aptPackage: 'pgbouncer', envVar: 'PGBOUNCER_PATH' },
+  'redis-sentinel': {
+    names: ['redis-sentinel'],
+    aptPackage: 'redis-sentinel',
+    envVar: 'REDIS_SENTINEL_PATH',
+  },
 } satisfies Record<string, SystemCommand>;
 
 /**
