@@ -14,16 +14,19 @@ import { repoRoot } from './bundle.ts';
  */
 export type RunMode = 'production' | 'development' | 'watch';
 
-/** Where a child's stdout or stderr goes. */
-export type Output = 'inherit' | 'ignore' | 'pipe';
+/** Where a child's stdout or stderr goes: as named, or an open file descriptor (a log file). */
+export type Output = 'inherit' | 'ignore' | 'pipe' | number;
 
 export interface AppSpec {
   app: ServerApp;
   /** Shown in messages, e.g. `api-1`. */
   name: string;
   mode: RunMode;
-  /** Added to this process's environment (DATABASE_URL, PORT, METRICS_PORT, …). */
-  env: Record<string, string>;
+  /**
+   * Added to this process's environment (DATABASE_URL, PORT, METRICS_PORT, …); an undefined
+   * value removes one of ours (e.g. a REDIS_URL the caller's shell has).
+   */
+  env: Record<string, string | undefined>;
   /** Extra node flags, e.g. `--cpu-prof` (not in watch mode). */
   nodeArgs?: string[];
   stdout?: Output;

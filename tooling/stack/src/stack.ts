@@ -23,8 +23,13 @@ export interface StackOptions {
   apis: number;
   /** worker processes to start. */
   workers: number;
-  /** Environment of every process: DATABASE_URL, REDIS_URL, VOTER_COOKIE_SECRET, prefixes… */
-  env: Record<string, string>;
+  /**
+   * Environment of every process: DATABASE_URL, REDIS_URL, VOTER_COOKIE_SECRET, prefixes… An
+   * undefined value removes a variable of ours from theirs.
+   */
+  env: Record<string, string | undefined>;
+  /** Added for one kind of process on top of `env`, e.g. a pool size of the apis only. */
+  appEnv?: Partial<Record<ServerApp, Record<string, string | undefined>>>;
   /** Default `production` (the bundles). */
   mode?: RunMode;
   /** Interface the apis listen on (HOST); default 127.0.0.1. */
@@ -33,12 +38,16 @@ export interface StackOptions {
   apiPorts?: number[];
   /** Default `free`. */
   metrics?: MetricsPorts;
+  /** Metrics port of api i / worker i, before `metrics` (which then places the others). */
+  apiMetricsPorts?: number[];
+  workerMetricsPorts?: number[];
   /** Interface of the metrics listeners; default 127.0.0.1. */
   metricsHost?: string;
   /** Extra node flags per process name (`api-1`, `worker-2`), e.g. --cpu-prof. */
   nodeArgs?: (name: string) => string[];
-  stdout?: Output;
-  stderr?: Output;
+  /** Where each process's output goes; a function gets the process name (`api-2`). */
+  stdout?: Output | ((name: string) => Output);
+  stderr?: Output | ((name: string) => Output);
   /** A process exited on its own while the stack was up (not through stop()). */
   onExit?: (proc: AppProcess, exit: Exit) => void;
   /** How long start-up may take until every process is healthy (default 120 s). */
@@ -77,6 +86,12 @@ export interface Stack {
    * cold start is over) and, with an api, votes are accepted. Rejects if a process exits first.
    */
   waitReady(signal?: AbortSignal): Promise<void>;
+  /**
+   * Stops the process `name` (`api-2`, `worker-1`) if it still runs, starts it again with the
+   * same ports and environment, and resolves once it is healthy. Its entry in `apis` or
+   * `workers` is the new process.
+   */
+  restart(name: string, signal?: AbortSignal): Promise<AppProcess>;
   /** Stops the apis (they stop taking requests), then the workers (they finish their jobs). */
   stop(): Promise<void>;
 }
@@ -105,32 +120,71 @@ export function createStack(opts: StackOptions): Stack {
   const metricsHost = opts.metricsHost ?? '127.0.0.1';
   const apis: ApiProcess[] = [];
   const workers: WorkerProcess[] = [];
+  // What each process was started with, by name: restart() starts it the same way.
+  const started = new Map<string, { app: ServerApp; env: Record<string, string> }>();
+  // Processes stopped on purpose (restart): their exit is not news for onExit.
+  const replaced = new Set<AppProcess>();
   let stopping = false;
 
   const metricsPort = async (app: ServerApp, index: number): Promise<number> => {
+    const fixed = (app === 'api' ? opts.apiMetricsPorts : opts.workerMetricsPorts)?.[index];
+    if (fixed !== undefined) return fixed;
     const metrics = opts.metrics ?? 'free';
     if (metrics === 'off') return -1;
     if (metrics === 'usual' && index === 0) return portOrFree(USUAL_METRICS_PORT[app], metricsHost);
     return freePort();
   };
+  const output = (o: StackOptions['stdout'], name: string): Output =>
+    typeof o === 'function' ? o(name) : (o ?? 'inherit');
   const spawn = async (app: ServerApp, name: string, env: Record<string, string>) => {
+    started.set(name, { app, env });
     // Production runs what ships: the bundle, rebuilt first if its sources changed.
     if (mode === 'production') await bundleIfStale([app], opts.log, opts.root);
     const proc = spawnApp({
       app,
       name,
       mode,
-      env: { ...opts.env, ...env },
+      env: { ...opts.env, ...opts.appEnv?.[app], ...env },
       nodeArgs: opts.nodeArgs?.(name) ?? [],
-      stdout: opts.stdout ?? 'inherit',
-      stderr: opts.stderr ?? 'inherit',
+      stdout: output(opts.stdout, name),
+      stderr: output(opts.stderr, name),
       root: opts.root,
     });
     void proc.exited.then((exit) => {
-      if (!stopping) opts.onExit?.(proc, exit);
+      if (!stopping && !replaced.has(proc)) opts.onExit?.(proc, exit);
     });
     return proc;
   };
+  const withUrls = (proc: AppProcess, env: Record<string, string>) => {
+    const mport = Number(env.METRICS_PORT);
+    return proc.app === 'api'
+      ? {
+          ...proc,
+          url: httpUrl(host, Number(env.PORT)),
+          metricsUrl: metricsUrl(metricsHost, mport),
+        }
+      : { ...proc, metricsUrl: metricsUrl(metricsHost, mport) };
+  };
+  const waitOne = async (proc: ApiProcess | WorkerProcess, wait: WaitOptions) => {
+    if ('url' in proc) {
+      await waitUntil(
+        `${proc.name} ${proc.url}/readyz`,
+        () => answers200(`${proc.url}/readyz`),
+        wait,
+      );
+    } else if (proc.metricsUrl) {
+      const healthz = proc.metricsUrl.replace(/\/metrics$/, '/healthz');
+      await waitUntil(`${proc.name} ${healthz}`, () => answers200(healthz), wait);
+    }
+  };
+  const waitOptions = (procs: AppProcess[], signal?: AbortSignal): WaitOptions => ({
+    timeoutMs: opts.readyTimeoutMs ?? 120_000,
+    signal,
+    stop: () => {
+      const gone = procs.find((p) => !p.running());
+      return gone && new Error(`${gone.name} exited before it was ready`);
+    },
+  });
 
   return {
     apis,
@@ -138,48 +192,45 @@ export function createStack(opts: StackOptions): Stack {
     async addApi() {
       const index = apis.length;
       const port = opts.apiPorts?.[index] ?? (await freePort());
-      const mport = await metricsPort('api', index);
-      const proc = await spawn('api', `api-${index + 1}`, {
+      const env = {
         HOST: host,
         PORT: String(port),
         METRICS_HOST: metricsHost,
-        METRICS_PORT: String(mport),
-      });
-      const api = { ...proc, url: httpUrl(host, port), metricsUrl: metricsUrl(metricsHost, mport) };
+        METRICS_PORT: String(await metricsPort('api', index)),
+      };
+      const api = withUrls(await spawn('api', `api-${index + 1}`, env), env) as ApiProcess;
       apis.push(api);
       return api;
     },
     async addWorker() {
       const index = workers.length;
-      const mport = await metricsPort('worker', index);
-      const proc = await spawn('worker', `worker-${index + 1}`, {
+      const env = {
         METRICS_HOST: metricsHost,
-        METRICS_PORT: String(mport),
-      });
-      const worker = { ...proc, metricsUrl: metricsUrl(metricsHost, mport) };
+        METRICS_PORT: String(await metricsPort('worker', index)),
+      };
+      const worker = withUrls(await spawn('worker', `worker-${index + 1}`, env), env);
       workers.push(worker);
       return worker;
     },
     async waitReady(signal = opts.signal) {
-      const all: AppProcess[] = [...apis, ...workers];
-      const exitedEarly = () => {
-        const gone = all.find((p) => !p.running());
-        return gone && new Error(`${gone.name} exited before it was ready`);
-      };
-      const wait = { timeoutMs: opts.readyTimeoutMs ?? 120_000, signal, stop: exitedEarly };
-      for (const api of apis)
-        await waitUntil(
-          `${api.name} ${api.url}/readyz`,
-          () => answers200(`${api.url}/readyz`),
-          wait,
-        );
-      for (const worker of workers) {
-        if (!worker.metricsUrl) continue;
-        const healthz = worker.metricsUrl.replace(/\/metrics$/, '/healthz');
-        await waitUntil(`${worker.name} ${healthz}`, () => answers200(healthz), wait);
-      }
+      const wait = waitOptions([...apis, ...workers], signal);
+      for (const proc of [...apis, ...workers]) await waitOne(proc, wait);
       const first = apis[0];
       if (first) await waitUntil(`votes at ${first.url}`, () => acceptsVotes(first.url), wait);
+    },
+    async restart(name, signal = opts.signal) {
+      const spec = started.get(name);
+      if (!spec) throw new Error(`no process named ${name} in this stack`);
+      if (stopping) throw new Error(`the stack is stopping: ${name} is not restarted`);
+      const list: Array<ApiProcess | WorkerProcess> = spec.app === 'api' ? apis : workers;
+      const index = list.findIndex((p) => p.name === name);
+      const old = list[index]!;
+      replaced.add(old);
+      await old.stop();
+      const proc = withUrls(await spawn(spec.app, name, spec.env), spec.env);
+      list[index] = proc;
+      await waitOne(proc, waitOptions([proc], signal));
+      return proc;
     },
     async stop() {
       stopping = true;
@@ -188,6 +239,8 @@ export function createStack(opts: StackOptions): Stack {
     },
   };
 }
+
+type WaitOptions = NonNullable<Parameters<typeof waitUntil>[2]>;
 
 function httpUrl(host: string, port: number): string {
   // A wildcard address is reachable on loopback; IPv6 literals need brackets in a URL.

@@ -58,7 +58,8 @@ export async function buildWebIfStale(
       cwd: root,
       // Vite builds for production only when NODE_ENV is unset or production.
       env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // Its chatter on our stderr: stdout may be a machine-read line (`npm run cluster -- up`).
+      stdio: ['ignore', process.stderr, 'inherit'],
       signal,
     });
     child.once('error', reject);
