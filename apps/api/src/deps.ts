@@ -66,7 +66,10 @@ export function createDeps(env: Env): Deps {
     redis,
     replicaAcks:
       env.VOTE_ACK_REPLICAS > 0
-        ? new ReplicaAcks(votes, env.VOTE_ACK_REPLICAS, env.VOTE_ACK_TIMEOUT_MS)
+        ? new ReplicaAcks(votes, env.VOTE_ACK_REPLICAS, env.VOTE_ACK_TIMEOUT_MS, {
+            degraded: env.VOTE_ACK_WITHOUT_REPLICA,
+            info: redis,
+          })
         : null,
     voteStore,
     catalogue,

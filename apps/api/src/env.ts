@@ -21,6 +21,12 @@ const schema = z
      */
     VOTE_ACK_REPLICAS: int(0, 8).default(0),
     VOTE_ACK_TIMEOUT_MS: int(1, 10_000).default(200),
+    /**
+     * With VOTE_ACK_REPLICAS > 0 and no replica attached (after a failover, until the old primary
+     * rejoins): 'accept' acknowledges on the primary's AOF alone, so voting stays up (losing such a
+     * vote takes a second failure); 'refuse' answers 503 until a replica is back.
+     */
+    VOTE_ACK_WITHOUT_REPLICA: z.enum(['accept', 'refuse']).default('accept'),
     /** Prefix of every Redis key this deployment owns. */
     REDIS_PREFIX: z.string().max(64).default(''),
     VOTE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),

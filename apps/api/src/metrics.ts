@@ -55,6 +55,11 @@ export function createMetrics() {
       help: 'Open WebSocket connections',
       registers: [registry],
     }),
+    votesWithoutReplica: new Counter({
+      name: 'votes_without_replica_total',
+      help: 'Votes acknowledged while no Redis replica was attached to confirm them (VOTE_ACK_WITHOUT_REPLICA=accept)',
+      registers: [registry],
+    }),
     replicaLag: new Gauge({
       name: 'db_replica_lag_seconds',
       help: 'Replication lag of the Postgres replica as this process measures it (-1: down or none answering)',

@@ -8,20 +8,63 @@ const noop = () => undefined;
  * the answer waited for `WAIT numreplicas timeout`, which covers every write the SAME
  * connection made before it — so the vote script and this run on one connection.
  *
+ * With no replica attached at all (right after a failover, until the old primary rejoins as a
+ * replica) no WAIT can succeed; `degraded` decides: 'accept' acknowledges on the primary's own
+ * durability (AOF) so voting stays up — losing such a vote takes a second failure before a
+ * replica is back — and 'refuse' answers those votes as unconfirmed. Which happened is
+ * reported (`Confirmation`), for a metric and an alert.
+ *
  * Coalesced: one WAIT in flight at a time. A vote that asks while one is in flight joins the
  * next (the one in flight may have been sent before the vote's script), so at most two WAIT
  * round trips per vote, and one WAIT per round trip covers every vote of that interval.
  */
+export type Confirmation = 'replicated' | 'unconfirmed' | 'no_replica';
+
+/** How long a count of the primary's connected replicas is trusted. */
+const REPLICAS_TTL_MS = 1_000;
+
 export class ReplicaAcks {
   private current: Promise<number> | null = null;
   private queued: Promise<number> | null = null;
+  private attached: { at: number; count: Promise<number> } | null = null;
 
   constructor(
     /** The connection the vote script runs on. */
     private readonly redis: Redis,
     readonly replicas: number,
     readonly timeoutMs: number,
+    readonly opts: {
+      degraded: 'accept' | 'refuse';
+      /** Where to ask INFO (not the vote connection: a WAIT in flight would hold it). */
+      info: Redis;
+    },
   ) {}
+
+  /**
+   * Whether the vote written before this call may be acknowledged: 'replicated' (the replicas
+   * hold it), 'no_replica' (none is attached; acknowledged only when `degraded` is 'accept'),
+   * 'unconfirmed' (a replica is attached but did not confirm in time, or Redis failed).
+   */
+  async confirm(): Promise<Confirmation> {
+    const got = await this.wait().catch(() => -1);
+    if (got >= this.replicas) return 'replicated';
+    if (got < 0) return 'unconfirmed';
+    const attached = await this.attachedReplicas().catch(() => -1);
+    return attached >= 0 && attached < this.replicas ? 'no_replica' : 'unconfirmed';
+  }
+
+  private attachedReplicas(): Promise<number> {
+    const now = Date.now();
+    if (!this.attached || now - this.attached.at > REPLICAS_TTL_MS) {
+      const count = this.opts.info
+        .info('replication')
+        // Only replicas done syncing can confirm anything; one still loading counts as none.
+        .then((text) => (text.match(/^slave\d+:.*state=online/gm) ?? []).length);
+      count.catch(() => (this.attached = null));
+      this.attached = { at: now, count };
+    }
+    return this.attached.count;
+  }
 
   /** Resolves with how many replicas hold every write this connection made before the call. */
   wait(): Promise<number> {

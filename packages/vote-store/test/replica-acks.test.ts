@@ -40,7 +40,7 @@ const waitCalls = async () =>
 
 describe('ReplicaAcks (WAIT on the writing connection)', () => {
   it('confirms writes the replica holds, and 200 concurrent votes share a few WAITs', async () => {
-    const acks = new ReplicaAcks(writer, 1, 1000);
+    const acks = new ReplicaAcks(writer, 1, 1000, { degraded: 'accept', info: admin });
     const before = await waitCalls();
     const confirmed = await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
@@ -57,12 +57,32 @@ describe('ReplicaAcks (WAIT on the writing connection)', () => {
     copy.disconnect();
   });
 
-  it('answers fewer than asked when the replica is gone (the vote is then not acknowledged)', async () => {
-    const acks = new ReplicaAcks(writer, 1, 200);
+  it('tells a slow replica (unconfirmed) from none attached (no_replica)', async () => {
+    const acks = new ReplicaAcks(writer, 1, 200, { degraded: 'accept', info: admin });
+    // Attached but stopped (SIGSTOP): it cannot confirm within 200 ms.
+    const r = new Redis(replica.url);
+    const pid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
+    r.disconnect();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await writer.set('during', '1');
+      expect(await acks.confirm()).toBe('unconfirmed');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await writer.set('later', '1');
+    expect(await acks.confirm()).toBe('replicated');
+  });
+
+  it('answers no_replica once the replica is gone (the api then applies VOTE_ACK_WITHOUT_REPLICA)', async () => {
+    const acks = new ReplicaAcks(writer, 1, 200, { degraded: 'refuse', info: admin });
     const r = new Redis(replica.url);
     await r.replicaof('NO', 'ONE');
     r.disconnect();
+    for (let i = 0; i < 100 && /slave0:/.test(await admin.info('replication')); i++)
+      await new Promise((res) => setTimeout(res, 50));
     await writer.set('after', '1');
     expect(await acks.wait()).toBe(0);
+    expect(await acks.confirm()).toBe('no_replica');
   });
 });

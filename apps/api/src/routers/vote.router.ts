@@ -1,5 +1,6 @@
 import { type CastVoteResult, castVoteInputSchema } from '@llmpt/shared';
 
+import type { Deps } from '../context.ts';
 import { appError } from '../errors.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
@@ -34,7 +35,8 @@ export const voteRouter = router({
       if (voter.status === 'new' && input.value === 0) {
         // Retracting without a cookie: there is no ballot to retract. Answered from the tally
         // without writing anything (no limit counter, no session).
-        const tally = (await deps.voteStore.tallies([input.llmId])).get(input.llmId);
+        const tallies = await redisStep(deps, () => deps.voteStore.tallies([input.llmId]));
+        const tally = tallies.get(input.llmId);
         metrics.votes.inc({ result: 'unchanged' });
         const up = tally?.up ?? 0;
         const down = tally?.down ?? 0;
@@ -42,13 +44,16 @@ export const voteRouter = router({
       }
       const networkHash = deps.networkHash(ctx.ip);
       // New: no vote of theirs accepted yet (a cookie alone costs nothing to obtain).
-      const newVoter = voter.status === 'new' || !(await deps.sessions.known(voter.id));
-      const verdict = await deps.limiter.check({
-        voterId: voter.id,
-        ip: ctx.ip,
-        networkHash,
-        newVoter,
-      });
+      const newVoter =
+        voter.status === 'new' || !(await redisStep(deps, () => deps.sessions.known(voter.id)));
+      const verdict = await redisStep(deps, () =>
+        deps.limiter.check({
+          voterId: voter.id,
+          ip: ctx.ip,
+          networkHash,
+          newVoter,
+        }),
+      );
       if (!verdict.allowed) {
         metrics.votes.inc({ result: 'rate_limited' });
         const wait = verdict.retryAfterSec;
@@ -62,11 +67,13 @@ export const voteRouter = router({
       }
 
       const stop = metrics.redisScript.startTimer({ script: 'cast-vote' });
-      const outcome = await deps.voteStore.cast(voter.id, input.llmId, input.value, {
-        networkHash,
-        max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
-        windowSec: NETWORK_WINDOW_SEC,
-      });
+      const outcome = await redisStep(deps, () =>
+        deps.voteStore.cast(voter.id, input.llmId, input.value, {
+          networkHash,
+          max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
+          windowSec: NETWORK_WINDOW_SEC,
+        }),
+      );
       stop();
       if (outcome.status === 'not_ready') {
         metrics.votes.inc({ result: 'not_ready' });
@@ -93,9 +100,13 @@ export const voteRouter = router({
         // a failover right after this answer cannot lose it. (Also for 'unchanged': a retry of a
         // vote that was not confirmed must wait for the same write.)
         const stopWait = metrics.redisScript.startTimer({ script: 'wait-replica' });
-        const confirmed = await deps.replicaAcks.wait().catch(() => 0);
+        const confirmation = await deps.replicaAcks.confirm();
         stopWait();
-        if (confirmed < deps.replicaAcks.replicas) {
+        if (confirmation === 'no_replica') metrics.votesWithoutReplica.inc();
+        const refuse =
+          confirmation === 'unconfirmed' ||
+          (confirmation === 'no_replica' && deps.replicaAcks.opts.degraded === 'refuse');
+        if (refuse) {
           metrics.votes.inc({ result: 'unreplicated' });
           throw appError(
             'VOTES_NOT_READY',
@@ -137,6 +148,25 @@ export const voteRouter = router({
     return ctx.deps.voteStore.ballotsOf(voter.id);
   }),
 });
+
+/**
+ * A step of the vote that needs Redis. Redis failing (a failover under way, a restart, a stall)
+ * is answered 503 with Retry-After, not 500: the client's retry is safe whatever happened to
+ * this attempt, since a ballot is idempotent (the same vote again changes nothing).
+ */
+async function redisStep<T>(deps: Deps, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    deps.metrics.votes.inc({ result: 'error' });
+    deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'vote: Redis failed');
+    throw appError(
+      'VOTES_NOT_READY',
+      'Voting is briefly unavailable: send your vote again in a moment',
+      1,
+    );
+  }
+}
 
 /** "42 s", "17 min". */
 function formatWait(sec: number): string {
