@@ -16,21 +16,20 @@ import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
-import { isPortFree } from '@llmpt/devstack';
-
-import { checkHealth, isHealthy } from './health.ts';
+// Only the light layout module up front: a bad flag is refused before the rest (Postgres and
+// Redis clients, the stack) is loaded.
 import {
   DEFAULT_BASE_PORT,
+  type Flags,
   UsageError,
+  clusterDir,
   clustersRoot,
   namedPorts,
   pathsOf,
   portsOf,
+  say,
   validateTopology,
 } from './layout.ts';
-import { loadSecrets } from './secrets.ts';
-import { assertCanStart, isAlive, readState, removeState } from './state.ts';
-import { type Flags, dataDirOf, detach, say, supervise } from './supervisor.ts';
 
 const USAGE = `usage: npm run cluster -- up [--apis N] [--workers M] [--base-port P] [--detach]
        npm run cluster -- down [--base-port P] [--wipe]
@@ -72,14 +71,20 @@ function parse(args: string[], allowed: string[]): Flags {
 }
 
 async function up(flags: Flags): Promise<void> {
+  const { assertCanStart } = await import('./state.ts');
   // Refused here, before a supervisor or a data directory exists.
   await assertCanStart(clustersRoot(), flags, portsOf(flags));
+  const { detach, supervise } = await import('./supervisor.ts');
   if (flags.detach) return detach(flags);
   supervise(flags, 'foreground');
 }
 
 async function down(flags: Flags): Promise<void> {
-  const dataDir = dataDirOf(flags.basePort);
+  const [{ isAlive, readState, removeState }, { isPortFree }] = await Promise.all([
+    import('./state.ts'),
+    import('@llmpt/devstack'),
+  ]);
+  const dataDir = clusterDir(flags.basePort);
   const state = await readState(dataDir);
   if (!state) say(`no cluster is running on base port ${flags.basePort}`);
   else {
@@ -119,7 +124,12 @@ async function down(flags: Flags): Promise<void> {
 }
 
 async function status(flags: Flags): Promise<void> {
-  const dataDir = dataDirOf(flags.basePort);
+  const [{ isAlive, readState }, { loadSecrets }, { checkHealth, isHealthy }] = await Promise.all([
+    import('./state.ts'),
+    import('./secrets.ts'),
+    import('./health.ts'),
+  ]);
+  const dataDir = clusterDir(flags.basePort);
   const state = await readState(dataDir);
   if (!state || !isAlive(state.supervisorPid)) {
     say(
@@ -129,6 +139,7 @@ async function status(flags: Flags): Promise<void> {
     );
     process.exit(1);
   }
+  if (!state.ready) say(`the cluster on base port ${flags.basePort} is still starting`);
   const secrets = await loadSecrets(pathsOf(dataDir).secrets);
   const health = await checkHealth(state.endpoints, portsOf(state), secrets);
   process.stdout.write(`${JSON.stringify({ ...state.endpoints, health })}\n`);
@@ -141,8 +152,11 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'up':
       return up(parse(args, [...common, 'apis', 'workers', 'detach']));
-    case 'supervise':
-      return supervise(parse(args, [...common, 'apis', 'workers']), 'detached');
+    case 'supervise': {
+      const flags = parse(args, [...common, 'apis', 'workers']);
+      const { supervise } = await import('./supervisor.ts');
+      return supervise(flags, 'detached');
+    }
     case 'down':
       return down(parse(args, [...common, 'wipe']));
     case 'status':

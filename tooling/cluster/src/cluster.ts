@@ -38,7 +38,7 @@ import {
 import { redisNode, redisSettled, sentinel, writeRedisConfigs } from './redis.ts';
 import { loadSecrets } from './secrets.ts';
 import type { ServerPart } from './server-process.ts';
-import { assertCanStart, removeState } from './state.ts';
+import { assertCanStart, removeState, writeState } from './state.ts';
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -95,6 +95,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const endpoints = endpointsOf(topology, ports, secrets, dataDir);
   const logFile = (name: string) => path.join(paths.logs, `${name}.log`);
   const proxyBind = opts.edge?.proxyBind ?? EDGE_PROXY_BIND;
+  // Claimed from the start: a second `up` on these ports is refused even before they are bound,
+  // and `down` can stop a cluster that is still starting.
+  await writeState({
+    ...topology,
+    supervisorPid: process.pid,
+    dataDir,
+    startedAt: new Date().toISOString(),
+    endpoints,
+    pids: {},
+    ready: false,
+  });
 
   const [redisBin, sentinelBin, pgbouncerBin, nginxBin] = await findOrInstallAll([
     SYSTEM_COMMANDS['redis-server'],

@@ -77,6 +77,7 @@ export async function controlCluster(c: {
       startedAt,
       endpoints,
       pids: pids(),
+      ready: true,
     });
   await saveState();
 

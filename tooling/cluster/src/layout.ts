@@ -1,6 +1,9 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { repoRoot } from '@llmpt/stack';
+// Not @llmpt/stack's repoRoot: the CLI reads this module before it loads anything heavy, so a
+// bad flag is refused at once.
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** The default base port: 7100–7199, clear of `npm start`'s ports. */
 export const DEFAULT_BASE_PORT = 7100;
@@ -103,8 +106,22 @@ export function namedPorts(ports: Ports): Array<[port: number, what: string]> {
  * `.data` in the repository).
  */
 export function clustersRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(path.resolve(repoRoot, env.DATA_DIR || '.data'), 'cluster');
+  return path.join(path.resolve(REPO_ROOT, env.DATA_DIR || '.data'), 'cluster');
 }
+
+/** A cluster's data directory: `<clustersRoot>/<base port>`. */
+export function clusterDir(basePort: number, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(clustersRoot(env), String(basePort));
+}
+
+/** The command line's flags. */
+export interface Flags extends Topology {
+  detach: boolean;
+  wipe: boolean;
+}
+
+/** The CLI's messages: on stderr, so stdout carries the JSON line alone. */
+export const say = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
 
 /** The files of one cluster, under `<clustersRoot>/<base port>/`. */
 export function pathsOf(dataDir: string) {

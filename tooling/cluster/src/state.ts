@@ -18,8 +18,10 @@ export interface ClusterState extends Topology {
   dataDir: string;
   startedAt: string;
   endpoints: Endpoints;
-  /** Every part's pid (null: not running when last written). */
+  /** Every part's pid (null: not running when last written); empty while it starts. */
   pids: Record<string, number | null>;
+  /** False while it starts. */
+  ready: boolean;
 }
 
 export async function writeState(state: ClusterState): Promise<void> {

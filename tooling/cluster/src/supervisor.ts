@@ -5,7 +5,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { releaseSignalHooks } from '@llmpt/devstack';
@@ -14,7 +13,7 @@ import { onParentExit, repoRoot } from '@llmpt/stack';
 import { startCluster } from './cluster.ts';
 import type { Cluster } from './control.ts';
 import type { Endpoints } from './endpoints.ts';
-import { type Topology, clustersRoot, pathsOf } from './layout.ts';
+import { type Flags, clusterDir, pathsOf, say } from './layout.ts';
 import { isAlive } from './state.ts';
 
 const BIN = fileURLToPath(new URL('../bin/llmpt-cluster.js', import.meta.url));
@@ -24,17 +23,6 @@ type SupervisorMessage =
   | { type: 'log'; msg: string }
   | { type: 'ready'; endpoints: Endpoints }
   | { type: 'error'; msg: string };
-
-export const say = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
-
-/** The command line's flags. */
-export interface Flags extends Topology {
-  detach: boolean;
-  wipe: boolean;
-}
-
-/** A cluster's data directory: `$DATA_DIR/cluster/<base port>`. */
-export const dataDirOf = (basePort: number) => path.join(clustersRoot(), String(basePort));
 
 /**
  * Runs the cluster in this process until a signal (or `down`) stops it. In the foreground its
@@ -102,7 +90,7 @@ export function supervise(flags: Flags, mode: 'foreground' | 'detached'): void {
     const t0 = Date.now();
     cluster = await startCluster({
       ...flags,
-      dataDir: dataDirOf(flags.basePort),
+      dataDir: clusterDir(flags.basePort),
       log,
       signal: aborted.signal,
     });
@@ -134,7 +122,7 @@ export function supervise(flags: Flags, mode: 'foreground' | 'detached'): void {
  * running. A failed start prints the supervisor's error and exits 1 (it stopped what it started).
  */
 export async function detach(flags: Flags): Promise<void> {
-  const paths = pathsOf(dataDirOf(flags.basePort));
+  const paths = pathsOf(clusterDir(flags.basePort));
   await mkdir(paths.logs, { recursive: true });
   const out = openSync(paths.supervisorLog, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env };

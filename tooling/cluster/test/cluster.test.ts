@@ -353,8 +353,9 @@ describe('refusals', () => {
         [['launch'], /unknown command "launch"/],
         [[], /no command/],
       ];
-      for (const [args, message] of cases) {
-        const run = await cli(args, { DATA_DIR: empty });
+      const runs = await Promise.all(cases.map(([args]) => cli(args, { DATA_DIR: empty })));
+      for (const [i, [args, message]] of cases.entries()) {
+        const run = runs[i]!;
         expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
         expect(run.stderr).toMatch(message);
         expect(run.stderr).toContain('usage: npm run cluster -- up');
