@@ -5,53 +5,63 @@ const bool = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-  ...databaseEnvShape,
-  /** Postgres connections of this process's pool (PgBouncer multiplexes them in a deployment). */
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
-  ...redisEnvShape,
-  REDIS_PREFIX: z.string().max(64).default(''),
-  /**
-   * BullMQ's own key prefix (queues, schedulers). In braces, a Redis Cluster hash tag: BullMQ's
-   * scripts touch several keys of one queue, which must share a slot.
-   */
-  BULL_PREFIX: z.string().min(1).max(64).default('{bull}'),
-  VOTE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
-  /** Outbox entries per flush transaction. */
-  FLUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
-  FLUSH_EVERY_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
-  /** A flush job keeps draining its partition for up to this long when there is a backlog. */
-  FLUSH_BUDGET_MS: z.coerce.number().int().min(10).max(60_000).default(900),
-  /** Pending outbox entries idle this long belong to a dead consumer and are reclaimed. */
-  FLUSH_CLAIM_IDLE_MS: z.coerce.number().int().min(1).default(30_000),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
-  /** Port of /metrics and /healthz; 0 picks a free one, -1 disables. */
-  METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
-  METRICS_HOST: z.string().default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-  /** Run the rankings ranker here (one leader among the workers that do). */
-  RANKER_ENABLED: bool.default(true),
-  /** Ranker period: at most one rankings diff per tick, whatever the vote rate. */
-  RANKER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(250),
-  /**
-   * Diff entries per second the ranker paces itself to (0: off). After a diff of N entries the
-   * next tick waits N / this seconds, up to RANKER_MAX_TICK_MS: every subscriber receives every
-   * entry, so this bounds fan-out bytes when heavy, uniform voting changes every model per tick.
-   */
-  RANKER_MAX_ENTRIES_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(150),
-  /** The longest a paced tick may wait (at least RANKER_TICK_MS). */
-  RANKER_MAX_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
-  /** Lease of the ranker leader lock: a dead leader is replaced within about this long. */
-  RANKER_LOCK_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(3000),
-  /** Rankings diffs kept (approximately) for clients that reconnect and resume. */
-  RANKINGS_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(2000),
-  /**
-   * Test-only fault injection: 'after-commit' kills the process (SIGKILL) right after a flush
-   * transaction commits and before XACK, to prove redelivery is harmless.
-   */
-  FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
-}).superRefine(requireRedisTarget);
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+    ...databaseEnvShape,
+    /** Postgres connections of this process's pool (PgBouncer multiplexes them in a deployment). */
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
+    ...redisEnvShape,
+    REDIS_PREFIX: z.string().max(64).default(''),
+    /**
+     * BullMQ's own key prefix (queues, schedulers). In braces, a Redis Cluster hash tag: BullMQ's
+     * scripts touch several keys of one queue, which must share a slot.
+     */
+    BULL_PREFIX: z.string().min(1).max(64).default('{bull}'),
+    VOTE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+    /** Outbox entries per flush transaction. */
+    FLUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(5000),
+    FLUSH_EVERY_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** A flush job keeps draining its partition for up to this long when there is a backlog. */
+    FLUSH_BUDGET_MS: z.coerce.number().int().min(10).max(60_000).default(900),
+    /**
+     * Replicas that must hold an outbox batch before the flush writes it to Postgres (0: don't
+     * wait): Postgres then never holds a vote a Redis failover could take back. The cluster sets
+     * 1. With no replica online (after a failover) the flush goes on; metric
+     * flush_events_without_replica_total.
+     */
+    FLUSH_AFTER_REPLICAS: z.coerce.number().int().min(0).max(8).default(0),
+    FLUSH_REPLICA_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** Pending outbox entries idle this long belong to a dead consumer and are reclaimed. */
+    FLUSH_CLAIM_IDLE_MS: z.coerce.number().int().min(1).default(30_000),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    /** Port of /metrics and /healthz; 0 picks a free one, -1 disables. */
+    METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    /** Run the rankings ranker here (one leader among the workers that do). */
+    RANKER_ENABLED: bool.default(true),
+    /** Ranker period: at most one rankings diff per tick, whatever the vote rate. */
+    RANKER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+    /**
+     * Diff entries per second the ranker paces itself to (0: off). After a diff of N entries the
+     * next tick waits N / this seconds, up to RANKER_MAX_TICK_MS: every subscriber receives every
+     * entry, so this bounds fan-out bytes when heavy, uniform voting changes every model per tick.
+     */
+    RANKER_MAX_ENTRIES_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(150),
+    /** The longest a paced tick may wait (at least RANKER_TICK_MS). */
+    RANKER_MAX_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** Lease of the ranker leader lock: a dead leader is replaced within about this long. */
+    RANKER_LOCK_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(3000),
+    /** Rankings diffs kept (approximately) for clients that reconnect and resume. */
+    RANKINGS_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(2000),
+    /**
+     * Test-only fault injection: 'after-commit' kills the process (SIGKILL) right after a flush
+     * transaction commits and before XACK, to prove redelivery is harmless.
+     */
+    FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
+  })
+  .superRefine(requireRedisTarget);
 
 export type Env = z.infer<typeof schema>;
 

@@ -22,6 +22,11 @@ export function createMetrics() {
       help: 'Outbox events written to Postgres (redeliveries included)',
       registers: [registry],
     }),
+    flushedWithoutReplica: new Counter({
+      name: 'flush_events_without_replica_total',
+      help: 'Outbox events flushed to Postgres while no Redis replica was online to hold them (FLUSH_AFTER_REPLICAS > 0)',
+      registers: [registry],
+    }),
     outboxLag: new Gauge({
       name: 'outbox_lag_seconds',
       help: 'Age of the oldest unflushed vote event, per partition',

@@ -107,7 +107,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   await upsertSchedules(env, flushQueue, maintenanceQueue);
 
-  const flushDeps = { env, db, reader, metrics };
+  const flushDeps = { env, db, reader, metrics, redis };
   const flushWorker = new Worker<{ partition: number }>(
     QUEUE_FLUSH,
     (job) => flushPartition(flushDeps, job.data.partition),

@@ -33,10 +33,13 @@ function flushDeps(consumer: string, claimIdleMs = 30_000) {
       FLUSH_BUDGET_MS: 60_000,
       FLUSH_CLAIM_IDLE_MS: claimIdleMs,
       FLUSH_FAILPOINT: 'none' as const,
+      FLUSH_AFTER_REPLICAS: 0,
+      FLUSH_REPLICA_TIMEOUT_MS: 5_000,
     },
     db: f.db,
     reader: new OutboxReader(f.store, consumer),
     metrics: createMetrics(),
+    redis: f.store.redis,
   };
 }
 

@@ -117,10 +117,13 @@ describe('the history roll', () => {
         FLUSH_BUDGET_MS: 60_000,
         FLUSH_CLAIM_IDLE_MS: 30_000,
         FLUSH_FAILPOINT: 'none' as const,
+        FLUSH_AFTER_REPLICAS: 0,
+        FLUSH_REPLICA_TIMEOUT_MS: 5_000,
       },
       db: f.db,
       reader: new OutboxReader(f.store, 'ranks-test'),
       metrics: createMetrics(),
+      redis: f.store.redis,
     };
     for (let p = 0; p < f.store.partitions; p++) await flushPartition(flush, p);
     const now = new Date();

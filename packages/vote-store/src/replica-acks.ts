@@ -86,3 +86,38 @@ export class ReplicaAcks {
     return p;
   }
 }
+
+/** The replicas online and the offsets they have acknowledged, from `INFO replication`. */
+function replicaOffsets(info: string): { primaryOffset: number; replicas: number[] } {
+  const primaryOffset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? 0);
+  const replicas = [...info.matchAll(/^slave\d+:.*state=online,offset=(\d+)/gm)].map((m) =>
+    Number(m[1]),
+  );
+  return { primaryOffset, replicas };
+}
+
+/**
+ * Resolves once `replicas` replicas hold everything the primary had written when it was called,
+ * whoever wrote it: the flush calls it after reading a batch and before writing it to Postgres,
+ * so Postgres never holds an event a failover could take from Redis (the promoted replica would
+ * then reuse its stream id for another vote, and Postgres would skip that one as a redelivery).
+ * WAIT cannot do this: it covers only the calling connection's own writes. Replicas report their
+ * offset at least once a second (sooner while votes WAIT). 'no_replica': none is online (after a
+ * failover, until one rejoins): nothing to wait for. Rejects after `timeoutMs`.
+ */
+export async function replicatedUpToNow(
+  redis: Redis,
+  replicas: number,
+  timeoutMs: number,
+): Promise<'replicated' | 'no_replica'> {
+  const first = replicaOffsets(await redis.info('replication'));
+  const target = first.primaryOffset;
+  const deadline = Date.now() + timeoutMs;
+  for (let state = first; ; state = replicaOffsets(await redis.info('replication'))) {
+    if (state.replicas.length < replicas) return 'no_replica';
+    if (state.replicas.filter((o) => o >= target).length >= replicas) return 'replicated';
+    if (Date.now() > deadline)
+      throw new Error(`the replica has not confirmed offset ${target} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

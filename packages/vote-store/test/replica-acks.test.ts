@@ -6,7 +6,7 @@ import { type LocalService, startRedisServer } from '@llmpt/devstack';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ReplicaAcks } from '../src/index.ts';
+import { ReplicaAcks, replicatedUpToNow } from '../src/index.ts';
 
 let dir: string;
 let primary: LocalService;
@@ -74,6 +74,23 @@ describe('ReplicaAcks (WAIT on the writing connection)', () => {
     expect(await acks.confirm()).toBe('replicated');
   });
 
+  it('replicatedUpToNow: everything written by anyone reached the replica, or it rejects in time', async () => {
+    // Writes by ANOTHER connection (as the api's votes are, for the flushing worker).
+    for (let i = 0; i < 50; i++) await writer.set(`flush${i}`, 'x');
+    expect(await replicatedUpToNow(admin, 1, 5_000)).toBe('replicated');
+    const r = new Redis(replica.url);
+    const pid = Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1]);
+    r.disconnect();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await writer.set('stalled', 'x');
+      await expect(replicatedUpToNow(admin, 1, 1_500)).rejects.toThrow(/has not confirmed offset/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(await replicatedUpToNow(admin, 1, 5_000)).toBe('replicated');
+  });
+
   it('answers no_replica once the replica is gone (the api then applies VOTE_ACK_WITHOUT_REPLICA)', async () => {
     const acks = new ReplicaAcks(writer, 1, 200, { degraded: 'refuse', info: admin });
     const r = new Redis(replica.url);
@@ -84,5 +101,6 @@ describe('ReplicaAcks (WAIT on the writing connection)', () => {
     await writer.set('after', '1');
     expect(await acks.wait()).toBe(0);
     expect(await acks.confirm()).toBe('no_replica');
+    expect(await replicatedUpToNow(admin, 1, 1_000)).toBe('no_replica');
   });
 });

@@ -4,7 +4,12 @@
  * through the edge, kill -9's the Redis primary, and prints one JSON line per run: acknowledged,
  * lost, double-counted, the longest stretch without an acknowledgement.
  *
+ * `--stall-ms N` first stops the replica (SIGSTOP) for N ms while voting goes on, then kills the
+ * primary and lets the replica go on (SIGCONT): the replica lags behind what the primary
+ * acknowledged, which is exactly what WAIT is for.
+ *
  *   node --import tsx tests/topology/src/failover-drill.ts [--ack 0|1] [--runs N] [--voters N]
+ *                                                         [--stall-ms N]
  */
 import { parseArgs } from 'node:util';
 
@@ -13,8 +18,9 @@ import { freeBasePort, startCluster } from '@llmpt/cluster';
 import { sentinelClient, votersThroughEdge } from './cluster-votes.ts';
 import { drill } from './drill.ts';
 
-const USAGE = 'usage: failover-drill.ts [--ack 0|1] [--runs 1..20] [--voters 1..500]';
-let args: { ack: '0' | '1'; runs: number; voters: number };
+const USAGE =
+  'usage: failover-drill.ts [--ack 0|1] [--runs 1..20] [--voters 1..500] [--stall-ms 0..10000]';
+let args: { ack: '0' | '1'; runs: number; voters: number; stallMs: number };
 try {
   const { values } = parseArgs({
     strict: true,
@@ -22,6 +28,7 @@ try {
       ack: { type: 'string', default: '1' },
       runs: { type: 'string', default: '1' },
       voters: { type: 'string', default: '60' },
+      'stall-ms': { type: 'string', default: '0' },
     },
   });
   const runs = Number(values.runs);
@@ -30,7 +37,10 @@ try {
   if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be 1..20');
   if (!Number.isInteger(voters) || voters < 1 || voters > 500)
     throw new Error('--voters must be 1..500');
-  args = { ack: values.ack, runs, voters };
+  const stallMs = Number(values['stall-ms']);
+  if (!Number.isInteger(stallMs) || stallMs < 0 || stallMs > 10_000)
+    throw new Error('--stall-ms must be 0..10000');
+  args = { ack: values.ack, runs, voters, stallMs };
 } catch (err) {
   console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   process.exit(2);
@@ -56,14 +66,19 @@ try {
   for (let run = 1; run <= args.runs; run++) {
     let killed = '';
     const r = await drill(cluster, redis, voters, models, async (ledger) => {
+      const stalled =
+        args.stallMs > 0 ? (await cluster.kill('redis-replica', 'SIGSTOP')).part : null;
+      await new Promise((res) => setTimeout(res, args.stallMs));
       const at = ledger.now();
       killed = (await cluster.kill('redis-primary', 'SIGKILL')).part;
+      if (stalled) await cluster.kill(stalled, 'SIGCONT');
       return at;
     });
     console.log(
       JSON.stringify({
         run,
         voteAckReplicas: Number(args.ack),
+        replicaStalledMs: args.stallMs,
         ...r.verdict,
         windowWithoutAcksSec: Math.round(r.gapMs / 100) / 10,
         redisPostgresMismatches: r.mismatched.length,

@@ -267,7 +267,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           WEB_DIST: undefined,
           ...opts.env,
         },
-        worker: { DATABASE_POOL_MAX: '4', ...opts.env },
+        worker: {
+          DATABASE_POOL_MAX: '4',
+          // A batch goes to Postgres only once the Redis replica holds it too.
+          FLUSH_AFTER_REPLICAS: '1',
+          ...opts.env,
+        },
       },
       stdout: (name) => appLog(appLogs, name, logFile(name)),
       stderr: (name) => appLog(appLogs, name, logFile(name)),

@@ -1,5 +1,6 @@
 import { type Database, applyVoteEvents } from '@llmpt/db';
-import type { OutboxReader } from '@llmpt/vote-store';
+import { type OutboxReader, replicatedUpToNow } from '@llmpt/vote-store';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 
 import type { Env } from '../env.ts';
@@ -8,11 +9,18 @@ import type { Metrics } from '../metrics.ts';
 export interface FlushDeps {
   env: Pick<
     Env,
-    'FLUSH_BATCH_SIZE' | 'FLUSH_BUDGET_MS' | 'FLUSH_CLAIM_IDLE_MS' | 'FLUSH_FAILPOINT'
+    | 'FLUSH_BATCH_SIZE'
+    | 'FLUSH_BUDGET_MS'
+    | 'FLUSH_CLAIM_IDLE_MS'
+    | 'FLUSH_FAILPOINT'
+    | 'FLUSH_AFTER_REPLICAS'
+    | 'FLUSH_REPLICA_TIMEOUT_MS'
   >;
   db: Kysely<Database>;
   reader: OutboxReader;
   metrics: Metrics;
+  /** The worker's connection to the Redis primary (for its replication state). */
+  redis: Redis;
 }
 
 export interface FlushResult {
@@ -42,6 +50,15 @@ export async function flushPartition(deps: FlushDeps, partition: number): Promis
         claimIdleMs: deps.env.FLUSH_CLAIM_IDLE_MS,
       });
       if (events.length === 0) break;
+      if (deps.env.FLUSH_AFTER_REPLICAS > 0) {
+        // Only what a failover cannot take back goes to Postgres (see replicatedUpToNow).
+        const replicated = await replicatedUpToNow(
+          deps.redis,
+          deps.env.FLUSH_AFTER_REPLICAS,
+          deps.env.FLUSH_REPLICA_TIMEOUT_MS,
+        );
+        if (replicated === 'no_replica') deps.metrics.flushedWithoutReplica.inc(events.length);
+      }
       await applyVoteEvents(deps.db, events);
       if (deps.env.FLUSH_FAILPOINT === 'after-commit') process.kill(process.pid, 'SIGKILL');
       await deps.reader.ack(
