@@ -39,6 +39,50 @@ export const SYSTEM_COMMANDS = {
     aptPackage: 'redis-sentinel',
     envVar: 'REDIS_SENTINEL_PATH',
   },
+  // Operators' tools (issue 11): Prometheus and its exporters, Alertmanager, and the packaging
+  // tests' Docker engine, compose and base-image builder. Debian names the binaries itself.
+  prometheus: { names: ['prometheus'], aptPackage: 'prometheus', envVar: 'PROMETHEUS_PATH' },
+  promtool: { names: ['promtool'], aptPackage: 'prometheus', envVar: 'PROMTOOL_PATH' },
+  alertmanager: {
+    names: ['prometheus-alertmanager', 'alertmanager'],
+    aptPackage: 'prometheus-alertmanager',
+    envVar: 'ALERTMANAGER_PATH',
+  },
+  amtool: { names: ['amtool'], aptPackage: 'prometheus-alertmanager', envVar: 'AMTOOL_PATH' },
+  'node-exporter': {
+    names: ['prometheus-node-exporter', 'node_exporter'],
+    aptPackage: 'prometheus-node-exporter',
+    envVar: 'NODE_EXPORTER_PATH',
+  },
+  'postgres-exporter': {
+    names: ['prometheus-postgres-exporter', 'postgres_exporter'],
+    aptPackage: 'prometheus-postgres-exporter',
+    envVar: 'POSTGRES_EXPORTER_PATH',
+  },
+  'redis-exporter': {
+    names: ['prometheus-redis-exporter', 'redis_exporter'],
+    aptPackage: 'prometheus-redis-exporter',
+    envVar: 'REDIS_EXPORTER_PATH',
+  },
+  'nginx-exporter': {
+    names: ['prometheus-nginx-exporter', 'nginx-prometheus-exporter'],
+    aptPackage: 'prometheus-nginx-exporter',
+    envVar: 'NGINX_EXPORTER_PATH',
+  },
+  'pgbouncer-exporter': {
+    names: ['prometheus-pgbouncer-exporter', 'pgbouncer_exporter'],
+    aptPackage: 'prometheus-pgbouncer-exporter',
+    envVar: 'PGBOUNCER_EXPORTER_PATH',
+  },
+  dockerd: { names: ['dockerd'], aptPackage: 'docker.io', envVar: 'DOCKERD_PATH' },
+  docker: { names: ['docker'], aptPackage: 'docker.io', envVar: 'DOCKER_PATH' },
+  'docker-compose': {
+    names: ['docker-compose'],
+    aptPackage: 'docker-compose',
+    envVar: 'DOCKER_COMPOSE_PATH',
+  },
+  debootstrap: { names: ['debootstrap'], aptPackage: 'debootstrap', envVar: 'DEBOOTSTRAP_PATH' },
+  kubectl: { names: ['kubectl'], aptPackage: 'kubernetes-client', envVar: 'KUBECTL_PATH' },
 } satisfies Record<string, SystemCommand>;
 
 /**
