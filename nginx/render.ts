@@ -4,7 +4,8 @@
  *   node --import tsx nginx/render.ts --listen 0.0.0.0:80 --web-root /srv/llmpt/web \
  *     --api 10.0.0.11:3000 --api 10.0.0.12:3000 --prefix /var/lib/llmpt-nginx \
  *     [--proxy-bind 10.0.0.5] [--tls-listen 0.0.0.0:443 --tls-cert C --tls-key K] \
- *     [--limit votesPerMinute=60 …] [--access-log /var/log/llmpt-edge.log] > nginx.conf
+ *     [--limit votesPerMinute=60 …] [--access-log /var/log/llmpt-edge.log] \
+ *     [--status-listen 127.0.0.1:8080] > nginx.conf
  *   nginx -p /var/lib/llmpt-nginx -c "$PWD/nginx.conf"
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -74,6 +75,11 @@ export interface NginxConfigOptions {
   accessLog?: string;
   /** `worker_processes`; default `auto` (one per core). */
   workerProcesses?: number | 'auto';
+  /**
+   * An internal listener (e.g. `127.0.0.1:7102`) serving nginx's own counters at
+   * `/stub_status` for the Prometheus nginx exporter; nothing else answers there. Omitted: none.
+   */
+  statusListen?: string;
 }
 
 const TEMPLATE = fileURLToPath(new URL('./nginx.conf.template', import.meta.url));
@@ -90,6 +96,7 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
     opts.mimeTypes ?? '',
     opts.proxyBind ?? '',
     opts.accessLog ?? '',
+    opts.statusListen ?? '',
     ...(opts.tls ? [opts.tls.listen, opts.tls.cert, opts.tls.key] : []),
   ];
   for (const v of values) {
@@ -130,6 +137,7 @@ export function renderNginxConfig(opts: NginxConfigOptions): string {
     STATIC_RATE: `${limits.staticPerSecond}r/s`,
     STATIC_BURST: String(limits.staticBurst),
     CONNECTIONS_PER_ADDRESS: String(limits.connectionsPerAddress),
+    STATUS_SERVER: opts.statusListen ? statusServer(opts.statusListen) : '',
   };
   return readFileSync(TEMPLATE, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const value = vars[name];
@@ -148,6 +156,22 @@ function accessLog(file: string | undefined): string {
     `log_format llmpt_edge '$remote_addr "$request" $status $body_bytes_sent $request_time '`,
     `    'cache=$upstream_cache_status upstream=$upstream_addr upstream_time=$upstream_response_time';`,
     `  access_log ${path.resolve(file)} llmpt_edge;`,
+  ].join('\n');
+}
+
+/** The internal listener of nginx's counters: no limits, no log, nothing but /stub_status. */
+function statusServer(listen: string): string {
+  return [
+    '  server {',
+    `    listen ${listen};`,
+    '    access_log off;',
+    '    location = /stub_status {',
+    '      stub_status;',
+    '    }',
+    '    location / {',
+    '      return 404;',
+    '    }',
+    '  }',
   ].join('\n');
 }
 
@@ -212,6 +236,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
         'tls-key': { type: 'string' },
         limit: { type: 'string', multiple: true, default: [] },
         'access-log': { type: 'string' },
+        'status-listen': { type: 'string' },
       },
     });
     if (!values['web-root'] || !values.prefix || !values.api?.length) {
@@ -233,6 +258,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
           : undefined,
         limits: parseLimits(values.limit),
         accessLog: values['access-log'],
+        statusListen: values['status-listen'],
       }),
     );
   } catch (err) {
@@ -240,6 +266,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     console.error(
       'usage: node --import tsx nginx/render.ts --web-root DIR --prefix DIR --api HOST:PORT [--api …]\n' +
         '         [--listen ADDR:PORT] [--user USER] [--proxy-bind ADDR] [--access-log FILE]\n' +
+        '         [--status-listen ADDR:PORT]\n' +
         '         [--tls-listen ADDR:PORT --tls-cert PEM --tls-key PEM] [--limit NAME=N …]',
     );
     process.exit(2);

@@ -1,8 +1,10 @@
 /**
  * `npm run cluster -- up|down|status` (scripts/cluster.ts, or bin/llmpt-cluster.js):
  *
- *   up [--apis N] [--workers M] [--base-port P] [--detach]   start the topology, print one JSON
- *                 line with every endpoint; run until Ctrl-C, or leave it running (--detach)
+ *   up [--apis N] [--workers M] [--base-port P] [--detach] [--no-monitoring]
+ *                 start the topology (with Prometheus, Alertmanager and the exporters unless
+ *                 --no-monitoring), print one JSON line with every endpoint; run until Ctrl-C,
+ *                 or leave it running (--detach)
  *   down [--base-port P] [--wipe]     stop the cluster on P (and remove its data with --wipe)
  *   status [--base-port P]            the JSON line plus each part's health; exit 0 when healthy
  *
@@ -31,7 +33,7 @@ import {
   validateTopology,
 } from './layout.ts';
 
-const USAGE = `usage: npm run cluster -- up [--apis N] [--workers M] [--base-port P] [--detach]
+const USAGE = `usage: npm run cluster -- up [--apis N] [--workers M] [--base-port P] [--detach] [--no-monitoring]
        npm run cluster -- down [--base-port P] [--wipe]
        npm run cluster -- status [--base-port P]`;
 /** `down` gives up after this long (apps stop within 20 s, Postgres within 30 s). */
@@ -48,6 +50,7 @@ function parse(args: string[], allowed: string[]): Flags {
       'base-port': { type: 'string' },
       detach: { type: 'boolean' },
       wipe: { type: 'boolean' },
+      'no-monitoring': { type: 'boolean' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -65,6 +68,7 @@ function parse(args: string[], allowed: string[]): Flags {
     basePort: int('base-port', values['base-port'], DEFAULT_BASE_PORT),
     detach: values.detach ?? false,
     wipe: values.wipe ?? false,
+    monitoring: !values['no-monitoring'],
   };
   validateTopology(flags);
   return flags;
@@ -151,9 +155,9 @@ async function main(argv: string[]): Promise<void> {
   const common = ['base-port'];
   switch (command) {
     case 'up':
-      return up(parse(args, [...common, 'apis', 'workers', 'detach']));
+      return up(parse(args, [...common, 'apis', 'workers', 'detach', 'no-monitoring']));
     case 'supervise': {
-      const flags = parse(args, [...common, 'apis', 'workers']);
+      const flags = parse(args, [...common, 'apis', 'workers', 'no-monitoring']);
       const { supervise } = await import('./supervisor.ts');
       return supervise(flags, 'detached');
     }

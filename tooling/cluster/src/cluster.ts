@@ -36,6 +36,7 @@ import {
   replicationState,
 } from './postgres.ts';
 import { redisNode, redisSettled, sentinel, writeRedisConfigs } from './redis.ts';
+import { type MonitoringOptions, ensureMonitorRole, monitoringServers } from './monitoring.ts';
 import { loadSecrets } from './secrets.ts';
 import type { ServerPart } from './server-process.ts';
 import { assertCanStart, removeState, writeState } from './state.ts';
@@ -63,6 +64,11 @@ export interface ClusterOptions {
    * access log, `proxyBind` (default 127.0.0.2; the apis trust that address).
    */
   edge?: EdgeOptions;
+  /**
+   * Prometheus, Alertmanager and the exporters (default on; `false` leaves them out, for tests
+   * that do not need them). An object: on, with its timings and receivers (see MonitoringOptions).
+   */
+  monitoring?: boolean | MonitoringOptions;
 }
 
 /**
@@ -92,7 +98,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const paths = pathsOf(dataDir);
   await mkdir(paths.logs, { recursive: true });
   const secrets = await loadSecrets(paths.secrets);
-  const endpoints = endpointsOf(topology, ports, secrets, dataDir);
+  const monitoring: MonitoringOptions | null =
+    opts.monitoring === false
+      ? null
+      : opts.monitoring === true || opts.monitoring === undefined
+        ? {}
+        : opts.monitoring;
+  const endpoints = endpointsOf(topology, ports, secrets, dataDir, monitoring !== null);
   const logFile = (name: string) => path.join(paths.logs, `${name}.log`);
   const proxyBind = opts.edge?.proxyBind ?? EDGE_PROXY_BIND;
   // Claimed from the start: a second `up` on these ports is refused even before they are bound,
@@ -124,6 +136,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     return server;
   };
   const appLogs = new Map<string, number>();
+  const monitored: string[] = [];
   let stack: Stack | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -133,6 +146,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         const running = names.map((n) => servers.get(n)).filter((s) => s !== undefined);
         await Promise.all(running.map((s) => s.stop().catch(() => undefined)));
       };
+      // Monitoring first: nothing it watches is reported down while the cluster stops.
+      await stop(monitored);
       await stop(['nginx']);
       await stack?.stop();
       // The Sentinels first: seeing the primary go, they would fail over to the replica.
@@ -182,6 +197,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       );
       log('migrating and seeding the primary (directly, not through PgBouncer)');
       await prepareDatabase(direct.primary);
+      if (monitoring) await ensureMonitorRole(direct.primaryAdmin, secrets.monitorPassword);
     };
     const startRedis = async () => {
       await writeRedisConfigs(paths.redis, ports);
@@ -295,9 +311,24 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           webRoot: webDist(),
           apiServers: ports.apis.map((p) => `127.0.0.1:${p}`),
           proxyBind,
+          ...(monitoring ? { statusListen: `127.0.0.1:${ports.monitoring.nginxStatus}` } : {}),
         },
       }),
     ).start(opts.signal);
+
+    if (monitoring) {
+      log('starting the exporters, Alertmanager and Prometheus');
+      const { servers: parts } = await monitoringServers({
+        ports,
+        paths,
+        secrets,
+        basePort: topology.basePort,
+        options: monitoring,
+        logFile,
+      });
+      for (const part of parts) monitored.push(add(part).name);
+      await Promise.all(parts.map((p) => p.start(opts.signal)));
+    }
   } catch (err) {
     await stopAll();
     throw err;

@@ -34,6 +34,9 @@ export interface Endpoints {
   };
   /** Each api's /metrics. */
   apiMetrics: string[];
+  /** Prometheus (http://127.0.0.1:P+95) and Alertmanager (P+96); null: started without them. */
+  prometheus: string | null;
+  alertmanager: string | null;
   basePort: number;
   dataDir: string;
 }
@@ -45,6 +48,7 @@ export function endpointsOf(
   ports: Ports,
   secrets: ClusterSecrets,
   dataDir: string,
+  monitoring: boolean,
 ): Endpoints {
   const direct = postgresUrls(ports, secrets);
   const pooled = pgbouncerUrls(ports, secrets);
@@ -64,6 +68,8 @@ export function endpointsOf(
       nodes: ports.redis.map((p) => `127.0.0.1:${p}`),
     },
     apiMetrics: ports.apiMetrics.map((p) => http(p, '/metrics')),
+    prometheus: monitoring ? http(ports.monitoring.prometheus) : null,
+    alertmanager: monitoring ? http(ports.monitoring.alertmanager) : null,
     basePort: t.basePort,
     dataDir,
   };

@@ -23,6 +23,13 @@ export interface Health {
     replica: string;
     sentinels: string[];
   };
+  /** null when the cluster runs without monitoring. */
+  monitoring: {
+    prometheus: string;
+    alertmanager: string;
+    /** "17/17 up", or which are down ("16/17 up; down: worker-2"). */
+    targets: string;
+  } | null;
 }
 
 /** Why a probe failed, in a few words ("down (ECONNREFUSED)"). */
@@ -57,7 +64,7 @@ export async function checkHealth(
   const direct = postgresUrls(ports, secrets);
   const pooled = pgbouncerUrls(ports, secrets);
   const redisPrimary = settle(() => majorityPrimary(ports.sentinels));
-  const [edge, apis, workers, primary, replica, pgbouncer, sentinels, redisReplica] =
+  const [edge, apis, workers, primary, replica, pgbouncer, sentinels, redisReplica, monitoring] =
     await Promise.all([
       http200(`${endpoints.edge}/healthz`),
       Promise.all(endpoints.apis.map((a) => http200(`${a}/readyz`))),
@@ -86,6 +93,7 @@ export async function checkHealth(
         ),
       ),
       redisPrimary.then((address) => replicaHealth(ports, address)),
+      monitoringHealth(endpoints),
     ]);
   return {
     edge,
@@ -93,7 +101,30 @@ export async function checkHealth(
     workers,
     postgres: { primary, replica, pgbouncer },
     redis: { primary: await redisPrimary, replica: redisReplica, sentinels },
+    monitoring,
   };
+}
+
+/** Prometheus and Alertmanager ready, and how many of Prometheus's targets are up. */
+async function monitoringHealth(endpoints: Endpoints): Promise<Health['monitoring']> {
+  const { prometheus, alertmanager } = endpoints;
+  if (!prometheus || !alertmanager) return null;
+  const [prom, am, targets] = await Promise.all([
+    http200(`${prometheus}/-/ready`),
+    http200(`${alertmanager}/-/ready`),
+    settle(async () => {
+      const res = await fetch(`${prometheus}/api/v1/targets?state=active`, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await res.json()) as {
+        data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> };
+      };
+      const all = body.data.activeTargets;
+      const down = all.filter((t) => t.health !== 'up').map((t) => t.labels.process ?? '?');
+      return `${all.length - down.length}/${all.length} up${down.length ? `; not up: ${down.join(', ')}` : ''}`;
+    }),
+  ]);
+  return { prometheus: prom, alertmanager: am, targets };
 }
 
 /** The Redis primary most Sentinels name, checked to answer as a primary (host:port). */
@@ -137,6 +168,7 @@ export function isHealthy(h: Health): boolean {
     ok(h.postgres.pgbouncer) &&
     /^[\d.]+:\d+$/.test(h.redis.primary) &&
     ok(h.redis.replica) &&
-    h.redis.sentinels.every(ok)
+    h.redis.sentinels.every(ok) &&
+    (h.monitoring === null || (ok(h.monitoring.prometheus) && ok(h.monitoring.alertmanager)))
   );
 }

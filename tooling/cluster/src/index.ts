@@ -21,7 +21,7 @@ export {
   portsOf,
   validateTopology,
 } from './layout.ts';
-export type { ClusterPaths, Ports, Topology } from './layout.ts';
+export type { ClusterPaths, MonitoringPorts, Ports, Topology } from './layout.ts';
 export { POOL, REPLICA_ALIAS, showPools } from './pgbouncer.ts';
 export type { PoolRow } from './pgbouncer.ts';
 export { REPLICA_NAME, REPLICA_SLOT } from './postgres.ts';
@@ -30,3 +30,7 @@ export { SUPERUSER } from './secrets.ts';
 export { ClusterError, isAlive, readState, runningClusters } from './state.ts';
 export type { ClusterState } from './state.ts';
 export { freeBasePort } from './free-base-port.ts';
+export { MONITOR_ROLE } from './monitoring.ts';
+export type { MonitoringOptions } from './monitoring.ts';
+export { RULES_DIR, clusterScrapeJobs, renderPrometheusConfig } from './prometheus-config.ts';
+export type { PrometheusConfigOptions, ScrapeJob, ScrapeTarget } from './prometheus-config.ts';

@@ -32,8 +32,29 @@ export interface Ports {
   pgbouncer: number;
   /** Redis nodes: P+80 (created as the primary), P+81 (created as its replica). */
   redis: [number, number];
-  /** Sentinels P+90, P+91, P+92. (P+95 … P+99: kept for Prometheus, Grafana, Alertmanager.) */
+  /** Sentinels P+90, P+91, P+92. */
   sentinels: [number, number, number];
+  /** Monitoring (its processes run unless the cluster is started without it). */
+  monitoring: MonitoringPorts;
+}
+
+/** The monitoring's ports, from the layout's gaps. (P+97 … P+99: kept for Grafana.) */
+export interface MonitoringPorts {
+  /** nginx's internal /stub_status listener: P+2. */
+  nginxStatus: number;
+  /** node_exporter P+73; postgres_exporter of the primary P+74 and the replica P+75. */
+  nodeExporter: number;
+  postgresExporters: [primary: number, replica: number];
+  /**
+   * nginx's exporter: P+77. (No PgBouncer exporter: Debian's, 1.7, reads SHOW STATS columns
+   * PgBouncer renamed in 1.8 and dies at start; Postgres's own connection counts stand in.)
+   */
+  nginxExporter: number;
+  /** One redis_exporter (multi-target: both nodes and the three Sentinels): P+82. */
+  redisExporter: number;
+  /** Prometheus P+95, Alertmanager P+96. */
+  prometheus: number;
+  alertmanager: number;
 }
 
 /** What a cluster is asked to be. */
@@ -83,6 +104,15 @@ export function portsOf(t: Topology): Ports {
     pgbouncer: p + 72,
     redis: [p + 80, p + 81],
     sentinels: [p + 90, p + 91, p + 92],
+    monitoring: {
+      nginxStatus: p + 2,
+      nodeExporter: p + 73,
+      postgresExporters: [p + 74, p + 75],
+      nginxExporter: p + 77,
+      redisExporter: p + 82,
+      prometheus: p + 95,
+      alertmanager: p + 96,
+    },
   };
 }
 
@@ -98,6 +128,14 @@ export function namedPorts(ports: Ports): Array<[port: number, what: string]> {
     [ports.pgbouncer, 'PgBouncer'],
     ...ports.redis.map((p, i): [number, string] => [p, `redis-${i + 1}`]),
     ...ports.sentinels.map((p, i): [number, string] => [p, `sentinel-${i + 1}`]),
+    [ports.monitoring.nginxStatus, 'nginx stub_status'],
+    [ports.monitoring.nodeExporter, 'node-exporter'],
+    [ports.monitoring.postgresExporters[0], 'postgres-exporter-primary'],
+    [ports.monitoring.postgresExporters[1], 'postgres-exporter-replica'],
+    [ports.monitoring.nginxExporter, 'nginx-exporter'],
+    [ports.monitoring.redisExporter, 'redis-exporter'],
+    [ports.monitoring.prometheus, 'Prometheus'],
+    [ports.monitoring.alertmanager, 'Alertmanager'],
   ];
 }
 
@@ -118,6 +156,8 @@ export function clusterDir(basePort: number, env: NodeJS.ProcessEnv = process.en
 export interface Flags extends Topology {
   detach: boolean;
   wipe: boolean;
+  /** False with --no-monitoring: no Prometheus, Alertmanager or exporters. */
+  monitoring: boolean;
 }
 
 /** The CLI's messages: on stderr, so stdout carries the JSON line alone. */
@@ -139,6 +179,8 @@ export function pathsOf(dataDir: string) {
     pgbouncer: path.join(dataDir, 'pgbouncer'),
     redis: path.join(dataDir, 'redis'),
     nginx: path.join(dataDir, 'nginx'),
+    /** Prometheus's config and TSDB, Alertmanager's config and state, exporters' configs. */
+    monitoring: path.join(dataDir, 'monitoring'),
   };
 }
 

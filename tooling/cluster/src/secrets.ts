@@ -12,6 +12,8 @@ export interface ClusterSecrets {
   replicationPassword: string;
   /** Password of `pgbouncer`, the admin of PgBouncer's console (SHOW POOLS, RELOAD, PAUSE…). */
   pgbouncerAdminPassword: string;
+  /** Password of `llmpt_monitor` (pg_monitor), the role the Postgres exporters connect as. */
+  monitorPassword: string;
 }
 
 /** The superuser embedded Postgres is created with (@llmpt/devstack's fixed credentials). */
@@ -19,15 +21,26 @@ export const SUPERUSER = { user: 'postgres', password: 'password' } as const;
 
 const secret = () => randomBytes(24).toString('base64url');
 
-/** Reads the cluster's secrets, generating the file the first time. */
+/**
+ * Reads the cluster's secrets, generating the file the first time; a secret added since the file
+ * was written (a cluster made by an older version) is generated and saved, the others are kept.
+ */
 export async function loadSecrets(file: string): Promise<ClusterSecrets> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as ClusterSecrets;
+  const saved = existsSync(file)
+    ? (JSON.parse(await readFile(file, 'utf8')) as Partial<ClusterSecrets>)
+    : null;
   const secrets: ClusterSecrets = {
     voterCookieSecret: randomBytes(32).toString('base64url'),
     appPassword: secret(),
     replicationPassword: secret(),
     pgbouncerAdminPassword: secret(),
+    monitorPassword: secret(),
+    ...saved,
   };
-  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  if (saved && Object.keys(secrets).every((k) => k in saved)) return secrets;
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, {
+    mode: 0o600,
+    flag: saved ? 'w' : 'wx',
+  });
   return secrets;
 }

@@ -12,6 +12,8 @@ export interface ServerSpec {
   args: string[];
   /** As root, Postgres and PgBouncer run as the `postgres` user (both refuse root). */
   runAs?: PosixIds | undefined;
+  /** Added to the inherited environment (e.g. an exporter's DSN, kept off the command line). */
+  env?: Record<string, string>;
   /** stdout and stderr are appended here. */
   logFile: string;
   /** Its clean stop (default SIGTERM; Postgres SIGINT, its fast shutdown; nginx SIGQUIT). */
@@ -88,6 +90,7 @@ export class ServerProcess implements ServerPart {
       child = spawn(spec.command, spec.args, {
         stdio: ['ignore', fd, fd],
         detached: true,
+        ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
         ...(spec.runAs ?? {}),
       });
     } finally {

@@ -89,13 +89,18 @@ export function supervise(flags: Flags, mode: 'foreground' | 'detached'): void {
   const starting = (async () => {
     const t0 = Date.now();
     cluster = await startCluster({
-      ...flags,
+      basePort: flags.basePort,
+      apis: flags.apis,
+      workers: flags.workers,
+      monitoring: flags.monitoring,
       dataDir: clusterDir(flags.basePort),
       log,
       signal: aborted.signal,
     });
     ready = true;
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+    const { prometheus, alertmanager } = cluster.endpoints;
+    if (prometheus) say(`Prometheus: ${prometheus}, Alertmanager: ${alertmanager}`);
     if (mode === 'foreground') {
       process.stdout.write(`${JSON.stringify(cluster.endpoints)}\n`);
       say(
@@ -136,6 +141,7 @@ export async function detach(flags: Flags): Promise<void> {
         'supervise',
         ...['--apis', String(flags.apis), '--workers', String(flags.workers)],
         ...['--base-port', String(flags.basePort)],
+        ...(flags.monitoring ? [] : ['--no-monitoring']),
       ],
       { cwd: repoRoot, env, detached: true, stdio: ['ignore', out, out, 'ipc'] },
     );
@@ -153,6 +159,8 @@ export async function detach(flags: Flags): Promise<void> {
       else if (m.type === 'error') failure = m.msg;
       else if (m.type === 'ready') {
         process.stdout.write(`${JSON.stringify(m.endpoints)}\n`);
+        if (m.endpoints.prometheus)
+          say(`Prometheus: ${m.endpoints.prometheus}, Alertmanager: ${m.endpoints.alertmanager}`);
         resolve('ready');
       }
     });
