@@ -1,9 +1,24 @@
+import path from 'node:path';
+
 import { databaseEnvShape, parseEnv, redisEnvShape, requireRedisTarget } from '@llmpt/shared';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
+
+/** A BullMQ repeat pattern: 5 fields, or 6 with seconds first (cron syntax, UTC). */
+const cron = z
+  .string()
+  .trim()
+  .regex(/^[\d*/,\-A-Za-z?LW#]+(\s+[\d*/,\-A-Za-z?LW#]+){4,5}$/, {
+    error: 'must be a cron pattern of 5 or 6 fields, e.g. "0 30 2 * * *"',
+  });
+/** A directory; relative paths are taken from the working directory (the repository root). */
+const dir = z
+  .string()
+  .min(1)
+  .transform((d) => path.resolve(d));
 
 const schema = z
   .object({
@@ -56,17 +71,64 @@ const schema = z
     /** Rankings diffs kept (approximately) for clients that reconnect and resume. */
     RANKINGS_STREAM_MAXLEN: z.coerce.number().int().min(100).max(1_000_000).default(2000),
     /**
+     * Scheduled backups (pg logical dump + Redis RDB) into BACKUP_DIR. Default: on when
+     * NODE_ENV=production.
+     */
+    BACKUP_ENABLED: bool.optional(),
+    /** When backups run (UTC). Default: every 6 hours at minute 17. */
+    BACKUP_CRON: cron.default('0 17 */6 * * *'),
+    BACKUP_DIR: dir.default('.data/backups'),
+    /** Backups kept: at most this many, the newest... */
+    BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(8),
+    /** ...and none older than this (the newest successful one is always kept). */
+    BACKUP_MAX_AGE_HOURS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 3650)
+      .default(7 * 24),
+    /** Also copy Redis's RDB (redis-cli --rdb) into each backup. */
+    BACKUP_REDIS: bool.default(true),
+    /** The redis-cli program that copies the RDB (Debian: package redis-tools). */
+    BACKUP_REDIS_CLI: z.string().min(1).default('redis-cli'),
+    /**
+     * Monthly user_votes partitions older than this many whole months are detached (0: keep
+     * all). The current month and the ones ahead are never touched.
+     */
+    PARTITION_RETENTION_MONTHS: z.coerce.number().int().min(0).max(1200).default(0),
+    /**
+     * What happens to a detached partition: 'file' writes it as gzipped CSV into
+     * PARTITION_ARCHIVE_DIR then drops it, 'table' moves it to the schema `archive`, 'drop'
+     * drops it.
+     */
+    PARTITION_ARCHIVE: z.enum(['file', 'table', 'drop']).default('file'),
+    PARTITION_ARCHIVE_DIR: dir.default('.data/archive'),
+    /** Outbox consumers idle this long with nothing pending are removed (dead workers). */
+    OUTBOX_CONSUMER_IDLE_MS: z.coerce.number().int().min(60_000).default(3_600_000),
+    /** Compare Redis with Postgres and repair Redis this often (0: never). */
+    RECONCILE_EVERY_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400_000)
+      .default(3_600_000),
+    /** Repair the drift the reconciliation finds (false: only report it). */
+    RECONCILE_REPAIR: bool.default(true),
+    /**
      * Test-only fault injection: 'after-commit' kills the process (SIGKILL) right after a flush
      * transaction commits and before XACK, to prove redelivery is harmless.
      */
     FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
   })
-  .superRefine(requireRedisTarget);
+  .superRefine(requireRedisTarget)
+  .transform((env) => ({
+    ...env,
+    BACKUP_ENABLED: env.BACKUP_ENABLED ?? env.NODE_ENV === 'production',
+  }));
 
 export type Env = z.infer<typeof schema>;
 
 /** Every variable this app reads (.env.example lists each one; a test checks). */
-export const ENV_KEYS: readonly string[] = Object.keys(schema.shape);
+export const ENV_KEYS: readonly string[] = Object.keys(schema.in.shape);
 
 /** Validates the environment once; a bad variable stops the process with one clear message. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {

@@ -1,6 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics() {
+export interface MetricsSources {
+  /**
+   * Age in ms of each partition's oldest unflushed outbox entry, read at every scrape: the
+   * gauge then grows while a partition is stuck, even if no flush job completes.
+   */
+  outboxAgesMs?: () => Promise<number[]>;
+}
+
+export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -29,8 +37,73 @@ export function createMetrics() {
     }),
     outboxLag: new Gauge({
       name: 'outbox_lag_seconds',
-      help: 'Age of the oldest unflushed vote event, per partition',
+      help: 'Age of the oldest unflushed vote event, per partition (read from Redis at scrape time)',
       labelNames: ['partition'] as const,
+      registers: [registry],
+      async collect() {
+        if (!sources.outboxAgesMs) return;
+        // Redis unreachable: keep the last values rather than failing the whole scrape.
+        const ages = await sources.outboxAgesMs().catch(() => null);
+        ages?.forEach((ms, p) => this.set({ partition: String(p) }, ms / 1000));
+      },
+    }),
+    outboxDeadLetters: new Counter({
+      name: 'outbox_dead_letters_total',
+      help: 'Outbox entries moved to the dead-letter stream instead of Postgres, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outboxConsumersRemoved: new Counter({
+      name: 'outbox_consumers_removed_total',
+      help: 'Dead consumers (idle, nothing pending) removed from the outbox consumer group',
+      registers: [registry],
+    }),
+    backupLastSuccess: new Gauge({
+      name: 'backup_last_success_timestamp_seconds',
+      help: 'When the last successful backup finished (unix seconds; 0: none since start)',
+      registers: [registry],
+    }),
+    backupRuns: new Counter({
+      name: 'backup_runs_total',
+      help: 'Backups attempted, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    backupBytes: new Gauge({
+      name: 'backup_size_bytes',
+      help: 'Size of the last successful backup, by part (postgres, redis)',
+      labelNames: ['part'] as const,
+      registers: [registry],
+    }),
+    backupDuration: new Gauge({
+      name: 'backup_duration_seconds',
+      help: 'Duration of the last successful backup',
+      registers: [registry],
+    }),
+    defaultPartitionRows: new Gauge({
+      name: 'votes_default_partition_rows',
+      help: 'Vote events in user_votes_default (their month had no partition); should be 0',
+      registers: [registry],
+    }),
+    partitionsAhead: new Gauge({
+      name: 'votes_partitions_ahead_months',
+      help: 'Whole months after the current one that already have a user_votes partition',
+      registers: [registry],
+    }),
+    partitionsDetached: new Counter({
+      name: 'votes_partitions_detached_total',
+      help: 'Monthly user_votes partitions detached by the retention job',
+      registers: [registry],
+    }),
+    reconcileDrift: new Gauge({
+      name: 'reconcile_drift',
+      help: 'Differences between Redis and Postgres found by the last reconciliation, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    reconcileLastRun: new Gauge({
+      name: 'reconcile_last_run_timestamp_seconds',
+      help: 'When the last reconciliation finished (unix seconds)',
       registers: [registry],
     }),
     jobs: new Counter({

@@ -3,21 +3,32 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Databases } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
-import { OutboxReader, VoteStore, createRedis, redisTargetOf } from '@llmpt/vote-store';
+import {
+  OutboxReader,
+  VoteStore,
+  createRedis,
+  outboxAgesMs,
+  redisTargetOf,
+} from '@llmpt/vote-store';
 import { type Job, Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 
 import type { Env } from './env.ts';
+import { runBackup } from './jobs/backup.processor.ts';
 import { flushPartition } from './jobs/flush.processor.ts';
 import {
   type MaintenanceDeps,
-  createPartitions,
+  maintainPartitions,
   refreshSummary,
   rollHistory,
   syncRedis,
 } from './jobs/maintenance.processor.ts';
+import { removeDeadConsumers } from './jobs/outbox.processor.ts';
+import { reconcile } from './jobs/reconcile.processor.ts';
 import {
+  type BackgroundJob,
   type MaintenanceJob,
+  QUEUE_BACKGROUND,
   QUEUE_FLUSH,
   QUEUE_MAINTENANCE,
   upsertSchedules,
@@ -55,7 +66,9 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const target = redisTargetOf(env);
   const bullConnection = createRedis(target, 'bullmq', logger);
   const redis = createRedis(target, 'worker', logger);
-  const metrics = createMetrics();
+  const partitionList = Array.from({ length: env.VOTE_PARTITIONS }, (_, p) => p);
+  const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
+  const metrics = createMetrics({ outboxAgesMs: () => outboxAgesMs(store, partitionList) });
   // Everything the worker reads must see what it wrote (flush, rebuild, history inputs), except
   // the ranker's catalogue reloads, which may come from the replica.
   const dbs = new Databases(env.DATABASE_URL, {
@@ -66,9 +79,8 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     onError: (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'),
   });
   const db = dbs.db;
-  const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
   const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
-  const mdeps: MaintenanceDeps = { db, store, metrics, log };
+  const mdeps: MaintenanceDeps = { db, store, metrics, log, env };
   let running = false;
   let server: MetricsServer | null = null;
   const closeConnections = async () => {
@@ -93,7 +105,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       await sleep(250, undefined, { signal });
     }
     for (let p = 0; p < env.VOTE_PARTITIONS; p++) await reader.ensureGroup(p);
-    await createPartitions(mdeps);
+    await maintainPartitions(mdeps);
     signal?.throwIfAborted();
   } catch (err) {
     await closeConnections();
@@ -103,11 +115,13 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const queueOpts = { connection: bullConnection, prefix: env.BULL_PREFIX };
   const flushQueue = new Queue(QUEUE_FLUSH, queueOpts);
   const maintenanceQueue = new Queue(QUEUE_MAINTENANCE, queueOpts);
-  for (const q of [flushQueue, maintenanceQueue])
+  const backgroundQueue = new Queue(QUEUE_BACKGROUND, queueOpts);
+  for (const q of [flushQueue, maintenanceQueue, backgroundQueue])
     q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
-  await upsertSchedules(env, flushQueue, maintenanceQueue);
+  await upsertSchedules(env, flushQueue, maintenanceQueue, backgroundQueue);
 
-  const flushDeps = { env, db, reader, metrics, redis };
+  const warn = (msg: string) => logger.warn(msg);
+  const flushDeps = { env, db, reader, metrics, redis, log: warn };
   const flushWorker = new Worker<{ partition: number }>(
     QUEUE_FLUSH,
     (job) => flushPartition(flushDeps, job.data.partition),
@@ -120,7 +134,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
         'sync-redis': () => syncRedis(mdeps),
         'refresh-summary': () => refreshSummary(mdeps),
         'roll-history': () => rollHistory(mdeps),
-        'create-partitions': () => createPartitions(mdeps),
+        'outbox-consumers': () => removeDeadConsumers({ env, store, reader, metrics, log }),
       };
       const handler = handlers[job.name as MaintenanceJob] as (() => Promise<unknown>) | undefined;
       if (!handler) throw new Error(`unknown maintenance job "${job.name}"`);
@@ -128,7 +142,22 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     },
     { ...queueOpts, concurrency: 1 },
   );
-  for (const w of [flushWorker, maintenanceWorker]) {
+  const backgroundWorker = new Worker(
+    QUEUE_BACKGROUND,
+    async (job: Job) => {
+      const handlers: Record<BackgroundJob, () => Promise<unknown>> = {
+        partitions: () => maintainPartitions(mdeps),
+        backup: () => runBackup({ env, store, metrics, log }),
+        reconcile: () => reconcile({ db, store, metrics, log: warn }, env.RECONCILE_REPAIR),
+      };
+      const handler = handlers[job.name as BackgroundJob] as (() => Promise<unknown>) | undefined;
+      if (!handler) throw new Error(`unknown background job "${job.name}"`);
+      return handler();
+    },
+    // A backup may take minutes: BullMQ must not take the job for stalled meanwhile.
+    { ...queueOpts, concurrency: 1, lockDuration: 5 * 60_000 },
+  );
+  for (const w of [flushWorker, maintenanceWorker, backgroundWorker]) {
     w.on('error', (err) => logger.warn({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => {
       metrics.jobs.inc({ name: job?.name ?? 'unknown', outcome: 'failed' });
@@ -166,11 +195,12 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
         log('close timed out; forcing');
         void flushWorker.close(true);
         void maintenanceWorker.close(true);
+        void backgroundWorker.close(true);
       }, CLOSE_TIMEOUT_MS);
       // Worker.close() waits for the jobs in hand: a batch being flushed completes and is acked.
-      await Promise.all([flushWorker.close(), maintenanceWorker.close()]);
+      await Promise.all([flushWorker.close(), maintenanceWorker.close(), backgroundWorker.close()]);
       clearTimeout(timer);
-      await Promise.all([flushQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([flushQueue.close(), maintenanceQueue.close(), backgroundQueue.close()]);
       await closeConnections();
     },
   };

@@ -103,7 +103,7 @@ describe('flush', () => {
           reader.read(p, { count: 10_000, claimIdleMs: 60_000 }),
         ),
       )
-    ).flat();
+    ).flatMap((b) => b.events);
     await applyVoteEvents(f.db, events);
     const once = { counts: await pgCounts(f.db), events: await countEvents(f.db) };
     await applyVoteEvents(f.db, events);
@@ -130,6 +130,43 @@ describe('flush', () => {
     expect(await outboxTotal(f)).toBe(0);
     expect(await countEvents(f.db)).toBe(changed);
     expect(await pgCounts(f.db)).toEqual(await redisTallies());
+  });
+
+  it('moves a malformed entry and a vote for a deleted model to the dead letters, and flushes the rest once', async () => {
+    const changed = await castMix(12, 6);
+    // A model that Redis still knows but Postgres no longer has (deleted by hand).
+    const gone = f.llmIds[10]!;
+    await f.store.cast('voter-gone', gone, 1);
+    await f.db.deleteFrom('llms').where('id', '=', gone).execute();
+    const goneP = f.store.keysFor(gone).partition;
+    const malformed = await f.redis.xadd(f.store.keysFor(gone).outbox, '*', 'v', 'x', 'n', '7');
+    await castMix(12, 6); // more valid votes after the poison, same voters: no-ops and changes
+    const valid = (await outboxTotal(f)) - 2;
+    expect(valid).toBeGreaterThanOrEqual(changed);
+
+    const deps = flushDeps('c1');
+    const results = [];
+    for (let p = 0; p < f.store.partitions; p++) results.push(await flushPartition(deps, p));
+    expect(results.reduce((n, r) => n + r.events, 0)).toBe(valid);
+    expect(results[goneP]!.deadLetters).toBe(2);
+    expect(await outboxTotal(f)).toBe(0);
+    expect(await countEvents(f.db)).toBe(valid);
+    // Every valid vote counted once: Postgres equals Redis for every model still in the catalogue.
+    const tallies = await redisTallies();
+    tallies.delete(gone);
+    expect(await pgCounts(f.db)).toEqual(tallies);
+
+    const dead = await f.redis.xrange(f.store.keysOf(goneP).deadLetter, '-', '+');
+    const reasons = dead.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+    expect(reasons.sort()).toEqual(
+      [
+        `malformed outbox entry ${malformed} in partition ${goneP}`,
+        `unknown model "${gone}"`,
+      ].sort(),
+    );
+    const metric = await deps.metrics.registry.getSingleMetricAsString('outbox_dead_letters_total');
+    expect(metric).toContain('outbox_dead_letters_total{reason="malformed"} 1');
+    expect(metric).toContain('outbox_dead_letters_total{reason="unknown_model"} 1');
   });
 
   it('survives a worker killed between commit and XACK', async () => {

@@ -127,7 +127,10 @@ describe('the history roll', () => {
     };
     for (let p = 0; p < f.store.partitions; p++) await flushPartition(flush, p);
     const now = new Date();
-    await rollHistory({ db: f.db, store: f.store, metrics: createMetrics(), log: () => {} }, now);
+    await rollHistory(
+      { db: f.db, store: f.store, metrics: createMetrics(), log: () => {}, env: f.env },
+      now,
+    );
 
     const snapshot = await waitFor(
       () => readRankingsSnapshot(f.redis, keys()),

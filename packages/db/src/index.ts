@@ -17,3 +17,7 @@ export { postgresRebuildSource } from './repositories/rebuild-source.ts';
 // Re-exported so consumers share this package's kysely instance and types.
 export { sql } from 'kysely';
 export type { Kysely, RawBuilder, Selectable, Sql, Transaction } from 'kysely';
+export * from './repositories/partition.repository.ts';
+export { withPgClient } from './repositories/pg-client.ts';
+export * from './backup/index.ts';
+export * from './repositories/reconcile.repository.ts';

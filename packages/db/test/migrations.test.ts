@@ -68,7 +68,23 @@ describe('migrations', () => {
     expect(again).toHaveLength(names.length);
     expect(await appRelations()).toEqual(EXPECTED_RELATIONS);
   });
+  it('lists the slowest statements in llmpt_slow_queries (pg_stat_statements loaded)', async () => {
+    await sql`SELECT pg_sleep(0.05), 'slow-query-marker'`.execute(t.db);
+    const { rows } = await sql<{
+      query: string;
+      calls: number;
+      mean_ms: number;
+      note: string | null;
+    }>`
+      SELECT query, calls, mean_ms, note FROM llmpt_slow_queries`.execute(t.db);
+    const marker = rows.find((r) => r.query.includes('pg_sleep'));
+    expect(marker).toMatchObject({ calls: 1, note: null });
+    expect(marker!.mean_ms).toBeGreaterThanOrEqual(50);
+  });
+
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [view] = await migrateDown(t.db);
+    expect(view?.migrationName).toBe('2026_12_02_12_00_00_create_slow_queries_view');
     const [step] = await migrateDown(t.db);
     expect(step?.migrationName).toBe('2026_12_02_09_00_00_alter_llm_score_history_rank');
     const ids = (await insertFixtureLlms(t.db, 4)) as [string, string, string, string];
@@ -90,6 +106,7 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
+    await migrateDown(t.db);
     await migrateDown(t.db);
     expect(await ranks()).toEqual([1, 2, 2, 4]);
     await migrateToLatest(t.db);

@@ -5,3 +5,4 @@ export * from './rebuild.ts';
 export * from './rankings-publisher.ts';
 export * from './redis.ts';
 export * from './replica-acks.ts';
+export * from './reconcile.ts';

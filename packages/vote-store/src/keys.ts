@@ -22,6 +22,8 @@ export interface PartitionKeys {
   partition: number;
   ready: string;
   outbox: string;
+  /** Outbox entries the flush could not write (malformed, unknown model), kept for inspection. */
+  deadLetter: string;
   ballot(voterId: string): string;
   tally(llmId: string): string;
   /** New ballots from one client network on one model in the current window (front-door limit). */
@@ -34,6 +36,7 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     partition,
     ready: `${tag}:ready`,
     outbox: `${tag}:outbox`,
+    deadLetter: `${tag}:deadletter`,
     ballot: (voterId) => `${tag}:ballot:${voterId}`,
     tally: (llmId) => `${tag}:tally:${llmId}`,
     networkBallots: (networkHash, llmId) => `${tag}:netballots:${networkHash}:${llmId}`,

@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
+
 import type { VoteValue } from '@llmpt/shared';
 
 import { OUTBOX_GROUP } from './keys.ts';
 import type { VoteStore } from './vote-store.ts';
+
+const removeIdleConsumersLua = readFileSync(
+  new URL('./lua/remove-idle-consumers-1.lua', import.meta.url),
+  'utf8',
+);
 
 /** One vote event as the Lua script appended it to a partition's outbox. */
 export interface OutboxEvent {
@@ -19,13 +26,33 @@ export interface OutboxEvent {
   seq: number;
 }
 
+/** An outbox entry the flush cannot write; it goes to the partition's dead-letter stream. */
+export interface PoisonEntry {
+  streamId: string;
+  fields: Record<string, string>;
+  reason: string;
+}
+
+/** What one read returns: the events to write, and the entries no retry could ever write. */
+export interface OutboxBatch {
+  events: OutboxEvent[];
+  poison: PoisonEntry[];
+}
+
 type StreamEntry = [id: string, fields: string[]];
 
 const VOTE_VALUES = new Set(['1', '-1', '0']);
+/** Dead letters kept per partition (approximately; the oldest are trimmed). */
+const DEAD_LETTER_MAXLEN = 10_000;
 
-export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEntry): OutboxEvent {
+function fieldsOf(fields: string[]): Record<string, string> {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  return f;
+}
+
+export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEntry): OutboxEvent {
+  const f = fieldsOf(fields);
   const [ms, seq] = streamId.split('-');
   if (!f.v || !f.l || !VOTE_VALUES.has(f.n ?? '') || !VOTE_VALUES.has(f.p ?? '') || !ms || !seq) {
     throw new Error(`malformed outbox entry ${streamId} in partition ${partition}`);
@@ -41,6 +68,23 @@ export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEn
     createdAt: new Date(Number(ms)),
     seq: Number(seq),
   };
+}
+
+/** Splits raw entries into events and malformed entries (which no retry can fix). */
+function toBatch(partition: number, entries: StreamEntry[]): OutboxBatch {
+  const batch: OutboxBatch = { events: [], poison: [] };
+  for (const entry of entries) {
+    try {
+      batch.events.push(parseOutboxEntry(partition, entry));
+    } catch (err) {
+      batch.poison.push({
+        streamId: entry[0],
+        fields: fieldsOf(entry[1]),
+        reason: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  return batch;
 }
 
 export interface ReadOptions {
@@ -74,12 +118,16 @@ export class OutboxReader {
     }
   }
 
-  async read(partition: number, opts: ReadOptions): Promise<OutboxEvent[]> {
+  /**
+   * The next batch. Malformed entries come back as `poison`, not as an error: one bad entry must
+   * not stop its partition (see deadLetter).
+   */
+  async read(partition: number, opts: ReadOptions): Promise<OutboxBatch> {
     const key = this.store.keysOf(partition).outbox;
     const redis = this.store.redis;
 
     const own = await this.readGroup(key, '0', opts.count);
-    if (own.length > 0) return own.map((e) => parseOutboxEntry(partition, e));
+    if (own.length > 0) return toBatch(partition, own);
 
     const claimed = (await redis.xautoclaim(
       key,
@@ -91,36 +139,70 @@ export class OutboxReader {
       opts.count,
     )) as [string, (StreamEntry | null)[], string[]?];
     const live = claimed[1].filter((e): e is StreamEntry => e !== null);
-    if (live.length > 0) return live.map((e) => parseOutboxEntry(partition, e));
+    if (live.length > 0) return toBatch(partition, live);
 
-    const fresh = await this.readGroup(key, '>', opts.count);
-    return fresh.map((e) => parseOutboxEntry(partition, e));
+    return toBatch(partition, await this.readGroup(key, '>', opts.count));
   }
 
   /** Acknowledges and deletes flushed entries in one MULTI, so the outbox stays small. */
   async ack(partition: number, streamIds: readonly string[]): Promise<void> {
     if (streamIds.length === 0) return;
     const key = this.store.keysOf(partition).outbox;
-    const results = await this.store.redis
-      .multi()
-      .xack(key, OUTBOX_GROUP, ...streamIds)
-      .xdel(key, ...streamIds)
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('outbox ack aborted');
+    await execMulti(
+      this.store.redis
+        .multi()
+        .xack(key, OUTBOX_GROUP, ...streamIds)
+        .xdel(key, ...streamIds),
+    );
+  }
+
+  /**
+   * Moves entries to the partition's dead-letter stream (`…{vp:N}:deadletter`: `src` the
+   * original id, `reason`, `entry` the original fields as JSON) and acknowledges and deletes
+   * them from the outbox, in one MULTI: an entry is in exactly one of the two streams.
+   */
+  async deadLetter(partition: number, entries: readonly PoisonEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const k = this.store.keysOf(partition);
+    const ids = entries.map((e) => e.streamId);
+    const multi = this.store.redis.multi();
+    for (const e of entries) {
+      multi.xadd(
+        k.deadLetter,
+        'MAXLEN',
+        '~',
+        DEAD_LETTER_MAXLEN,
+        '*',
+        'src',
+        e.streamId,
+        'reason',
+        e.reason,
+        'entry',
+        JSON.stringify(e.fields),
+      );
+    }
+    await execMulti(multi.xack(k.outbox, OUTBOX_GROUP, ...ids).xdel(k.outbox, ...ids));
+  }
+
+  /**
+   * Removes consumers idle longer than `idleMs` with nothing pending (dead workers: every
+   * restart adds a consumer name); never this reader's own. Check and removal are one script.
+   * @returns the names removed.
+   */
+  async removeDeadConsumers(partition: number, idleMs: number): Promise<string[]> {
+    return (await this.store.redis.eval(
+      removeIdleConsumersLua,
+      1,
+      this.store.keysOf(partition).outbox,
+      OUTBOX_GROUP,
+      String(idleMs),
+      this.consumer,
+    )) as string[];
   }
 
   /** Age in ms of the oldest event not flushed yet (0 when the outbox is empty). */
   async lagMs(partition: number, now = Date.now()): Promise<number> {
-    const first = await this.store.redis.xrange(
-      this.store.keysOf(partition).outbox,
-      '-',
-      '+',
-      'COUNT',
-      1,
-    );
-    const id = first[0]?.[0];
-    return id ? Math.max(0, now - Number(id.split('-')[0])) : 0;
+    return (await outboxAgesMs(this.store, [partition], now))[0] ?? 0;
   }
 
   private async readGroup(key: string, id: string, count: number): Promise<StreamEntry[]> {
@@ -136,4 +218,30 @@ export class OutboxReader {
     )) as [string, StreamEntry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
+}
+
+/**
+ * Age in ms of each partition's oldest outbox entry (0 for an empty outbox), in one pipeline.
+ * Every entry in an outbox is unflushed (a flush deletes what it wrote), so this keeps growing
+ * while a partition is stuck, whatever the flush jobs do.
+ */
+export async function outboxAgesMs(
+  store: VoteStore,
+  partitions: readonly number[],
+  now = Date.now(),
+): Promise<number[]> {
+  const pipe = store.redis.pipeline();
+  for (const p of partitions) pipe.xrange(store.keysOf(p).outbox, '-', '+', 'COUNT', 1);
+  const replies = (await pipe.exec()) ?? [];
+  return replies.map(([err, reply]) => {
+    if (err) throw err;
+    const id = (reply as StreamEntry[])[0]?.[0];
+    return id ? Math.max(0, now - Number(id.split('-')[0])) : 0;
+  });
+}
+
+async function execMulti(multi: ReturnType<VoteStore['redis']['multi']>): Promise<void> {
+  const results = await multi.exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw failed?.[0] ?? new Error('outbox MULTI aborted');
 }

@@ -111,7 +111,7 @@ describe('cast', () => {
       ver: 3,
     });
     expect(await store.cast('alice', 'model-3', 0)).toMatchObject({ status: 'unchanged' });
-    const events = await reader.read(p, { count: 100, claimIdleMs: 60_000 });
+    const { events } = await reader.read(p, { count: 100, claimIdleMs: 60_000 });
     expect(events.map((e) => [e.voterId, e.llmId, e.value, e.prevValue])).toEqual([
       ['alice', 'model-3', 1, 0],
       ['alice', 'model-3', -1, 1],

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 
 import {
   type PostgresServerRuntime,
+  databaseUrl,
   postgresServerRuntime,
   startEmbeddedPostgres,
 } from '@llmpt/devstack';
@@ -90,6 +91,13 @@ export async function bootstrapPostgres(
       `SELECT pg_create_physical_replication_slot(${lit(REPLICA_SLOT)})`,
     ])
       await pgQuery(admin, statement);
+    // The extension is not trusted: only a superuser creates it, in the app's database, where
+    // the migrations then build llmpt_slow_queries on it; the role may read every statement.
+    for (const statement of [
+      'CREATE EXTENSION IF NOT EXISTS pg_stat_statements',
+      `GRANT pg_read_all_stats TO ${APP_ROLE}`,
+    ])
+      await pgQuery(databaseUrl(admin, APP_DATABASE), statement);
     await allowReplication(paths.postgresPrimary);
   } finally {
     await server.stop();
@@ -155,6 +163,8 @@ export function postgresServer(opts: {
       // No Unix socket: its default directory may not be writable (as with npm start's).
       ...['-c', 'unix_socket_directories='],
       ...['-c', `max_connections=${MAX_CONNECTIONS}`],
+      // The slow-query view (llmpt_slow_queries) reads it; it can only be loaded at start.
+      ...['-c', 'shared_preload_libraries=pg_stat_statements'],
     ],
     runAs: opts.runtime.runAs,
     logFile: opts.logFile,

@@ -84,6 +84,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       ...['-c', 'unix_socket_directories='],
       // Every app, worker and test file holds a pool; the default 100 runs out quickly.
       ...['-c', 'max_connections=200'],
+      // The slow-query view (llmpt_slow_queries) reads it; it can only be loaded at start.
+      ...['-c', 'shared_preload_libraries=pg_stat_statements'],
       ...(persistent
         ? []
         : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),

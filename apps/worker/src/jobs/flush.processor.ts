@@ -1,5 +1,10 @@
-import { type Database, applyVoteEvents } from '@llmpt/db';
-import { type OutboxReader, replicatedUpToNow } from '@llmpt/vote-store';
+import { type Database, applyVoteEvents, existingLlmIds } from '@llmpt/db';
+import {
+  type OutboxEvent,
+  type OutboxReader,
+  type PoisonEntry,
+  replicatedUpToNow,
+} from '@llmpt/vote-store';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 
@@ -21,11 +26,14 @@ export interface FlushDeps {
   metrics: Metrics;
   /** The worker's connection to the Redis primary (for its replication state). */
   redis: Redis;
+  log?: (msg: string) => void;
 }
 
 export interface FlushResult {
   batches: number;
   events: number;
+  /** Entries moved to the dead-letter stream. */
+  deadLetters: number;
 }
 
 /** Partitions being flushed by this process: a slow flush never overlaps its next tick. */
@@ -38,18 +46,33 @@ const inFlight = new Set<number>();
  * last-writer-wins ballots). Keeps going while batches are full, within FLUSH_BUDGET_MS.
  */
 export async function flushPartition(deps: FlushDeps, partition: number): Promise<FlushResult> {
-  if (inFlight.has(partition)) return { batches: 0, events: 0 };
+  if (inFlight.has(partition)) return { batches: 0, events: 0, deadLetters: 0 };
   inFlight.add(partition);
   try {
     const started = Date.now();
-    const result: FlushResult = { batches: 0, events: 0 };
+    const result: FlushResult = { batches: 0, events: 0, deadLetters: 0 };
     for (;;) {
       const stop = deps.metrics.flushDuration.startTimer();
-      const events = await deps.reader.read(partition, {
+      const batch = await deps.reader.read(partition, {
         count: deps.env.FLUSH_BATCH_SIZE,
         claimIdleMs: deps.env.FLUSH_CLAIM_IDLE_MS,
       });
-      if (events.length === 0) break;
+      const read = batch.events.length + batch.poison.length;
+      if (read === 0) break;
+      const { events, unknown } = await splitUnknownModels(deps.db, batch.events);
+      // An entry no retry can write goes aside, or it would stop its partition for good.
+      const poison = [...batch.poison, ...unknown];
+      if (poison.length > 0) {
+        await deps.reader.deadLetter(partition, poison);
+        if (batch.poison.length > 0)
+          deps.metrics.outboxDeadLetters.inc({ reason: 'malformed' }, batch.poison.length);
+        if (unknown.length > 0)
+          deps.metrics.outboxDeadLetters.inc({ reason: 'unknown_model' }, unknown.length);
+        result.deadLetters += poison.length;
+        deps.log?.(
+          `partition ${partition}: ${poison.length} outbox entries dead-lettered (${poison[0]!.reason})`,
+        );
+      }
       if (deps.env.FLUSH_AFTER_REPLICAS > 0) {
         // Only what a failover cannot take back goes to Postgres (see replicatedUpToNow).
         const replicated = await replicatedUpToNow(
@@ -59,7 +82,7 @@ export async function flushPartition(deps: FlushDeps, partition: number): Promis
         );
         if (replicated === 'no_replica') deps.metrics.flushedWithoutReplica.inc(events.length);
       }
-      await applyVoteEvents(deps.db, events);
+      await applyVoteEvents(deps.db, events, { partition });
       if (deps.env.FLUSH_FAILPOINT === 'after-commit') process.kill(process.pid, 'SIGKILL');
       await deps.reader.ack(
         partition,
@@ -70,18 +93,39 @@ export async function flushPartition(deps: FlushDeps, partition: number): Promis
       deps.metrics.flushedEvents.inc(events.length);
       result.batches++;
       result.events += events.length;
-      if (
-        events.length < deps.env.FLUSH_BATCH_SIZE ||
-        Date.now() - started > deps.env.FLUSH_BUDGET_MS
-      )
+      if (read < deps.env.FLUSH_BATCH_SIZE || Date.now() - started > deps.env.FLUSH_BUDGET_MS)
         break;
     }
-    deps.metrics.outboxLag.set(
-      { partition: String(partition) },
-      (await deps.reader.lagMs(partition)) / 1000,
-    );
     return result;
   } finally {
     inFlight.delete(partition);
   }
+}
+
+/**
+ * Separates events whose model is not in the catalogue (deleted from Postgres): their insert
+ * would fail the whole batch on the foreign key. A model deleted between this check and the
+ * insert fails the batch once; the retry finds it here.
+ */
+async function splitUnknownModels(
+  db: Kysely<Database>,
+  events: OutboxEvent[],
+): Promise<{ events: OutboxEvent[]; unknown: PoisonEntry[] }> {
+  if (events.length === 0) return { events, unknown: [] };
+  const known = await existingLlmIds(db, [...new Set(events.map((e) => e.llmId))]);
+  if (known.size === new Set(events.map((e) => e.llmId)).size) return { events, unknown: [] };
+  const unknown: PoisonEntry[] = [];
+  const valid: OutboxEvent[] = [];
+  for (const e of events) {
+    if (known.has(e.llmId)) {
+      valid.push(e);
+      continue;
+    }
+    unknown.push({
+      streamId: e.streamId,
+      fields: { v: e.voterId, l: e.llmId, n: String(e.value), p: String(e.prevValue) },
+      reason: `unknown model "${e.llmId}"`,
+    });
+  }
+  return { events: valid, unknown };
 }

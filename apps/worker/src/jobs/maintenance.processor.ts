@@ -1,6 +1,10 @@
 import {
   type Database,
+  type DetachedPartition,
+  analyzeUserVotes,
+  detachOldPartitions,
   ensureMonthlyPartitions,
+  partitionHealth,
   listLlmIds,
   postgresRebuildSource,
   refreshVoteSummary,
@@ -9,6 +13,7 @@ import {
 import { type VoteStore, ensureTallies, rebuildUnreadyPartitions } from '@llmpt/vote-store';
 import type { Kysely } from 'kysely';
 
+import type { Env } from '../env.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface MaintenanceDeps {
@@ -16,13 +21,44 @@ export interface MaintenanceDeps {
   store: VoteStore;
   metrics: Metrics;
   log: (msg: string) => void;
+  env: Pick<
+    Env,
+    'DATABASE_URL' | 'PARTITION_RETENTION_MONTHS' | 'PARTITION_ARCHIVE' | 'PARTITION_ARCHIVE_DIR'
+  >;
 }
 
-/** Keeps a month of partitions ahead, so no event lands in the default partition. */
-export async function createPartitions(deps: MaintenanceDeps, now = new Date()): Promise<string[]> {
-  const created = await ensureMonthlyPartitions(deps.db, now, 3);
-  if (created.length > 0) deps.log(`created partitions ${created.join(', ')}`);
-  return created;
+/** Months of user_votes partitions kept ahead of the current one. */
+export const PARTITIONS_AHEAD = 3;
+
+/**
+ * The partition housekeeping, hourly: keeps PARTITIONS_AHEAD months of partitions ahead (so no
+ * event lands in the default partition), detaches months older than PARTITION_RETENTION_MONTHS,
+ * ANALYZEs user_votes after any change, and exports votes_default_partition_rows and
+ * votes_partitions_ahead_months.
+ */
+export async function maintainPartitions(
+  deps: MaintenanceDeps,
+  now = new Date(),
+): Promise<{ created: string[]; detached: DetachedPartition[] }> {
+  const created = await ensureMonthlyPartitions(deps.db, now, PARTITIONS_AHEAD);
+  if (created.length > 0) {
+    deps.log(`created partitions ${created.join(', ')}`);
+    await analyzeUserVotes(deps.db);
+  }
+  const detached = await detachOldPartitions(deps.db, {
+    keepMonths: deps.env.PARTITION_RETENTION_MONTHS,
+    archive: deps.env.PARTITION_ARCHIVE,
+    archiveDir: deps.env.PARTITION_ARCHIVE_DIR,
+    databaseUrl: deps.env.DATABASE_URL,
+    now,
+  });
+  for (const d of detached)
+    deps.log(`detached partition ${d.name}${d.archivedTo ? ` → ${d.archivedTo}` : ' (dropped)'}`);
+  deps.metrics.partitionsDetached.inc(detached.length);
+  const health = await partitionHealth(deps.db, now);
+  deps.metrics.defaultPartitionRows.set(health.defaultRows);
+  deps.metrics.partitionsAhead.set(health.monthsAhead);
+  return { created, detached };
 }
 
 export async function refreshSummary(deps: MaintenanceDeps): Promise<void> {

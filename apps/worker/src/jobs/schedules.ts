@@ -4,24 +4,48 @@ import type { Env } from '../env.ts';
 
 export const QUEUE_FLUSH = 'vote-flush';
 export const QUEUE_MAINTENANCE = 'maintenance';
+/**
+ * Long maintenance (backup, reconciliation, partitions) on a queue of its own, so a backup of
+ * minutes never delays sync-redis, which restores a wiped Redis.
+ */
+export const QUEUE_BACKGROUND = 'background';
 
-export type MaintenanceJob =
-  'refresh-summary' | 'create-partitions' | 'roll-history' | 'sync-redis';
+export type MaintenanceJob = 'refresh-summary' | 'roll-history' | 'sync-redis' | 'outbox-consumers';
+export type BackgroundJob = 'partitions' | 'backup' | 'reconcile';
+
+type Repeat = { every: number } | { pattern: string };
 
 /** Repeat schedule of each maintenance job. */
-const MAINTENANCE: Record<MaintenanceJob, { every?: number; pattern?: string }> = {
+const MAINTENANCE: Record<MaintenanceJob, Repeat> = {
   'sync-redis': { every: 5_000 },
   'refresh-summary': { every: 5 * 60_000 },
   'roll-history': { every: 5 * 60_000 },
-  'create-partitions': { pattern: '0 0 3 * * *' },
+  'outbox-consumers': { every: 10 * 60_000 },
 };
+
+/** Background jobs and their schedule; null: not scheduled (turned off in the env). */
+function background(env: Env): Record<BackgroundJob, Repeat | null> {
+  return {
+    partitions: { every: 60 * 60_000 },
+    backup: env.BACKUP_ENABLED ? { pattern: env.BACKUP_CRON } : null,
+    reconcile: env.RECONCILE_EVERY_MS > 0 ? { every: env.RECONCILE_EVERY_MS } : null,
+  };
+}
+
+/** Schedulers of earlier versions, removed when found. */
+const RETIRED = ['create-partitions'];
 
 /**
  * Declares every job scheduler (idempotent upserts: each worker process may run this at start;
- * schedulers for partitions beyond VOTE_PARTITIONS are removed).
+ * schedulers for partitions beyond VOTE_PARTITIONS, and for jobs turned off, are removed).
  * @see https://docs.bullmq.io/guide/job-schedulers
  */
-export async function upsertSchedules(env: Env, flush: Queue, maintenance: Queue): Promise<void> {
+export async function upsertSchedules(
+  env: Env,
+  flush: Queue,
+  maintenance: Queue,
+  backgroundQueue: Queue,
+): Promise<void> {
   const jobOpts = { removeOnComplete: 100, removeOnFail: 500, attempts: 1 };
   for (let p = 0; p < env.VOTE_PARTITIONS; p++) {
     await flush.upsertJobScheduler(
@@ -40,5 +64,10 @@ export async function upsertSchedules(env: Env, flush: Queue, maintenance: Queue
   }
   for (const [name, repeat] of Object.entries(MAINTENANCE)) {
     await maintenance.upsertJobScheduler(name, repeat, { name, opts: jobOpts });
+  }
+  for (const name of RETIRED) await maintenance.removeJobScheduler(name);
+  for (const [name, repeat] of Object.entries(background(env))) {
+    if (repeat) await backgroundQueue.upsertJobScheduler(name, repeat, { name, opts: jobOpts });
+    else await backgroundQueue.removeJobScheduler(name);
   }
 }

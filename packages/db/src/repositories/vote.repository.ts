@@ -21,6 +21,18 @@ export interface Ballot {
   value: VoteValue;
 }
 
+/**
+ * Advisory lock class of the outbox partitions (the second key is the partition): every flush
+ * transaction holds it shared, a reconciliation of the partition exclusive, so what Postgres
+ * holds of a partition cannot change while it is compared with Redis (see reconcile).
+ */
+export const OUTBOX_PARTITION_LOCK = 0x6f7462;
+
+export interface ApplyOptions {
+  /** The outbox partition of the batch: its flush lock is held shared by the transaction. */
+  partition?: number;
+}
+
 function compareEvents(a: VoteEvent, b: VoteEvent): number {
   return (
     a.createdAt.getTime() - b.createdAt.getTime() ||
@@ -41,6 +53,7 @@ function compareEvents(a: VoteEvent, b: VoteEvent): number {
 export async function applyVoteEvents(
   db: Kysely<Database>,
   events: readonly VoteEvent[],
+  opts: ApplyOptions = {},
 ): Promise<{ eventsInserted: number; ballotsWritten: number }> {
   if (events.length === 0) return { eventsInserted: 0, ballotsWritten: 0 };
 
@@ -57,6 +70,11 @@ export async function applyVoteEvents(
   const ballots = [...byBallot.values()];
 
   return inTransaction(db, async (trx) => {
+    if (opts.partition !== undefined) {
+      await sql`SELECT pg_advisory_xact_lock_shared(${OUTBOX_PARTITION_LOCK}, ${opts.partition})`.execute(
+        trx,
+      );
+    }
     const inserted = await sql`
       INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value)
       SELECT * FROM unnest(
@@ -131,4 +149,21 @@ export async function readTallies(
     .orderBy('l.id')
     .execute();
   return rows.map((r) => ({ llmId: r.id, up: r.up, down: r.down }));
+}
+
+/**
+ * The ids among `llmIds` that exist in the catalogue (any status). A vote for a model missing
+ * here cannot be written (foreign key) and would stop its partition's flush.
+ */
+export async function existingLlmIds(
+  db: Kysely<Database>,
+  llmIds: readonly string[],
+): Promise<Set<string>> {
+  if (llmIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('llms')
+    .select('id')
+    .where('id', '=', sql<string>`ANY(${[...llmIds]}::text[])`)
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
