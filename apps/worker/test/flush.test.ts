@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { applyVoteEvents, postgresRebuildSource } from '@llmpt/db';
-import { OutboxReader, rebuildUnreadyPartitions } from '@llmpt/vote-store';
+import { applyVoteEvents, createDb, postgresRebuildSource } from '@llmpt/db';
+import { OutboxReader, outboxAgesMs, rebuildUnreadyPartitions } from '@llmpt/vote-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { flushPartition } from '../src/jobs/flush.processor.ts';
@@ -203,5 +203,34 @@ describe('flush', () => {
     );
     expect(await countEvents(f.db)).toBe(changed);
     expect(await pgCounts(f.db)).toEqual(await redisTallies());
+  });
+});
+
+describe('outbox_lag_seconds', () => {
+  it('grows while a partition cannot be flushed (Postgres unreachable)', async () => {
+    await f.store.cast('lagging', f.llmIds[0]!, 1);
+    const p = f.store.keysFor(f.llmIds[0]!).partition;
+    const metrics = createMetrics({
+      outboxAgesMs: () =>
+        outboxAgesMs(
+          f.store,
+          Array.from({ length: f.store.partitions }, (_, i) => i),
+        ),
+    });
+    const lag = async () => {
+      const text = await metrics.registry.getSingleMetricAsString('outbox_lag_seconds');
+      return Number(new RegExp(`partition="${p}"} ([0-9.e-]+)`).exec(text)?.[1]);
+    };
+    const broken = createDb('postgres://nobody:x@127.0.0.1:1/none', { max: 1 });
+    const deps = { ...flushDeps('stuck'), db: broken, metrics };
+    const first = await lag();
+    await expect(flushPartition(deps, p)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 1_100));
+    await expect(flushPartition(deps, p)).rejects.toThrow();
+    expect(await lag()).toBeGreaterThanOrEqual(first + 1);
+    await broken.destroy();
+    // Once it flushes, the partition's age is 0 again.
+    await flushPartition({ ...flushDeps('stuck'), metrics }, p);
+    expect(await lag()).toBe(0);
   });
 });

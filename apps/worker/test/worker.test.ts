@@ -97,5 +97,10 @@ describe('worker process', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/# TYPE flush_batch_size histogram/);
     expect(metrics).toMatch(/# TYPE outbox_lag_seconds gauge/);
+    // The start-up's partition pass exported what the alerts watch.
+    expect(metrics).toMatch(/^votes_default_partition_rows 0$/m);
+    expect(metrics).toMatch(/^votes_partitions_ahead_months 3$/m);
+    // The outbox's age is read at the scrape, partition by partition.
+    expect(metrics).toMatch(/^outbox_lag_seconds\{partition="3"\} 0$/m);
   });
 });
