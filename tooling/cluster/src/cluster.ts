@@ -36,7 +36,12 @@ import {
   replicationState,
 } from './postgres.ts';
 import { redisNode, redisSettled, sentinel, writeRedisConfigs } from './redis.ts';
-import { type MonitoringOptions, ensureMonitorRole, monitoringServers } from './monitoring.ts';
+import {
+  type MonitoringOptions,
+  ensureMonitorRole,
+  monitoringServers,
+  validateMonitoringOptions,
+} from './monitoring.ts';
 import { loadSecrets } from './secrets.ts';
 import type { ServerPart } from './server-process.ts';
 import { assertCanStart, removeState, writeState } from './state.ts';
@@ -89,6 +94,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     workers: opts.workers ?? 2,
   };
   validateTopology(topology);
+  const monitoring: MonitoringOptions | null =
+    opts.monitoring === false
+      ? null
+      : opts.monitoring === true || opts.monitoring === undefined
+        ? {}
+        : opts.monitoring;
+  if (monitoring) validateMonitoringOptions(monitoring);
   const ports = portsOf(topology);
   const dataDir = path.resolve(
     opts.dataDir ?? path.join(clustersRoot(), String(topology.basePort)),
@@ -98,12 +110,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const paths = pathsOf(dataDir);
   await mkdir(paths.logs, { recursive: true });
   const secrets = await loadSecrets(paths.secrets);
-  const monitoring: MonitoringOptions | null =
-    opts.monitoring === false
-      ? null
-      : opts.monitoring === true || opts.monitoring === undefined
-        ? {}
-        : opts.monitoring;
   const endpoints = endpointsOf(topology, ports, secrets, dataDir, monitoring !== null);
   const logFile = (name: string) => path.join(paths.logs, `${name}.log`);
   const proxyBind = opts.edge?.proxyBind ?? EDGE_PROXY_BIND;

@@ -11,8 +11,10 @@ import { SYSTEM_COMMANDS, Tier, findOrInstallAll } from '@llmpt/devstack';
 import { parseDocument } from 'yaml';
 
 import {
-  renderAlertmanagerConfig,
   type AlertmanagerOptions,
+  SEVERITIES,
+  checkWebhookUrl,
+  renderAlertmanagerConfig,
 } from '../../../ops/alertmanager/render.ts';
 import type { ClusterPaths, Ports } from './layout.ts';
 import { APP_DATABASE } from './postgres.ts';
@@ -63,6 +65,37 @@ export async function ensureMonitorRole(primaryAdminUrl: string, password: strin
        ALTER ROLE ${MONITOR_ROLE} PASSWORD ${lit};
      END $$`,
   );
+}
+
+const DURATION = /^\d+(ms|s|m|h)$/;
+
+/**
+ * Refuses options Prometheus or Alertmanager would choke on, naming them (startCluster calls it
+ * before anything starts).
+ */
+export function validateMonitoringOptions(o: MonitoringOptions): void {
+  for (const [name, n] of Object.entries({
+    scrapeIntervalSec: o.scrapeIntervalSec,
+    evaluationIntervalSec: o.evaluationIntervalSec,
+  }))
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 3600))
+      throw new Error(`monitoring.${name} must be a whole number of seconds, 1–3600 (got ${n})`);
+  for (const [name, d] of Object.entries({
+    alertFor: o.alertFor,
+    'alertmanager.groupWait': o.alertmanager?.groupWait,
+    'alertmanager.groupInterval': o.alertmanager?.groupInterval,
+  }))
+    if (d !== undefined && !DURATION.test(d))
+      throw new Error(`monitoring.${name} must be a duration such as 0s, 30s or 5m (got "${d}")`);
+  if (o.retention !== undefined && !/^\d+(h|d|w|y)$/.test(o.retention))
+    throw new Error(`monitoring.retention must be such as 12h, 7d or 2w (got "${o.retention}")`);
+  for (const [severity, urls] of Object.entries(o.alertmanager?.webhooks ?? {})) {
+    if (!(SEVERITIES as readonly string[]).includes(severity))
+      throw new Error(
+        `monitoring.alertmanager.webhooks: no severity "${severity}" (${SEVERITIES.join(', ')})`,
+      );
+    for (const url of urls ?? []) checkWebhookUrl(url);
+  }
 }
 
 /** Copies the rule files with every `for:` set to `alertFor`; returns their directory. */

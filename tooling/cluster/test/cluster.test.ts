@@ -179,7 +179,35 @@ describe('npm run cluster -- up --detach', () => {
         pgbouncer: 'ok',
       },
       redis: { primary: `127.0.0.1:${base + 80}`, replica: 'ok', sentinels: ['ok', 'ok', 'ok'] },
+      monitoring: {
+        prometheus: 'ok',
+        alertmanager: 'ok',
+        targets: expect.stringMatching(/^\d+\/\d+ up/) as string,
+      },
     });
+  });
+
+  it('starts Prometheus and Alertmanager by default, Prometheus scraping every api and worker on its own port', async () => {
+    expect(endpoints.prometheus).toBe(`http://127.0.0.1:${base + 95}`);
+    expect(endpoints.alertmanager).toBe(`http://127.0.0.1:${base + 96}`);
+    expect((await fetch(`${endpoints.alertmanager}/-/ready`)).status).toBe(200);
+    type Target = { labels: Record<string, string>; scrapeUrl: string };
+    const targets = async () =>
+      (
+        (await (await fetch(`${endpoints.prometheus}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: Target[] };
+        }
+      ).data.activeTargets;
+    const scraped = (await targets())
+      .filter((t) => t.labels.job === 'api' || t.labels.job === 'worker')
+      .map((t) => [t.labels.process, t.scrapeUrl])
+      .sort();
+    expect(scraped).toEqual(
+      [
+        ...endpoints.apiMetrics.map((url, i) => [`api-${i + 1}`, url]),
+        ...endpoints.workers.map((url, i) => [`worker-${i + 1}`, url]),
+      ].sort(),
+    );
   });
 
   it('the replica streams from the primary through its slot, serves reads, refuses writes, and the apis measure its lag', async () => {
@@ -237,14 +265,25 @@ describe('npm run cluster -- up --detach', () => {
       Array.from({ length: 16 }, (_, i) => loop(`${api}${i % 2 ? '/readyz' : history}`)),
     );
     const seen = { primary: 0, replica: 0, clientsPrimary: 0, clientsReplica: 0, waiting: 0 };
+    let samples = 0;
+    let skipped = 0;
     try {
-      for (let samples = 0; samples < 200; samples++) {
-        const [primary, replica, clients, pools] = await Promise.all([
+      for (let tries = 0; tries < 300 && samples < 200; tries++) {
+        // On a loaded machine a probe's own connection may miss its 2 s connect timeout while
+        // the apps hold every pool: that sample is skipped, not the test failed.
+        const sample = await Promise.all([
           servers(endpoints.postgres.primary),
           servers(endpoints.postgres.replica),
           pgQuery<{ database: string }>(admin, 'SHOW CLIENTS'),
           showPools(admin),
-        ]);
+        ]).catch((err: unknown) => {
+          if (!/timeout/i.test(String(err))) throw err;
+          skipped++;
+          return null;
+        });
+        if (!sample) continue;
+        samples++;
+        const [primary, replica, clients, pools] = sample;
         seen.primary = Math.max(seen.primary, primary);
         seen.replica = Math.max(seen.replica, replica);
         const count = (db: string) => clients.filter((c) => c.database === db).length;
@@ -264,8 +303,9 @@ describe('npm run cluster -- up --detach', () => {
       await Promise.all(loops);
     }
     console.log(
-      `connections under load (max seen): ${JSON.stringify(seen)}; answers ${JSON.stringify([...statuses])}`,
+      `connections under load (max seen over ${samples} samples, ${skipped} skipped): ${JSON.stringify(seen)}; answers ${JSON.stringify([...statuses])}`,
     );
+    expect(samples).toBeGreaterThanOrEqual(20);
     // Transaction pooling: a server connection serves one transaction, then the next client.
     const modes = (await showPools(admin)).filter((p) => p.database.startsWith('llmpt'));
     expect(modes.map((p) => [p.database, p.pool_mode]).sort()).toEqual([
@@ -290,9 +330,13 @@ describe('npm run cluster -- up --detach', () => {
       workers: 1,
       dataDir: clusterDir(other),
       env: { LOG_LEVEL: 'warn' },
+      monitoring: false,
     });
     const c = second;
     expect(c.endpoints.edge).toBe(`http://127.0.0.1:${other}`);
+    // Without monitoring: no Prometheus, no Alertmanager, and status says so.
+    expect([c.endpoints.prometheus, c.endpoints.alertmanager]).toEqual([null, null]);
+    expect((await c.health()).monitoring).toBeNull();
     expect(isHealthy(await c.health())).toBe(true);
     // Both up at once, each with its own data: the first cluster's vote is not in the second.
     expect((await fetch(`${endpoints.edge}/healthz`)).status).toBe(200);
@@ -349,6 +393,7 @@ describe('refusals', () => {
         [['up', '--frobnicate'], /Unknown option '--frobnicate'/],
         [['up', '--wipe'], /--wipe does not go with this command/],
         [['down', '--apis', '3'], /--apis does not go with this command/],
+        [['down', '--no-monitoring'], /--no-monitoring does not go with this command/],
         [['status', 'now'], /unexpected argument "now"/],
         [['launch'], /unknown command "launch"/],
         [[], /no command/],
