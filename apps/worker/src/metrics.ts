@@ -60,7 +60,12 @@ export function createMetrics(sources: MetricsSources = {}) {
     }),
     backupLastSuccess: new Gauge({
       name: 'backup_last_success_timestamp_seconds',
-      help: 'When the last successful backup finished (unix seconds; 0: none since start)',
+      help: 'When the newest complete backup in BACKUP_DIR was taken (unix seconds; 0: none)',
+      registers: [registry],
+    }),
+    backupEnabled: new Gauge({
+      name: 'backup_enabled',
+      help: '1 when this worker schedules backups (BACKUP_ENABLED)',
       registers: [registry],
     }),
     backupRuns: new Counter({

@@ -14,7 +14,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { pino } from 'pino';
 
 import type { Env } from './env.ts';
-import { runBackup } from './jobs/backup.processor.ts';
+import { listBackups, runBackup } from './jobs/backup.processor.ts';
 import { flushPartition } from './jobs/flush.processor.ts';
 import {
   type MaintenanceDeps,
@@ -106,6 +106,12 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     }
     for (let p = 0; p < env.VOTE_PARTITIONS; p++) await reader.ensureGroup(p);
     await maintainPartitions(mdeps);
+    metrics.backupEnabled.set(env.BACKUP_ENABLED ? 1 : 0);
+    if (env.BACKUP_ENABLED) {
+      // A restart must not look like "no backup for hours": the newest backup on disk counts.
+      const [newest] = await listBackups(env.BACKUP_DIR);
+      if (newest) metrics.backupLastSuccess.set(newest.at.getTime() / 1000);
+    }
     signal?.throwIfAborted();
   } catch (err) {
     await closeConnections();

@@ -1,3 +1,7 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -80,7 +84,11 @@ describe('worker process', () => {
   });
 
   it('keeps partitions ahead and serves metrics', async () => {
-    f = await createFixture();
+    // A backup taken before this start: the alert must not see "none" after a restart.
+    const backups = await mkdtemp(path.join(tmpdir(), 'llmpt-worker-backups-'));
+    await mkdir(path.join(backups, 'llmpt-20261201T061700000Z'));
+    await writeFile(path.join(backups, 'llmpt-20261201T061700000Z', 'manifest.json'), '{}');
+    f = await createFixture({ BACKUP_DIR: backups });
     worker = await startWorker(f.env);
     const { rows } = await sql<{ name: string }>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -102,5 +110,10 @@ describe('worker process', () => {
     expect(metrics).toMatch(/^votes_partitions_ahead_months 3$/m);
     // The outbox's age is read at the scrape, partition by partition.
     expect(metrics).toMatch(/^outbox_lag_seconds\{partition="3"\} 0$/m);
+    expect(metrics).toMatch(/^backup_enabled 1$/m); // production by default
+    expect(metrics).toContain(
+      `backup_last_success_timestamp_seconds ${Date.parse('2026-12-01T06:17:00Z') / 1000}`,
+    );
+    await rm(backups, { recursive: true, force: true });
   });
 });
