@@ -12,6 +12,7 @@ import { clusterScrapeJobs, portsOf, renderPrometheusConfig } from '@llmpt/clust
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
+import { composePrometheusConfig } from '../../../ops/docker/prometheus-config.ts';
 import { renderAlertmanagerConfig, webhooksFrom } from '../../../ops/alertmanager/render.ts';
 import {
   REPO,
@@ -108,6 +109,18 @@ describe('Prometheus', () => {
       ...ports.workerMetrics.map((p) => `127.0.0.1:${p}`),
     ]);
   });
+
+  it.each(['4', '8'])(
+    'the compose stack’s config (ops/docker, rendered at its start) with %s apis passes promtool check config',
+    async (replicas) => {
+      const file = path.join(tmp, `compose-${replicas}.yml`);
+      const config = composePrometheusConfig({ API_REPLICAS: replicas }, RULES_DIR);
+      await writeFile(file, JSON.stringify(config));
+      const run = await tool('promtool', ['check', 'config', file]);
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain('SUCCESS');
+    },
+  );
 
   it.each(shippedPrometheusConfigs())('%s passes promtool check config', async (where, text) => {
     // --syntax-only: its rule files and secrets are paths inside its container or pod.
