@@ -34,9 +34,9 @@ const local = (port: number) => `127.0.0.1:${port}`;
  */
 export function clusterScrapeJobs(ports: Ports): ScrapeJob[] {
   const m = ports.monitoring;
-  const one = (port: number, process: string, extra: Record<string, string> = {}) => ({
+  const one = (port: number, process: string): ScrapeTarget => ({
     address: local(port),
-    labels: { process, ...extra },
+    labels: { process },
   });
   // redis_exporter's multi-target endpoint: /scrape?target=redis://host:port.
   const viaRedisExporter = (port: number, process: string): ScrapeTarget => ({
