@@ -83,17 +83,19 @@ export async function reconcile(deps: ReconcileDeps, repair: boolean): Promise<R
       return { snap, stored, flushed };
     });
     snapshots[p] = { lastId: snap.lastId, lastMs: Number(snap.lastId.split('-')[0]) };
-    for (const b of stored) expected.set(key(b.voterId, b.llmId), b);
+    const mine = new Map<string, Expected>();
+    for (const b of stored) mine.set(key(b.voterId, b.llmId), b);
     for (const e of snap.outbox) {
       if (flushed.has(e.eventId)) continue;
       const k = key(e.voterId, e.llmId);
-      const cur = expected.get(k);
+      const cur = mine.get(k);
       const at = e.createdAt.getTime();
       if (!cur || at > cur.at || (at === cur.at && e.seq > cur.seq))
-        expected.set(k, { value: e.value, at, seq: e.seq });
+        mine.set(k, { value: e.value, at, seq: e.seq });
     }
     const counts = new Map(models.map((id) => [id, { up: 0, down: 0 }]));
-    for (const [k, b] of expected) {
+    for (const [k, b] of mine) {
+      expected.set(k, b);
       const c = counts.get(k.slice(k.indexOf('\u0000') + 1));
       if (c && b.value === 1) c.up++;
       if (c && b.value === -1) c.down++;
