@@ -177,3 +177,32 @@ describe('dashboards', () => {
     }
   });
 });
+
+describe('the commands', () => {
+  const cli = async (file: string, args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', path.join(PACKAGE_DIR, 'src', file), ...args]).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('refuse a bad flag with exit 2 and the usage, changing nothing', async () => {
+    const before = await generatedFiles();
+    for (const [file, args] of [
+      ['cli.ts', ['--bogus']],
+      ['cli.ts', ['dashboards']],
+      ['panels-cli.ts', []],
+      ['panels-cli.ts', ['--prometheus', 'ftp://127.0.0.1:7195']],
+    ] as const) {
+      const r = await cli(file, [...args]);
+      expect(r.code, `${file} ${args.join(' ')}`).toBe(2);
+      expect(r.stderr).toContain('usage:');
+    }
+    expect(await differences(before)).toEqual([]);
+  });
+
+  it('--check passes on the committed files', async () => {
+    const r = await cli('cli.ts', ['--check']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('9 generated files are up to date');
+  });
+});

@@ -8,6 +8,8 @@ import { datasourceVariable, targetVariable } from '../variables.ts';
 const NODE = 'job="node",instance=~"$instance"';
 /** Real filesystems (not tmpfs, overlay layers or squashfs images). */
 const FS = `${NODE},fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|fuse.*"`;
+/** Physical and cloud interfaces (not loopback, bridges, veth pairs or traffic-shaping ifbs). */
+const NET = `${NODE},device!~"lo|ifb.*|veth.*|docker.*|br-.*|virbr.*"`;
 /** The app's own processes (their process_* metrics describe themselves, not a server). */
 const APPS = 'job=~"api|worker"';
 const R = '[$__rate_interval]';
@@ -157,15 +159,15 @@ export const host = () =>
           timeseries({
             title: 'Network',
             description:
-              'Bytes received and sent per second, per interface with traffic (on one machine the cluster talks over lo).',
+              'Bytes received and sent per second on the host’s interfaces (loopback, where a one-machine cluster talks to itself, is not counted by node_exporter).',
             unit: 'Bps',
             queries: [
               q(
-                `sum by (device) (rate(node_network_receive_bytes_total{${NODE}}${R})) > 0`,
+                `sum by (device) (rate(node_network_receive_bytes_total{${NET}}${R}))`,
                 '{{device}} in',
               ),
               q(
-                `sum by (device) (rate(node_network_transmit_bytes_total{${NODE}}${R})) > 0`,
+                `sum by (device) (rate(node_network_transmit_bytes_total{${NET}}${R}))`,
                 '{{device}} out',
               ),
             ],

@@ -40,12 +40,12 @@ export const redis = () =>
           timeseries({
             title: 'Memory used vs maxmemory',
             description:
-              'used_memory and RSS per node, and its maxmemory (absent when 0: no limit). The outbox and BullMQ grow here while Postgres is down.',
+              'used_memory and RSS per node, and its maxmemory (0: no limit, then the host’s RAM is the limit). The outbox and BullMQ grow here while Postgres is down.',
             unit: 'bytes',
             queries: [
               q(`max by (process) (redis_memory_used_bytes{${RS}})`, '{{process}} used'),
               q(`max by (process) (redis_memory_used_rss_bytes{${RS}})`, '{{process}} rss'),
-              q(`max by (process) (redis_memory_max_bytes{${RS}} > 0)`, '{{process}} maxmemory'),
+              q(`max by (process) (redis_memory_max_bytes{${RS}})`, '{{process}} maxmemory'),
             ],
             min: 0,
             width: 16,
