@@ -65,6 +65,9 @@ export function parseLabelValues(query: string): { match?: string; label: string
   return m[1] ? { match: m[1], label: m[2]! } : { label: m[2]! };
 }
 
+/** Values to pick in a variable instead of its default (undefined: the default). */
+export type Pick = (variable: string, options: string[]) => string[] | undefined;
+
 export interface Window {
   fromMs: number;
   toMs: number;
@@ -78,6 +81,7 @@ export async function resolveVariables(
   base: string,
   d: Dashboard,
   window: Window,
+  pick?: Pick,
 ): Promise<{ vars: Map<string, PickedVariable>; problems: string[] }> {
   const vars = new Map<string, PickedVariable>();
   const problems: string[] = [];
@@ -102,7 +106,8 @@ export async function resolveVariables(
     if (options.length === 0)
       problems.push(`${d.uid}: variable $${model.name} (${model.query}) has no values`);
     const current = model.current?.value;
-    const picked = Array.isArray(current) ? current : [current ?? '$__all'];
+    const picked =
+      pick?.(model.name, options) ?? (Array.isArray(current) ? current : [current ?? '$__all']);
     vars.set(model.name, { model, picked, options });
   }
   return { vars, problems };
@@ -145,13 +150,13 @@ export async function runQuery(
 export async function panelData(
   base: string,
   dashboards: Dashboard[],
-  opts: { now: number; scrapeInterval: string },
+  opts: { now: number; scrapeInterval: string; pick?: Pick },
 ): Promise<{ results: QueryResult[]; problems: string[] }> {
   const results: QueryResult[] = [];
   const problems: string[] = [];
   for (const d of dashboards) {
     const window = { fromMs: opts.now - relativeMs(d.time?.from ?? 'now-6h'), toMs: opts.now };
-    const { vars, problems: p } = await resolveVariables(base, d, window);
+    const { vars, problems: p } = await resolveVariables(base, d, window, opts.pick);
     problems.push(...p);
     for (const q of panelQueries(d)) {
       const rq = rangeQuery(q, vars, window, opts.scrapeInterval);
