@@ -34,7 +34,10 @@ export async function writeRedisConfigs(dir: string, ports: Ports): Promise<void
       // before the api answers (WAIT 1): votes survive the loss of either node.
       'appendonly yes',
       'appendfsync everysec',
-      // A full Redis must refuse writes loudly, never drop ballots or outbox entries.
+      // A full Redis must refuse writes loudly, never drop ballots or outbox entries; and it
+      // must be full before the host is (with maxmemory 0 the kernel's OOM killer decides).
+      // RedisMemoryHigh warns at 80 % of it.
+      'maxmemory 2gb',
       'maxmemory-policy noeviction',
       ...(port === second ? [`replicaof 127.0.0.1 ${first}`, 'replica-read-only yes'] : []),
     ]);
