@@ -48,6 +48,7 @@ try {
 
 const cluster = await startCluster({
   basePort: await freeBasePort(),
+  monitoring: false,
   env: {
     VOTE_ACK_REPLICAS: args.ack,
     VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000',

@@ -23,6 +23,8 @@ beforeAll(async () => {
     basePort: await freeBasePort(),
     apis: 2,
     workers: 2,
+    // Failures and votes, not alerts (tests/monitoring): no Prometheus or exporters.
+    monitoring: false,
     env: {
       // Every ledger voter is a new voter on its own /24; the front-door limits are tested
       // elsewhere (apps/api, tests/edge).
