@@ -113,7 +113,7 @@ const targetsOf = (queries: Query[]) =>
   );
 
 /** Title, description, datasource, queries, unit, size and bounds: the same on every kind. */
-function common_<
+function applyCommon<
   B extends {
     title(t: string): B;
     description(d: string): B;
@@ -142,7 +142,7 @@ function common_<
 }
 
 export function timeseries(o: TimeseriesOptions): TimeseriesBuilder {
-  const b = common_(new TimeseriesBuilder(), o, 8)
+  const b = applyCommon(new TimeseriesBuilder(), o, 8)
     .lineWidth(1)
     .fillOpacity(o.stacked ? 30 : 10)
     .showPoints(common.VisibilityMode.Never)
@@ -170,7 +170,7 @@ export function timeseries(o: TimeseriesOptions): TimeseriesBuilder {
 
 /** The last value, coloured by the thresholds, with a sparkline. */
 export function stat(o: PanelOptions): StatBuilder {
-  return common_(new StatBuilder(), o, 4)
+  return applyCommon(new StatBuilder(), o, 4)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .graphMode(common.BigValueGraphMode.Area)
     .colorMode(common.BigValueColorMode.Value);
@@ -178,7 +178,7 @@ export function stat(o: PanelOptions): StatBuilder {
 
 /** A gauge between min and max (default 0 … 1 for ratios). */
 export function gauge(o: PanelOptions): GaugeBuilder {
-  return common_(new GaugeBuilder(), { min: 0, max: 1, ...o }, 6)
+  return applyCommon(new GaugeBuilder(), { min: 0, max: 1, ...o }, 6)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .showThresholdMarkers(true);
 }
