@@ -72,9 +72,10 @@ HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 \
 ENTRYPOINT ["/usr/local/lib/llmpt/app-entrypoint.sh", "api"]
 
 FROM runtime AS worker
-# pg_dump and redis-cli for the worker's scheduled backups (BACKUP_DIR, a volume in compose).
+# redis-cli for the scheduled backups' Redis copy (BACKUP_DIR, a volume; the Postgres dump is
+# made in process).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client-15 redis-tools \
+ && apt-get install -y --no-install-recommends redis-tools \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/llmpt/backups /var/lib/llmpt/archive && chown -R llmpt:llmpt /var/lib/llmpt
 COPY --from=build /out/worker/ ./
@@ -123,9 +124,13 @@ ENTRYPOINT ["/usr/local/lib/llmpt/edge-entrypoint.sh"]
 # Prometheus: the rules from ops/prometheus/rules (their one source), the scrape jobs of the
 # cluster (tooling/cluster/src/prometheus-config.ts) over the compose ports, rendered at start.
 FROM runtime AS prometheus
+# The web UI loads moment-timezone-with-data.min.js alone; the package's other builds of it
+# (libjs-moment-timezone) are 212 MB.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends prometheus \
  && rm -rf /var/lib/apt/lists/* \
+ && find /usr/share/javascript/moment-timezone -mindepth 1 \
+      ! -name moment-timezone-with-data.min.js -exec rm -rf {} + \
  && mkdir -p /var/lib/prometheus/data && chown -R llmpt:llmpt /var/lib/prometheus
 COPY --from=build /src/package.json ./
 COPY tooling/cluster/package.json ./tooling/cluster/

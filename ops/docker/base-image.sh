@@ -28,7 +28,11 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/llmpt-base.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 started=$(date +%s)
 echo "base image $tag: debootstrap --variant=minbase $suite from $mirror" >&2
-debootstrap --variant=minbase "$suite" "$root" "$mirror" >&2
+# Debian's archive key, named explicitly: a non-Debian host's debootstrap (Ubuntu's) does not
+# default to it (apt-get install debian-archive-keyring).
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+[ -r "$keyring" ] || keyring=""
+debootstrap --variant=minbase ${keyring:+--keyring="$keyring"} "$suite" "$root" "$mirror" >&2
 # What `debian:*-slim` does: no docs or man pages, no apt lists or caches in the layer, and
 # apt never pulling recommended packages.
 cat >"$root/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
