@@ -5,6 +5,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { listBackups } from '../src/jobs/backup.processor.ts';
 import { type WorkerApp, startWorker } from '../src/worker-app.ts';
 import {
   type Fixture,
@@ -115,5 +116,34 @@ describe('worker process', () => {
       `backup_last_success_timestamp_seconds ${Date.parse('2026-12-01T06:17:00Z') / 1000}`,
     );
     await rm(backups, { recursive: true, force: true });
+  });
+
+  it('runs backups and reconciliations on their schedules, keeping BACKUP_KEEP backups', async () => {
+    const backups = await mkdtemp(path.join(tmpdir(), 'llmpt-scheduled-'));
+    try {
+      f = await createFixture({
+        BACKUP_DIR: backups,
+        BACKUP_CRON: '*/2 * * * * *', // every 2 s
+        BACKUP_KEEP: '2',
+        RECONCILE_EVERY_MS: '1000',
+      });
+      worker = await startWorker(f.env);
+      await f.store.cast('v1', f.llmIds[0]!, 1);
+      const url = `http://127.0.0.1:${worker.metricsPort}/metrics`;
+      const metrics = await waitFor(
+        async () => (await fetch(url)).text(),
+        (m) => /^backup_runs_total\{outcome="success"\} [3-9]/m.test(m),
+        30_000,
+      );
+      expect(metrics).toMatch(/^reconcile_last_run_timestamp_seconds [1-9]/m);
+      expect(metrics).toMatch(/^reconcile_drift\{kind="tally"\} 0$/m);
+      // Three runs or more, two kept (a run may be between its rename and its pruning).
+      expect((await listBackups(backups)).length).toBeLessThanOrEqual(3);
+      await worker.close();
+      worker = undefined;
+      expect((await listBackups(backups)).length).toBe(2);
+    } finally {
+      await rm(backups, { recursive: true, force: true });
+    }
   });
 });
