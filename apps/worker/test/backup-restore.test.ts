@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import {
   mkdtemp,
   readdir,
@@ -10,6 +11,8 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 import { type Database, createDb, postgresRebuildSource, sql } from '@llmpt/db';
 import { createTestDatabase, databaseUrl, testKeyPrefix } from '@llmpt/devstack';
@@ -284,5 +287,38 @@ describe('backup and restore drill', () => {
       new Date(now.getTime() + 365 * 86_400_000),
     );
     expect(only.sort()).toEqual([names[1], names[2]].sort());
+  });
+
+  it('npm run db:backup takes one now with the worker environment, or names the bad variable', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'llmpt-cli-backup-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const entry = fileURLToPath(new URL('../src/cli/backup.ts', import.meta.url));
+    const run = (env: Record<string, string>) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', entry], {
+        env: { PATH: process.env.PATH, ...env },
+      }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const env = {
+      DATABASE_URL: f.env.DATABASE_URL,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: f.env.REDIS_PREFIX,
+      VOTE_PARTITIONS: String(f.env.VOTE_PARTITIONS),
+      BACKUP_DIR: dir,
+    };
+    const ok = await run(env);
+    expect(ok.code).toBe(0);
+    const manifest = JSON.parse(ok.stdout) as {
+      name: string;
+      postgres: { rows: { llms: number } };
+    };
+    expect(manifest.postgres.rows.llms).toBe(f.llmIds.length);
+    expect((await listBackups(dir)).map((b) => b.name)).toEqual([manifest.name]);
+
+    const bad = await run({ ...env, BACKUP_KEEP: 'none' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('BACKUP_KEEP');
+    expect((await listBackups(dir)).length).toBe(1);
   });
 });
