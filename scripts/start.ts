@@ -99,6 +99,10 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       VOTER_COOKIE_SECRET: process.env.VOTER_COOKIE_SECRET || localSecret(dataDir),
       WEB_DIST: process.env.WEB_DIST || webDist(),
+      // Beside the data they copy: another DATA_DIR (or a cluster) keeps its own, and the
+      // worker's retention prunes only this one's backups.
+      BACKUP_DIR: process.env.BACKUP_DIR || path.join(dataDir, 'backups'),
+      PARTITION_ARCHIVE_DIR: process.env.PARTITION_ARCHIVE_DIR || path.join(dataDir, 'archive'),
     },
     onExit: (proc, exit) => {
       say(`${proc.name} exited (${exit.signal ?? exit.code}); stopping everything`);

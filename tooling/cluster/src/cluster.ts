@@ -293,6 +293,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           DATABASE_POOL_MAX: '4',
           // A batch goes to Postgres only once the Redis replica holds it too.
           FLUSH_AFTER_REPLICAS: '1',
+          // The cluster's own: the workers' retention prunes only this cluster's backups.
+          BACKUP_DIR: paths.backups,
+          PARTITION_ARCHIVE_DIR: paths.archive,
           ...opts.env,
         },
       },

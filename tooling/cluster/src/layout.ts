@@ -181,6 +181,9 @@ export function pathsOf(dataDir: string) {
     nginx: path.join(dataDir, 'nginx'),
     /** Prometheus's config and TSDB, Alertmanager's config and state, exporters' configs. */
     monitoring: path.join(dataDir, 'monitoring'),
+    /** The workers' scheduled backups and archived vote partitions (their own, not `npm start`'s). */
+    backups: path.join(dataDir, 'backups'),
+    archive: path.join(dataDir, 'archive'),
   };
 }
 
