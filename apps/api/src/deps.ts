@@ -1,5 +1,5 @@
 import proxyAddr from '@fastify/proxy-addr';
-import { Databases } from '@llmpt/db';
+import { Databases, registerPoolMetrics } from '@llmpt/db';
 import {
   ReplicaAcks,
   VoteStore,
@@ -39,6 +39,7 @@ export function createDeps(env: Env): Deps {
     onLag: (lag) => (lag === null ? metrics.replicaLag.set(-1) : metrics.replicaLag.set(lag)),
     onError: (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'),
   });
+  registerPoolMetrics(metrics.registry, dbs);
   const reads = () => dbs.replicaOrPrimary();
   const voteStore = new VoteStore(redis, {
     prefix: env.REDIS_PREFIX,

@@ -93,6 +93,9 @@ describe('operations endpoints', () => {
     );
     expect(metrics).toMatch(/redis_script_duration_seconds_count\{script="cast-vote"\} 1/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
+    // The process's own Postgres pool, which DbPoolExhausted / DbPoolNearLimit watch.
+    expect(metrics).toMatch(/^db_pool_max_connections\{pool="primary"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^db_pool_connections\{pool="primary",state="waiting"\} 0$/m);
     await voter.batchClient().llm.list.query();
     const after = await (await fetch(api.metricsUrl!)).text();
     expect(after).toMatch(

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Databases } from '@llmpt/db';
+import { Databases, registerPoolMetrics } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
 import {
   OutboxReader,
@@ -78,6 +78,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     maxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
     onError: (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'),
   });
+  registerPoolMetrics(metrics.registry, dbs);
   const db = dbs.db;
   const reader = new OutboxReader(store, `${hostname()}:${process.pid}`);
   const mdeps: MaintenanceDeps = { db, store, metrics, log, env };

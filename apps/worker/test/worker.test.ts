@@ -112,6 +112,8 @@ describe('worker process', () => {
     // The outbox's age is read at the scrape, partition by partition.
     expect(metrics).toMatch(/^outbox_lag_seconds\{partition="3"\} 0$/m);
     expect(metrics).toMatch(/^backup_enabled 1$/m); // production by default
+    expect(metrics).toMatch(/^db_pool_max_connections\{pool="primary"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^db_pool_connections\{pool="primary",state="in_use"\} \d+$/m);
     expect(metrics).toContain(
       `backup_last_success_timestamp_seconds ${Date.parse('2026-12-01T06:17:00Z') / 1000}`,
     );

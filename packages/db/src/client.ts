@@ -76,5 +76,33 @@ export function createDb(url: string, opts: CreateDbOptions = {}): Kysely<Databa
     types: typeOverrides,
   });
   pool.on('error', opts.onError ?? (() => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** A connection pool's state: what `db_pool_connections` exports. */
+export interface PoolStats {
+  /** Connections checked out by a query or transaction. */
+  inUse: number;
+  /** Open and free. */
+  idle: number;
+  /** Queries waiting for a connection: the pool is exhausted. */
+  waiting: number;
+  /** The pool's size (`max`). */
+  max: number;
+}
+
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** The pool behind a Kysely instance made by {@link createDb}. */
+export function poolStats(db: Kysely<Database>): PoolStats {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('poolStats: this Kysely instance was not made by createDb');
+  return {
+    inUse: pool.totalCount - pool.idleCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+    max: pool.options.max,
+  };
 }

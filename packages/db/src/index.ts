@@ -1,5 +1,6 @@
 // @llmpt/db: the Postgres schema, its migrations and the repositories over it.
-export { createDb, type CreateDbOptions } from './client.ts';
+export { createDb, poolStats, type CreateDbOptions, type PoolStats } from './client.ts';
+export { registerPoolMetrics } from './pool-metrics.ts';
 export { Databases, type DatabasesOptions } from './read-router.ts';
 export { migrateDown, migrateToLatest } from './migrator.ts';
 export { migrations } from './migrations/index.ts';

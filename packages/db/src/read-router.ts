@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-import { type CreateDbOptions, createDb } from './client.ts';
+import { type CreateDbOptions, type PoolStats, createDb, poolStats } from './client.ts';
 import type { Database } from './schema/index.ts';
 
 export interface DatabasesOptions extends CreateDbOptions {
@@ -58,6 +58,15 @@ export class Databases {
     return this.replica && this.lagSeconds !== null && this.lagSeconds <= this.maxLagSec
       ? this.replica
       : this.db;
+  }
+
+  /** Each pool's state (the replica's only when one is configured). */
+  pools(): Array<PoolStats & { pool: 'primary' | 'replica' }> {
+    const out: Array<PoolStats & { pool: 'primary' | 'replica' }> = [
+      { pool: 'primary', ...poolStats(this.db) },
+    ];
+    if (this.replica) out.push({ pool: 'replica' as const, ...poolStats(this.replica) });
+    return out;
   }
 
   /** The last measured lag in seconds; null with no replica or while it does not answer. */
