@@ -198,16 +198,21 @@ describe('npm run cluster -- up --detach', () => {
           data: { activeTargets: Target[] };
         }
       ).data.activeTargets;
-    const scraped = (await targets())
-      .filter((t) => t.labels.job === 'api' || t.labels.job === 'worker')
-      .map((t) => [t.labels.process, t.scrapeUrl])
-      .sort();
-    expect(scraped).toEqual(
-      [
-        ...endpoints.apiMetrics.map((url, i) => [`api-${i + 1}`, url]),
-        ...endpoints.workers.map((url, i) => [`worker-${i + 1}`, url]),
-      ].sort(),
-    );
+    const scraped = async () =>
+      (await targets())
+        .filter((t) => t.labels.job === 'api' || t.labels.job === 'worker')
+        .map((t) => [t.labels.process, t.scrapeUrl])
+        .sort();
+    // Prometheus is ready before its scrape manager has applied the static targets (its
+    // discovery updates are batched every 5 s): the list fills in shortly after start.
+    await expect
+      .poll(scraped, { timeout: 30_000, interval: 500 })
+      .toEqual(
+        [
+          ...endpoints.apiMetrics.map((url, i) => [`api-${i + 1}`, url]),
+          ...endpoints.workers.map((url, i) => [`worker-${i + 1}`, url]),
+        ].sort(),
+      );
   });
 
   it('the replica streams from the primary through its slot, serves reads, refuses writes, and the apis measure its lag', async () => {
