@@ -173,7 +173,25 @@ export const postgres = () =>
             ],
             thresholds: steps.below(POOL.maxDbConnections),
             min: 0,
-            width: 24,
+            width: 12,
+          }),
+          timeseries({
+            title: 'App pools (per process)',
+            description:
+              'Each api’s and worker’s own Postgres pool (DATABASE_POOL_MAX, db_pool_max_connections): connections in use and queries waiting for one. Waiting above 0 is an exhausted pool (alert DbPoolExhausted), before PgBouncer or Postgres see the query.',
+            unit: 'short',
+            queries: [
+              q(
+                `sum by (process, pool) (db_pool_connections{state="in_use"})`,
+                '{{process}} {{pool}} in use',
+              ),
+              q(
+                `sum by (process, pool) (db_pool_connections{state="waiting"})`,
+                '{{process}} {{pool}} waiting',
+              ),
+            ],
+            min: 0,
+            width: 12,
           }),
         ],
       },
