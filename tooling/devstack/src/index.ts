@@ -1,4 +1,4 @@
-export { freePort, isPortFree, portOrFree } from './ports.ts';
+export { FREE_PORT_RANGE, freePort, isPortFree, portOrFree } from './ports.ts';
 export {
   createDatabase,
   databaseUrl,

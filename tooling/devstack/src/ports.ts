@@ -1,20 +1,24 @@
 import net from 'node:net';
 
 /**
- * A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it).
- * Another process could take it before the caller binds, so bind soon.
+ * Where {@link freePort} picks: below Linux's ephemeral range (32768+ by default), so no outgoing
+ * connection is given the port between the pick and the bind (CI saw an api's port, picked by the
+ * OS from that range, taken by a client socket meanwhile: EADDRINUSE). 20000–32099 is left to
+ * clusters (`freeBasePort` in @llmpt/cluster), which need 100 in a row.
+ */
+export const FREE_PORT_RANGE = { from: 10_000, to: 19_999 } as const;
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, picked at random in
+ * {@link FREE_PORT_RANGE}. Another process could take it before the caller binds, so bind soon.
  */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
+  const { from, to } = FREE_PORT_RANGE;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    if (await isPortFree(port)) return port;
+  }
+  throw new Error(`no free port found between ${from} and ${to} in 100 tries`);
 }
 
 /** Whether nothing listens on `host:port` right now (we could bind it). */

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -11,6 +11,7 @@ import type { LocalService } from '../src/index.ts';
 import {
   createDatabase,
   dropDatabase,
+  FREE_PORT_RANGE,
   freePort,
   startEmbeddedPostgres,
   startRedisServer,
@@ -52,10 +53,16 @@ afterAll(async () => {
 });
 
 describe('freePort', () => {
-  it('returns a port nobody listens on', async () => {
+  it('returns a port nobody listens on, outside the range outgoing connections are given', async () => {
     const port = await freePort();
-    expect(port).toBeGreaterThan(0);
+    expect(port).toBeGreaterThanOrEqual(FREE_PORT_RANGE.from);
+    expect(port).toBeLessThanOrEqual(FREE_PORT_RANGE.to);
     expect(await isListening(port)).toBe(false);
+    const [ephemeralLow] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(FREE_PORT_RANGE.to).toBeLessThan(ephemeralLow!);
   });
 });
 
