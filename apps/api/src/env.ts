@@ -118,6 +118,17 @@ const schema = z
     /** Messages per second one WebSocket may send on average, and in a burst. Beyond: closed with 4008. */
     WS_MESSAGES_PER_SEC: int(1, 10_000).default(10),
     WS_MESSAGE_BURST: int(1, 10_000).default(30),
+    /** An admin session ends after this many minutes without a request. */
+    ADMIN_SESSION_IDLE_MINUTES: int(1, 24 * 60).default(30),
+    /** …and after this many hours whatever happens (sign in again). */
+    ADMIN_SESSION_MAX_HOURS: int(1, 7 * 24).default(12),
+    /** Failed sign-ins per account (and, ×4, per address) before a lockout; each lockout doubles. */
+    ADMIN_LOCKOUT_ATTEMPTS: int(1, 100).default(5),
+    /** The first lockout, in seconds (then 2×, 4×, … up to an hour). */
+    ADMIN_LOCKOUT_BASE_SEC: int(1, 3600).default(60),
+    /** Links on the admin page (unset: not shown). */
+    GRAFANA_URL: z.url({ protocol: /^https?$/ }).optional(),
+    PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Processes of the api on one machine (node:cluster); each holds at most ~20,000 sockets here. */
     WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   })

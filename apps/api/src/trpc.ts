@@ -1,6 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import { ZodError, z } from 'zod';
 
+import { authenticateAdmin } from './admin/guard.ts';
 import type { Context, Deps } from './context.ts';
 import { AppError } from './errors.ts';
 
@@ -52,3 +53,13 @@ const t = initTRPC
 export const router = t.router;
 export const publicProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
+
+/**
+ * Procedures for admins only: without a valid admin session (and, for mutations, the session's
+ * CSRF token and a same-site Origin) the answer is 401 or 403 and the resolver never runs, over
+ * the lean HTTP route, batches, SSE and WebSocket alike (they all run this middleware).
+ */
+export const adminProcedure = t.procedure.use(async ({ ctx, type, next }) => {
+  const admin = await authenticateAdmin(ctx, type);
+  return next({ ctx: { admin } });
+});

@@ -22,3 +22,4 @@ export * from './repositories/partition.repository.ts';
 export { withPgClient } from './repositories/pg-client.ts';
 export * from './backup/index.ts';
 export * from './repositories/reconcile.repository.ts';
+export * from './repositories/audit.repository.ts';

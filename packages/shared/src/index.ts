@@ -10,3 +10,5 @@ export * from './rankings.ts';
 export * from './search.ts';
 export * from './env.ts';
 export * from './schemas/leaderboard-search.schema.ts';
+export * from './schemas/admin.schema.ts';
+export * from './schemas/config.schema.ts';

@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
 /** Far enough back to replay a short disconnection; older ids get a fresh snapshot. */
 const MAX_REPLAY = 500;
 
-export type FeedMessage = LiveMessage;
+/** What the ranker's stream carries (the live messages other than `config`). */
+export type FeedMessage = Exclude<LiveMessage, { type: 'config' }>;
 
 /**
  * This process's one follower of the ranker's diff stream (one blocking XREAD on a connection of

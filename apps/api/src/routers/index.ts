@@ -1,4 +1,6 @@
 import { router } from '../trpc.ts';
+import { adminRouter } from './admin.router.ts';
+import { flagsRouter } from './flags.router.ts';
 import { llmRouter } from './llm.router.ts';
 import { rankingsRouter } from './rankings.router.ts';
 import { telemetryRouter } from './telemetry.router.ts';
@@ -9,6 +11,8 @@ export const appRouter = router({
   vote: voteRouter,
   rankings: rankingsRouter,
   telemetry: telemetryRouter,
+  flags: flagsRouter,
+  admin: adminRouter,
 });
 
 /** The API's type, for clients: `import type { AppRouter } from '@llmpt/api/router'`. */

@@ -8,6 +8,7 @@ import * as createMvVoteSummary from './2026_11_27_08_00_04_create_mv_vote_summa
 import * as createLlmScoreHistory from './2026_11_27_08_00_05_create_llm_score_history.ts';
 import * as alterLlmScoreHistoryRank from './2026_12_02_09_00_00_alter_llm_score_history_rank.ts';
 import * as createSlowQueriesView from './2026_12_02_12_00_00_create_slow_queries_view.ts';
+import * as createAdmin from './2026_12_02_16_00_00_create_admin.ts';
 
 /**
  * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_08_00_05_create_llm_score_history': createLlmScoreHistory,
   '2026_12_02_09_00_00_alter_llm_score_history_rank': alterLlmScoreHistoryRank,
   '2026_12_02_12_00_00_create_slow_queries_view': createSlowQueriesView,
+  '2026_12_02_16_00_00_create_admin': createAdmin,
 };
 
 export const migrationProvider: MigrationProvider = {

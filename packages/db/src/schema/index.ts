@@ -1,3 +1,4 @@
+import type { AdminAuditLogTable, AdminUsersTable, FeatureFlagsTable } from './admin.table.ts';
 import type { LlmScoreHistoryTable } from './llm-score-history.table.ts';
 import type { LlmVoteCountsTable } from './llm-vote-counts.table.ts';
 import type { LlmsTable } from './llms.table.ts';
@@ -17,8 +18,12 @@ export interface Database {
   llm_vote_counts: LlmVoteCountsTable;
   mv_vote_summary: MvVoteSummaryView;
   llm_score_history: LlmScoreHistoryTable;
+  admin_users: AdminUsersTable;
+  admin_audit_log: AdminAuditLogTable;
+  feature_flags: FeatureFlagsTable;
 }
 
+export type * from './admin.table.ts';
 export type * from './llm-score-history.table.ts';
 export type * from './llm-vote-counts.table.ts';
 export type * from './llms.table.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import type { BoardKey } from '../board-key.ts';
+import type { ConfigVersions } from './config.schema.ts';
 import { LLM_CATEGORIES } from '../constants.ts';
 import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
 import { RANKING_SORTS } from './rankings.schema.ts';
@@ -47,7 +48,14 @@ export interface RankingsSnapshot {
 
 /** What `rankings.live` and `llm.live` yield, each inside `tracked(id, message)`. */
 export type LiveMessage =
-  { type: 'snapshot'; snapshot: RankingsSnapshot } | { type: 'diff'; diff: RankingsDiff };
+  | { type: 'snapshot'; snapshot: RankingsSnapshot }
+  | { type: 'diff'; diff: RankingsDiff }
+  /**
+   * The catalogue or the flags changed (admins): sent to every open subscription within a second
+   * of the change, and once after each (re)subscription's snapshot or replay, so a page that
+   * resumed learns what it missed. The page re-reads what is newer than it holds.
+   */
+  | { type: 'config'; config: ConfigVersions };
 
 export const rankingsLiveInputSchema = z
   .strictObject({

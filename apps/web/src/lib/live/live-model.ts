@@ -123,7 +123,12 @@ export class LiveModel {
         this.retries = 0;
         this.lastEventId = message.id;
         const data = message.data;
-        const entries = data.type === 'snapshot' ? data.snapshot.entries : data.diff.entries;
+        const entries =
+          data.type === 'snapshot'
+            ? data.snapshot.entries
+            : data.type === 'diff'
+              ? data.diff.entries
+              : [];
         const entry = entries.find((e) => e.llmId === this.opts.id);
         this.update({
           ...(entry ? { standing: fromEntry(entry), at: Date.now() } : {}),

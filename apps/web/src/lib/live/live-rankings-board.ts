@@ -170,7 +170,8 @@ export class LiveRankingsBoard {
     // the rows of `rankings.list`, which the api ranks from the tallies by the same rule.
     this.entries = entries.size > 0 ? entries : null;
     const data = message.data;
-    const at = data.type === 'snapshot' ? data.snapshot.at : data.diff.at;
+    const at =
+      data.type === 'snapshot' ? data.snapshot.at : data.type === 'diff' ? data.diff.at : 0;
     // A feed with nothing published yet sends at 0: nothing to show then.
     const updatedAt = at > 0 ? at : this.state.updatedAt;
     this.state = { ...this.state, lastEventId: message.id, error: null, updatedAt };

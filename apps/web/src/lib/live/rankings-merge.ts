@@ -15,6 +15,7 @@ export function applyMessage(
     return new Map(message.snapshot.entries.map((e) => [e.llmId, e]));
   }
   const next = new Map(entries);
+  if (message.type === 'config') return next;
   for (const e of message.diff.entries) next.set(e.llmId, e);
   return next;
 }

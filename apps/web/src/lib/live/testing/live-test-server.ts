@@ -175,7 +175,9 @@ export async function startLiveTestServer() {
         yield* follow(input.lastEventId, signal, (m): LiveMessage =>
           m.type === 'snapshot'
             ? { type: 'snapshot', snapshot: { ...m.snapshot, entries: only(m.snapshot.entries) } }
-            : { type: 'diff', diff: { ...m.diff, entries: only(m.diff.entries) } },
+            : m.type === 'diff'
+              ? { type: 'diff', diff: { ...m.diff, entries: only(m.diff.entries) } }
+              : m,
         );
       }),
     }),
