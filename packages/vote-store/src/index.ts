@@ -6,3 +6,4 @@ export * from './rankings-publisher.ts';
 export * from './redis.ts';
 export * from './replica-acks.ts';
 export * from './reconcile.ts';
+export * from './config-channel.ts';
