@@ -126,6 +126,8 @@ const schema = z
     ADMIN_LOCKOUT_ATTEMPTS: int(1, 100).default(5),
     /** The first lockout, in seconds (then 2×, 4×, … up to an hour). */
     ADMIN_LOCKOUT_BASE_SEC: int(1, 3600).default(60),
+    /** The worker's BullMQ key prefix (same default): the board at /admin/queues reads its queues. */
+    BULL_PREFIX: z.string().min(1).max(64).default('{bull}'),
     /** Links on the admin page (unset: not shown). */
     GRAFANA_URL: z.url({ protocol: /^https?$/ }).optional(),
     PROMETHEUS_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -23,3 +23,13 @@ export const VOTE_RATE_LIMIT = { points: 60, durationSec: 60 } as const;
 
 /** Model ids are URL-safe slugs: lowercase letters, digits, dot, dash, underscore. */
 export const LLM_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** The worker's BullMQ queues (the api's board at /admin/queues shows the same three). */
+export const QUEUE_FLUSH = 'vote-flush';
+export const QUEUE_MAINTENANCE = 'maintenance';
+/**
+ * Long maintenance (backup, reconciliation, partitions) on a queue of its own, so a backup of
+ * minutes never delays sync-redis, which restores a wiped Redis.
+ */
+export const QUEUE_BACKGROUND = 'background';
+export const QUEUE_NAMES = [QUEUE_FLUSH, QUEUE_MAINTENANCE, QUEUE_BACKGROUND] as const;

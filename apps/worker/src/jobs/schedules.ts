@@ -2,13 +2,8 @@ import type { Queue } from 'bullmq';
 
 import type { Env } from '../env.ts';
 
-export const QUEUE_FLUSH = 'vote-flush';
-export const QUEUE_MAINTENANCE = 'maintenance';
-/**
- * Long maintenance (backup, reconciliation, partitions) on a queue of its own, so a backup of
- * minutes never delays sync-redis, which restores a wiped Redis.
- */
-export const QUEUE_BACKGROUND = 'background';
+// One definition of the queue names, shared with the api's BullMQ board (/admin/queues).
+export { QUEUE_BACKGROUND, QUEUE_FLUSH, QUEUE_MAINTENANCE } from '@llmpt/shared';
 
 export type MaintenanceJob = 'refresh-summary' | 'roll-history' | 'sync-redis' | 'outbox-consumers';
 export type BackgroundJob = 'partitions' | 'backup' | 'reconcile';
