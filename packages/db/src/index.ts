@@ -23,3 +23,4 @@ export { withPgClient } from './repositories/pg-client.ts';
 export * from './backup/index.ts';
 export * from './repositories/reconcile.repository.ts';
 export * from './repositories/audit.repository.ts';
+export * from './repositories/admin.repository.ts';
