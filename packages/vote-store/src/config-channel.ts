@@ -33,7 +33,7 @@ export class ConfigChannel {
 
   constructor(
     private readonly redis: Redis,
-    /** A connection of its own (subscriber mode); closed by its owner. */
+    /** A connection of its own (subscriber mode); `stop()` closes it. */
     private readonly subscriber: Redis,
     prefix: string,
     private readonly onError: (err: unknown) => void = () => undefined,
@@ -65,6 +65,13 @@ export class ConfigChannel {
     });
     await this.subscriber.subscribe(this.keys.channel);
     await this.refresh();
+  }
+
+  /** Stops following the channel and closes the subscriber connection (its one user). */
+  async stop(): Promise<void> {
+    this.events.removeAllListeners();
+    if (this.subscriber.status === 'end') return;
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 
   /** Reads the counters from Redis (and announces what moved). */

@@ -8,6 +8,13 @@ export const llmIdSchema = z
 
 export const llmCategorySchema = z.enum(LLM_CATEGORIES);
 
+/**
+ * The catalogue version a page needs (from a live `config` message): part of the URL, hence of
+ * every cache key (the api's and nginx's), so a page that heard of a change never gets an answer
+ * cached before it. The api waits (briefly) for its own copy to reach that version.
+ */
+export const catalogueVersionSchema = z.number().int().nonnegative();
+
 /** A catalogue entry as the API returns it. */
 export const llmSchema = z.object({
   id: llmIdSchema,
@@ -30,6 +37,7 @@ export const llmListInputSchema = z
     vendor: z.string().min(1).max(64).optional(),
     openWeights: z.boolean().optional(),
     search: z.string().trim().max(100).optional(),
+    catalogue: catalogueVersionSchema.optional(),
   })
   .optional();
 export type LlmListInput = z.infer<typeof llmListInputSchema>;

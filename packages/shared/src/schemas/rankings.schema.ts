@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type Llm, llmCategorySchema } from './llm.schema.ts';
+import { type Llm, catalogueVersionSchema, llmCategorySchema } from './llm.schema.ts';
 
 export const RANKING_SORTS = ['score', 'wilson'] as const;
 export type RankingSort = (typeof RANKING_SORTS)[number];
@@ -9,6 +9,8 @@ export const rankingsListInputSchema = z
   .strictObject({
     sort: z.enum(RANKING_SORTS).default('score'),
     category: llmCategorySchema.optional(),
+    /** The catalogue version the page needs (see catalogueVersionSchema). */
+    catalogue: catalogueVersionSchema.optional(),
   })
   .optional();
 export type RankingsListInput = z.infer<typeof rankingsListInputSchema>;
