@@ -53,6 +53,8 @@ const schema = z
     /** Port of /metrics and /healthz; 0 picks a free one, -1 disables. */
     METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
     METRICS_HOST: z.string().default('127.0.0.1'),
+    /** Every this many ms the worker writes its metrics to Redis for the admins' overview (= the api's). */
+    OPS_SAMPLE_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /** Run the rankings ranker here (one leader among the workers that do). */
     RANKER_ENABLED: bool.default(true),

@@ -6,7 +6,15 @@ export interface MetricsSources {
    * gauge then grows while a partition is stuck, even if no flush job completes.
    */
   outboxAgesMs?: () => Promise<number[]>;
+  /**
+   * Jobs per BullMQ queue and state (waiting, active, delayed, failed), read at every scrape
+   * (and every ops sample) with Queue.getJobCounts.
+   */
+  queueJobs?: () => Promise<Record<string, Record<string, number>>>;
 }
+
+/** The states bullmq_queue_jobs reports: what is queued or running, and what failed for good. */
+export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 export function createMetrics(sources: MetricsSources = {}) {
   const registry = new Registry();
@@ -45,6 +53,19 @@ export function createMetrics(sources: MetricsSources = {}) {
         // Redis unreachable: keep the last values rather than failing the whole scrape.
         const ages = await sources.outboxAgesMs().catch(() => null);
         ages?.forEach((ms, p) => this.set({ partition: String(p) }, ms / 1000));
+      },
+    }),
+    queueJobs: new Gauge({
+      name: 'bullmq_queue_jobs',
+      help: 'Jobs per BullMQ queue by state: waiting, active, delayed, failed (read from Redis at scrape time)',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        if (!sources.queueJobs) return;
+        // Redis unreachable: keep the last values rather than failing the whole scrape.
+        const counts = await sources.queueJobs().catch(() => null);
+        for (const [queue, states] of Object.entries(counts ?? {}))
+          for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
       },
     }),
     outboxDeadLetters: new Counter({

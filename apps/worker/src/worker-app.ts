@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
 import {
+  OpsSampler,
   OutboxReader,
   VoteStore,
   createRedis,
@@ -33,7 +34,7 @@ import {
   QUEUE_MAINTENANCE,
   upsertSchedules,
 } from './jobs/schedules.ts';
-import { createMetrics } from './metrics.ts';
+import { QUEUE_JOB_STATES, createMetrics } from './metrics.ts';
 import { Ranker } from './ranker/ranker.ts';
 
 const CLOSE_TIMEOUT_MS = 15_000;
@@ -68,7 +69,17 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const redis = createRedis(target, 'worker', logger);
   const partitionList = Array.from({ length: env.VOTE_PARTITIONS }, (_, p) => p);
   const store = new VoteStore(redis, { prefix: env.REDIS_PREFIX, partitions: env.VOTE_PARTITIONS });
-  const metrics = createMetrics({ outboxAgesMs: () => outboxAgesMs(store, partitionList) });
+  // The queues exist after the cold start; until then there is nothing to count.
+  let queues: Queue[] = [];
+  const metrics = createMetrics({
+    outboxAgesMs: () => outboxAgesMs(store, partitionList),
+    queueJobs: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          queues.map(async (q) => [q.name, await q.getJobCounts(...QUEUE_JOB_STATES)] as const),
+        ),
+      ),
+  });
   // Everything the worker reads must see what it wrote (flush, rebuild, history inputs), except
   // the ranker's catalogue reloads, which may come from the replica.
   const dbs = new Databases(env.DATABASE_URL, {
@@ -123,7 +134,8 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   const flushQueue = new Queue(QUEUE_FLUSH, queueOpts);
   const maintenanceQueue = new Queue(QUEUE_MAINTENANCE, queueOpts);
   const backgroundQueue = new Queue(QUEUE_BACKGROUND, queueOpts);
-  for (const q of [flushQueue, maintenanceQueue, backgroundQueue])
+  queues = [flushQueue, maintenanceQueue, backgroundQueue];
+  for (const q of queues)
     q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   await upsertSchedules(env, flushQueue, maintenanceQueue, backgroundQueue);
 
@@ -187,15 +199,27 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       )
     : null;
 
+  // The admins' overview: this process's metrics, queue depths and ranker lease, every step.
+  const ops = new OpsSampler({
+    redis,
+    prefix: env.REDIS_PREFIX,
+    role: 'worker',
+    stepMs: env.OPS_SAMPLE_MS,
+    registry: metrics.registry,
+    onError: (err) => logger.warn({ err }, 'ops sample failed'),
+  });
+
   const address = server?.server.address();
   ranker?.start();
   running = true;
+  ops.start();
   log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
 
   return {
     metricsPort: address && typeof address === 'object' ? address.port : null,
     async close() {
       running = false;
+      await ops.stop();
       // First, so another worker takes over the rankings while this one drains its jobs.
       await ranker?.close();
       const timer = setTimeout(() => {

@@ -7,3 +7,4 @@ export * from './redis.ts';
 export * from './replica-acks.ts';
 export * from './reconcile.ts';
 export * from './config-channel.ts';
+export * from './ops-samples.ts';

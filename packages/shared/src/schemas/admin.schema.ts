@@ -202,6 +202,8 @@ export interface OverviewPoint {
   cacheHitRatio: Record<string, number | null>;
   /** Jobs waiting, active or delayed, per BullMQ queue. */
   queueDepth: Record<string, number>;
+  /** Jobs that failed for good (kept by BullMQ until removed or retried), per queue. */
+  queueFailed: Record<string, number>;
   /** Share of tRPC requests answered with a server error (5xx) over the step. */
   errorRate: number | null;
 }
