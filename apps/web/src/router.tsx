@@ -1,9 +1,11 @@
 import { leaderboardSearchSchema } from '@llmpt/shared';
 import {
+  Outlet,
   createRootRoute,
   createRoute,
   createRouter,
   lazyRouteComponent,
+  useRouterState,
 } from '@tanstack/react-router';
 
 import { parseSearch, stringifySearch } from './lib/search-params.ts';
@@ -11,7 +13,15 @@ import { LeaderboardPage } from './routes/leaderboard.tsx';
 import { NotFoundPage } from './routes/not-found.tsx';
 import { RootLayout } from './routes/root-layout.tsx';
 
-const rootRoute = createRootRoute({ component: RootLayout, notFoundComponent: NotFoundPage });
+/** The admins' pages bring their own header and layout (`admin/layout.tsx`); voters' get theirs. */
+function AppRoot() {
+  const admin = useRouterState({ select: (s) => isAdminPath(s.location.pathname) });
+  return admin ? <Outlet /> : <RootLayout />;
+}
+
+const isAdminPath = (pathname: string) => pathname === '/admin' || pathname.startsWith('/admin/');
+
+const rootRoute = createRootRoute({ component: AppRoot, notFoundComponent: NotFoundPage });
 
 const leaderboardRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -35,7 +45,49 @@ const methodologyRoute = createRoute({
   component: lazyRouteComponent(() => import('./routes/methodology.tsx'), 'MethodologyPage'),
 });
 
-const routeTree = rootRoute.addChildren([leaderboardRoute, modelRoute, methodologyRoute]);
+/**
+ * `/admin/*` (issue 12): one lazy chunk for every admin view, fetched on the first visit there,
+ * so voters never download it. The layout shows the sign-in form in place of a view while
+ * signed out, at the same URL. `/admin/queues` is the api's BullMQ board, not a route here.
+ */
+const adminChunk = () => import('./admin/index.ts');
+const adminRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/admin',
+  component: lazyRouteComponent(adminChunk, 'AdminLayout'),
+});
+const adminOverviewRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/',
+  component: lazyRouteComponent(adminChunk, 'OverviewPage'),
+});
+const adminCatalogueRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/catalogue',
+  component: lazyRouteComponent(adminChunk, 'CataloguePage'),
+});
+const adminFlagsRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/flags',
+  component: lazyRouteComponent(adminChunk, 'FlagsPage'),
+});
+const adminAuditRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/audit',
+  component: lazyRouteComponent(adminChunk, 'AuditPage'),
+});
+
+const routeTree = rootRoute.addChildren([
+  leaderboardRoute,
+  modelRoute,
+  methodologyRoute,
+  adminRoute.addChildren([
+    adminOverviewRoute,
+    adminCatalogueRoute,
+    adminFlagsRoute,
+    adminAuditRoute,
+  ]),
+]);
 
 /**
  * Code-based routes (three pages don't need the file-based generator). Search parameters are
