@@ -10,13 +10,15 @@ interface BoardSummaryProps {
   loading: boolean;
   category: LlmCategory | undefined;
   updatedAt: number | null;
+  /** Results are hidden until the voter votes: no vote total (it would add up hidden tallies). */
+  hidden?: boolean;
 }
 
 /**
  * Above the table: how many votes and ranked models the board has, when it was last updated, and
  * what Score and Wilson mean in plain words, with a link to the methodology page.
  */
-export function BoardSummary({ rows, loading, category, updatedAt }: BoardSummaryProps) {
+export function BoardSummary({ rows, loading, category, updatedAt, hidden }: BoardSummaryProps) {
   const votes = rows.reduce((n, r) => n + r.up + r.down, 0);
   const ranked = rows.reduce((n, r) => (r.rank === null ? n : n + 1), 0);
   const waiting = rows.length - ranked;
@@ -27,10 +29,16 @@ export function BoardSummary({ rows, loading, category, updatedAt }: BoardSummar
           'Loading…'
         ) : (
           <>
-            <span>
-              <strong>{formatCount(votes)}</strong> {votes === 1 ? 'vote' : 'votes'}
-              {category ? ` in ${categoryLabel(category)}` : ''}
-            </span>
+            {hidden ? (
+              <span data-testid="results-hidden">
+                <strong>Results hidden</strong> until you vote on a model
+              </span>
+            ) : (
+              <span>
+                <strong>{formatCount(votes)}</strong> {votes === 1 ? 'vote' : 'votes'}
+                {category ? ` in ${categoryLabel(category)}` : ''}
+              </span>
+            )}
             <span>
               <strong>{ranked}</strong> {ranked === 1 ? 'model' : 'models'} ranked
             </span>

@@ -16,6 +16,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import { useState, useSyncExternalStore } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import type { HiddenResults } from '../lib/flags/hidden-results.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { VoteController } from '../lib/votes/vote-controller.ts';
 import {
@@ -99,6 +100,8 @@ interface SetupOptions {
   trends?: RankingsTrends;
   /** Ballots the voter already has on the server. */
   ballots?: Record<string, 1 | -1>;
+  /** Results hidden until the voter votes, with the revealed tallies. */
+  hidden?: HiddenResults;
 }
 
 async function setup(opts: SetupOptions = {}) {
@@ -130,6 +133,7 @@ async function setup(opts: SetupOptions = {}) {
         }}
         trends={opts.trends}
         votes={votes}
+        hidden={opts.hidden}
         announceEveryMs={0}
       />
     );
@@ -411,5 +415,64 @@ describe('a counted vote', () => {
     expect(cell('alpha', 'up')).toBe('13');
     expect(cell('alpha', 'score')).toBe('11');
     expect(alertText()).toBe('');
+  });
+});
+
+describe('results hidden until you vote', () => {
+  const sealedText = (id: string) =>
+    [...rowOf(id).querySelectorAll('[data-sealed]')].map((c) => c.textContent);
+
+  it('shows “Vote to see” for models without the voter’s ballot, the tally for the others, ranks and order as they are', async () => {
+    const { server } = await setup({
+      ballots: { beta: 1 },
+      hidden: { hide: true, revealed: new Map([['beta', { up: 6, down: 1 }]]) },
+    });
+    await ballotsKnown();
+    expect(order()).toEqual(['alpha', 'beta', 'gamma']);
+    expect([rankOf('alpha'), rankOf('beta'), rankOf('gamma')]).toEqual(['1', '2', '3']);
+    // Every tally cell says why it is empty, to the eye (score) and to screen readers (all).
+    expect(cell('alpha', 'score')).toBe('Vote to see');
+    expect(sealedText('alpha')).toEqual([
+      'Vote to see',
+      '·Vote to see',
+      '·Vote to see',
+      '·Vote to see',
+      '·Vote to see',
+    ]);
+    expect(cell('gamma', 'score')).toBe('Vote to see');
+    expect(rowOf('alpha').textContent).not.toContain('10');
+    expect([cell('beta', 'up'), cell('beta', 'down'), cell('beta', 'score')]).toEqual([
+      '6',
+      '1',
+      '5',
+    ]);
+    expect(screen.getByTestId('board-stats').textContent).toContain('Results hidden');
+    expect(screen.getByTestId('board-stats').textContent).not.toMatch(/\d+ votes/);
+
+    // Voting opens the model's tally (here the row's own, which the test's rows carry).
+    fireEvent.click(button('Downvote Gamma'));
+    await waitFor(() => expect(server.casts).toEqual([{ llmId: 'gamma', value: -1 }]));
+    expect(sealedText('gamma')).toEqual([]);
+    expect(cell('gamma', 'down')).toBe('4');
+    expect(cell('alpha', 'score')).toBe('Vote to see');
+  });
+
+  it('keeps rows the server sealed hidden even if the flag could not be evaluated', async () => {
+    const rows = board(['alpha', 10, 2], ['beta', 6, 1], ['gamma', 3, 3]).map(
+      (r): LiveRankingRow =>
+        r.llm.id === 'beta' ? r : { ...r, up: 0, down: 0, score: 0, wilson: 0, sealed: true },
+    );
+    await setup({ rows });
+    await ballotsKnown();
+    expect(cell('alpha', 'score')).toBe('Vote to see');
+    expect(cell('beta', 'score')).toBe('5');
+  });
+
+  it('changes nothing for a voter without the flag', async () => {
+    await setup({ hidden: { hide: false, revealed: new Map() } });
+    await ballotsKnown();
+    expect(cell('alpha', 'score')).toBe('8');
+    expect(document.querySelectorAll('[data-sealed]')).toHaveLength(0);
+    expect(screen.getByTestId('board-stats').textContent).not.toContain('Results hidden');
   });
 });

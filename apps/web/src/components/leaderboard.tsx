@@ -7,15 +7,16 @@ import {
 } from '@llmpt/shared';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 
-import { type Ballot, type Tally, withTally } from '../lib/ballot.ts';
+import type { Ballot, Tally } from '../lib/ballot.ts';
 import { errorMessage, isUnreachable } from '../lib/errors.ts';
 import { filterRows, vendorsOf } from '../lib/filter-rows.ts';
+import { type HiddenResults, shownRow } from '../lib/flags/hidden-results.ts';
 import { categoryLabel } from '../lib/format.ts';
 import { outOfPlace, useFrozenOrder } from '../lib/frozen-order.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { hasFilters, withoutFilters } from '../lib/search-params.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
-import { type VoteController, ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
+import { type VoteController, ballotOf } from '../lib/votes/vote-controller.ts';
 import { BoardSummary } from './board-summary.tsx';
 import { LeaderboardFilters } from './leaderboard-filters.tsx';
 import { PausedOrder } from './paused-order.tsx';
@@ -39,11 +40,14 @@ export interface LeaderboardProps {
   /** When the standings shown were last known current (ms since epoch), if known. */
   updatedAt?: number | null;
   votes: VoteController;
+  /** Results hidden until the voter votes ('hide-results'); absent: shown. */
+  hidden?: HiddenResults;
   /** For tests: the announcer's throttle. */
   announceEveryMs?: number;
 }
 
 const idOf = (row: LiveRankingRow) => row.llm.id;
+const SHOWN: HiddenResults = { hide: false, revealed: new Map() };
 
 /**
  * The leaderboard below the heading: filters, what the ranks mean, the table and its states,
@@ -56,9 +60,10 @@ export function Leaderboard(props: LeaderboardProps) {
   const board = boardKey(sort, search.category);
   const voteState = useVoteState(votes);
 
+  const hidden = props.hidden ?? SHOWN;
   const shown = useMemo(
-    () => rows.map((r) => withTally(r, displayTally(voteState, r.llm.id, r))),
-    [rows, voteState],
+    () => rows.map((r) => shownRow(r, voteState, hidden)),
+    [rows, voteState, hidden],
   );
   const order = useFrozenOrder(shown, idOf);
   const filters = useDeferredValue(search);
@@ -103,8 +108,12 @@ export function Leaderboard(props: LeaderboardProps) {
   }, [rows]);
   const onVote = useCallback(
     (llm: Llm, clicked: Ballot) =>
-      votes.vote({ id: llm.id, name: llm.name }, clicked, live.current.get(llm.id) ?? null),
-    [votes],
+      votes.vote(
+        { id: llm.id, name: llm.name },
+        clicked,
+        (hidden.hide ? hidden.revealed.get(llm.id) : live.current.get(llm.id)) ?? null,
+      ),
+    [votes, hidden],
   );
   const ballot = useCallback((id: string) => ballotOf(voteState, id), [voteState]);
 
@@ -158,6 +167,7 @@ export function Leaderboard(props: LeaderboardProps) {
             loading={loading}
             category={search.category}
             updatedAt={props.updatedAt ?? null}
+            hidden={hidden.hide || rows.some((r) => r.sealed)}
           />
           {!loading && rankedCount === 0 ? (
             <p className="first-vote" data-testid="first-vote-invite">

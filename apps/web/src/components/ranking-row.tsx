@@ -27,7 +27,7 @@ interface RankingRowProps {
 /** One model's row; re-renders only when its own data changes (a diff touches a few rows). */
 export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
   const { row, series } = props;
-  const { llm, rank, up, down, score, wilson } = row;
+  const { llm, rank, up, down, score, wilson, sealed } = row;
   const ref = useRef<HTMLTableRowElement>(null);
   useHighlightOnChange(ref, `${rank}:${up}:${down}`);
   const trend = useMemo(() => [...(series?.score ?? []), score], [series, score]);
@@ -82,30 +82,38 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
         </Link>
         <span className="model-meta">
           {llm.vendor}
-          <span className="model-counts">
-            {' · '}
-            {up} up, {down} down
-          </span>
+          {sealed ? null : (
+            <span className="model-counts">
+              {' · '}
+              {up} up, {down} down
+            </span>
+          )}
         </span>
       </th>
       <td data-col="vendor" className="col-vendor">
         {llm.vendor}
       </td>
-      <td data-col="score" className="col-score">
-        {score}
-      </td>
-      <td data-col="up" className="col-up">
-        {up}
-      </td>
-      <td data-col="down" className="col-down">
-        {down}
-      </td>
-      <td data-col="wilson" className="col-wilson">
-        {up + down === 0 ? <span className="muted">–</span> : formatWilson(wilson)}
-      </td>
-      <td data-col="trend" className="col-trend">
-        <Sparkline values={trend} label={trendLabel} />
-      </td>
+      {sealed ? (
+        <SealedCells />
+      ) : (
+        <>
+          <td data-col="score" className="col-score">
+            {score}
+          </td>
+          <td data-col="up" className="col-up">
+            {up}
+          </td>
+          <td data-col="down" className="col-down">
+            {down}
+          </td>
+          <td data-col="wilson" className="col-wilson">
+            {up + down === 0 ? <span className="muted">–</span> : formatWilson(wilson)}
+          </td>
+          <td data-col="trend" className="col-trend">
+            <Sparkline values={trend} label={trendLabel} />
+          </td>
+        </>
+      )}
       <td data-col="vote" className="col-vote">
         <VoteButtons
           name={llm.name}
@@ -117,6 +125,43 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
     </tr>
   );
 });
+
+/**
+ * The tally cells of a model the voter hasn't voted on while results are hidden: "Vote to see"
+ * where the score is (the column every screen keeps), and the same words, read but not drawn, in
+ * the others, so a screen reader moving along the row hears why each is empty.
+ */
+function SealedCells() {
+  const hidden = (
+    <>
+      <span className="sealed-mark" aria-hidden="true">
+        ·
+      </span>
+      <span className="visually-hidden">Vote to see</span>
+    </>
+  );
+  return (
+    <>
+      <td data-col="score" className="col-score" data-sealed="">
+        <span className="sealed-note" title="Results are hidden until you vote on this model">
+          Vote to see
+        </span>
+      </td>
+      <td data-col="up" className="col-up" data-sealed="">
+        {hidden}
+      </td>
+      <td data-col="down" className="col-down" data-sealed="">
+        {hidden}
+      </td>
+      <td data-col="wilson" className="col-wilson" data-sealed="">
+        {hidden}
+      </td>
+      <td data-col="trend" className="col-trend" data-sealed="">
+        {hidden}
+      </td>
+    </>
+  );
+}
 
 /**
  * Replays the row's highlight animation when `key` changes (not on mount). The attribute is

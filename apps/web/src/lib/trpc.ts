@@ -5,6 +5,9 @@ import { type inferOutput, createTRPCOptionsProxy } from '@trpc/tanstack-react-q
 
 import { env } from '../env.ts';
 import { isClientFault } from './errors.ts';
+import { type RevealedApi, RevealedTallies } from './flags/revealed-tallies.ts';
+import { type FlagsApi, VoterFlagProvider } from './flags/voter-flag-provider.ts';
+import { ConfigFeed } from './live/config-feed.ts';
 import { createConnectionStore } from './live/connection-store.ts';
 import { createLiveLinks } from './live/create-links.ts';
 import { startLatencyMonitor } from './live/latency-monitor.ts';
@@ -59,16 +62,40 @@ startLatencyMonitor({
  */
 export const liveApi: LiveApi = trpcClient;
 
+/** The newest catalogue and flag versions the tab's live subscriptions have reported. */
+export const configFeed = new ConfigFeed();
+
 /** Default dependencies of `useLiveRankings`. */
-export const liveDeps = { api: liveApi, store: connectionStore };
+export const liveDeps = { api: liveApi, store: connectionStore, config: configFeed };
 
 /** The model page's live tally and rank (typed by its contract, as `liveApi` is). */
 const liveModelApi: LiveModelApi = trpcClient;
-export const liveModelDeps = { api: liveModelApi, store: connectionStore };
+export const liveModelDeps = { api: liveModelApi, store: connectionStore, config: configFeed };
+
+/**
+ * The voter's feature flags for OpenFeature (`main.tsx` sets it as the provider), re-evaluated
+ * whenever the live feed reports a newer flags version.
+ */
+const flagsApi: FlagsApi = trpcClient;
+export const flagProvider = new VoterFlagProvider(flagsApi);
+configFeed.subscribe((kind, version) => {
+  if (kind === 'flags') flagProvider.noteVersion(version);
+});
 
 /** The voter's ballots and optimistic votes, shared by every page. */
 const voteApi: VoteApi = trpcClient;
 export const votes = new VoteController(voteApi);
+
+// A voter's id (the HttpOnly cookie) may be new with their first counted vote: evaluate again.
+const unwatchFirstVote = votes.subscribe(() => {
+  if (!votes.getSnapshot().confirmation) return;
+  unwatchFirstVote();
+  void flagProvider.refresh();
+});
+
+/** The tallies of the voter's own models, when results are hidden until they vote. */
+const revealedApi: RevealedApi = trpcClient;
+export const revealed = new RevealedTallies(revealedApi);
 
 /**
  * Query/mutation options and keys for every procedure: `useQuery(trpc.rankings.list.queryOptions())`.

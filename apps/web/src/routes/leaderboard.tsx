@@ -1,12 +1,14 @@
 import type { LeaderboardSearch } from '@llmpt/shared';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 
 import { Leaderboard } from '../components/leaderboard.tsx';
+import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
 import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
 import { usePageTitle } from '../lib/page-title.ts';
-import { trpc, votes } from '../lib/trpc.ts';
+import { revealed, trpc, votes } from '../lib/trpc.ts';
+import { useVoteState } from '../lib/votes/use-votes.ts';
 
 const route = getRouteApi('/');
 
@@ -52,7 +54,22 @@ interface LiveLeaderboardProps {
 }
 
 function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardProps) {
-  const live = useLiveRankings({ sort: search.sort ?? 'score', category: search.category });
+  const voteState = useVoteState(votes);
+  const { hide, revealed: tallies, refresh } = useHiddenResults(revealed, voteState);
+  const hidden = useMemo(() => ({ hide, revealed: tallies }), [hide, tallies]);
+  // With results hidden, the tallies of the voter's models are read again when the feed moves
+  // one of them (throttled to one read a second).
+  const onEntries = useCallback(
+    (ids: readonly string[]) => {
+      if (hide && ids.some((id) => voteState.votes.get(id)?.confirmed)) refresh();
+    },
+    [hide, voteState, refresh],
+  );
+  const live = useLiveRankings({
+    sort: search.sort ?? 'score',
+    category: search.category,
+    onEntries,
+  });
   const trends = useQuery(
     trpc.rankings.trends.queryOptions(undefined, {
       staleTime: TRENDS_EVERY_MS,
@@ -70,6 +87,7 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
       trends={trends.data}
       updatedAt={live.updatedAt}
       votes={votes}
+      hidden={hidden}
     />
   );
 }

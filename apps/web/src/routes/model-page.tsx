@@ -1,7 +1,7 @@
 import { wilsonLowerBound } from '@llmpt/shared';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, getRouteApi } from '@tanstack/react-router';
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { HistoryChart } from '../components/history-chart.tsx';
 import { StatusMessage } from '../components/status-message.tsx';
@@ -10,6 +10,7 @@ import { VoteButtons } from '../components/vote-buttons.tsx';
 import { VoteConfirmation } from '../components/vote-confirmation.tsx';
 import type { Ballot } from '../lib/ballot.ts';
 import { errorMessage, isClientFault } from '../lib/errors.ts';
+import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
 import {
   categoryLabel,
   formatContext,
@@ -29,7 +30,7 @@ import {
 import type { ModelStanding } from '../lib/live/live-model.ts';
 import { useLiveModel } from '../lib/live/use-live-model.ts';
 import { usePageTitle } from '../lib/page-title.ts';
-import { type LlmDetails, liveModelDeps, trpc, votes } from '../lib/trpc.ts';
+import { type LlmDetails, liveModelDeps, revealed, trpc, votes } from '../lib/trpc.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
 import { ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
 
@@ -83,8 +84,16 @@ export function ModelPage() {
 }
 
 function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }) {
-  const live = useLiveModel(llm.id, liveModelDeps);
+  const queryClient = useQueryClient();
+  // An admin renamed, edited or retired a model: read the details again (a retired one then
+  // answers 404, "Model not found").
+  const onCatalogue = useCallback(
+    () => void queryClient.invalidateQueries({ queryKey: trpc.llm.byId.queryKey({ id: llm.id }) }),
+    [queryClient, llm.id],
+  );
+  const live = useLiveModel(llm.id, liveModelDeps, onCatalogue);
   const voteState = useVoteState(votes);
+  const hidden = useHiddenResults(revealed, voteState);
   // Null until the voter picks one: the shortest period that holds the model's whole history.
   const [picked, setPicked] = useState<Window | null>(null);
   const history = useQuery(
@@ -97,12 +106,25 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
   // Live once the room has spoken; until then (or with the ranker not yet running) `llm.byId`.
   const standing: ModelStanding = live.standing ?? llm;
   const at = live.at ?? fetchedAt;
-  const tally = displayTally(voteState, llm.id, standing);
-  const score = tally.up - tally.down;
   const ballot = ballotOf(voteState, llm.id);
+  // Hidden until the voter votes ('hide-results', or a tally the server withheld); once they
+  // have, their revealed tally (or their vote's answer until that is read).
+  const withheld = (standing.up as number | null) === null;
+  const own = hidden.revealed.get(llm.id) ?? voteState.votes.get(llm.id)?.ack?.tally;
+  const base = hidden.hide || withheld ? (ballot === 0 ? null : (own ?? null)) : standing;
+  const sealed = base === null;
+  const tally = base ? displayTally(voteState, llm.id, base) : { up: 0, down: 0 };
+  const score = tally.up - tally.down;
+  const confirmed = voteState.votes.get(llm.id)?.confirmed ?? 0;
+  // The room moved this model: the voter's revealed tally is read again (throttled).
+  const { refresh } = hidden;
+  useEffect(() => {
+    if (hidden.hide && confirmed !== 0 && live.at !== null) refresh();
+  }, [hidden.hide, confirmed, live.at, refresh]);
   const onVote = useCallback(
-    (clicked: Ballot) => votes.vote({ id: llm.id, name: llm.name }, clicked, live.standing ?? llm),
-    [llm, live.standing],
+    (clicked: Ballot) =>
+      votes.vote({ id: llm.id, name: llm.name }, clicked, sealed ? null : (base ?? null)),
+    [llm, sealed, base],
   );
 
   const settled = !history.isPending;
@@ -152,28 +174,39 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
               )}
             </dd>
           </div>
-          <div className="stat">
-            <dt>Score</dt>
-            <dd data-col="score">{score}</dd>
-          </div>
-          <div className="stat">
-            <dt>Up</dt>
-            <dd data-col="up">{tally.up}</dd>
-          </div>
-          <div className="stat">
-            <dt>Down</dt>
-            <dd data-col="down">{tally.down}</dd>
-          </div>
-          <div className="stat">
-            <dt title="The share of voters who like the model, counted cautiously: at least this share, 95% sure">
-              Wilson
-            </dt>
-            <dd>
-              {tally.up + tally.down === 0
-                ? '–'
-                : formatWilson(wilsonLowerBound(tally.up, tally.down))}
-            </dd>
-          </div>
+          {sealed ? (
+            <div className="stat stat-sealed" data-testid="model-sealed">
+              <dt>Votes</dt>
+              <dd>
+                <span className="stat-note">Vote to see</span>
+              </dd>
+            </div>
+          ) : (
+            <>
+              <div className="stat">
+                <dt>Score</dt>
+                <dd data-col="score">{score}</dd>
+              </div>
+              <div className="stat">
+                <dt>Up</dt>
+                <dd data-col="up">{tally.up}</dd>
+              </div>
+              <div className="stat">
+                <dt>Down</dt>
+                <dd data-col="down">{tally.down}</dd>
+              </div>
+              <div className="stat">
+                <dt title="The share of voters who like the model, counted cautiously: at least this share, 95% sure">
+                  Wilson
+                </dt>
+                <dd>
+                  {tally.up + tally.down === 0
+                    ? '–'
+                    : formatWilson(wilsonLowerBound(tally.up, tally.down))}
+                </dd>
+              </div>
+            </>
+          )}
         </dl>
         <div className="model-vote">
           <VoteButtons
@@ -186,9 +219,11 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
           <p className="muted model-vote-hint">
             {ballot !== 0
               ? `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`
-              : tally.up + tally.down === 0
-                ? 'Nobody has voted on it yet: be the first.'
-                : 'You haven’t voted on this model.'}
+              : sealed
+                ? 'Results are hidden until you vote: vote to see its score and history.'
+                : tally.up + tally.down === 0
+                  ? 'Nobody has voted on it yet: be the first.'
+                  : 'You haven’t voted on this model.'}
           </p>
         </div>
       </section>
@@ -196,20 +231,33 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
       <section className="model-history" aria-labelledby="history-heading">
         <div className="section-heading">
           <h2 id="history-heading">History</h2>
-          <div className="segmented" role="group" aria-label="Chart period">
-            {WINDOWS.map((d) => (
-              <button key={d} type="button" aria-pressed={days === d} onClick={() => setPicked(d)}>
-                {WINDOW_LABEL[d]}
-              </button>
-            ))}
-          </div>
+          {sealed ? null : (
+            <div className="segmented" role="group" aria-label="Chart period">
+              {WINDOWS.map((d) => (
+                <button
+                  key={d}
+                  type="button"
+                  aria-pressed={days === d}
+                  onClick={() => setPicked(d)}
+                >
+                  {WINDOW_LABEL[d]}
+                </button>
+              ))}
+            </div>
+          )}
         </div>
-        <HistoryChart
-          name={llm.name}
-          series={series}
-          releaseDate={llm.releaseDate}
-          summary={summary}
-        />
+        {sealed ? (
+          <p className="sealed-history muted" data-testid="history-sealed">
+            Vote to see how its score and rank have moved.
+          </p>
+        ) : (
+          <HistoryChart
+            name={llm.name}
+            series={series}
+            releaseDate={llm.releaseDate}
+            summary={summary}
+          />
+        )}
       </section>
 
       <section aria-labelledby="details-heading">

@@ -17,8 +17,31 @@ export interface LatencyReport {
   transport: LiveTransport;
 }
 
-/** A leaderboard row, shaped like a `rankings.list` row so the page can show either. */
-export type LiveRankingRow = RankingRow;
+/**
+ * A `rankings.list` row as a voter with 'hide-results' on gets it: rank and model, the tally
+ * withheld (null).
+ */
+export type SealedRow = Omit<RankingRow, 'up' | 'down' | 'score' | 'wilson'> & {
+  up: null;
+  down: null;
+  score: null;
+  wilson: null;
+};
+
+/**
+ * A leaderboard row, shaped like a `rankings.list` row so the page can show either. `sealed`:
+ * the server withheld the tally (hide results until you vote); its numbers are then 0 and not
+ * to be shown.
+ */
+export type LiveRankingRow = RankingRow & { sealed?: true };
+
+/** A list row as the page keeps it: a sealed one's numbers as 0, marked `sealed`. */
+export function fromListRow(row: RankingRow | SealedRow): LiveRankingRow {
+  if (row.up !== null && row.down !== null && row.score !== null && row.wilson !== null) {
+    return row;
+  }
+  return { ...row, up: 0, down: 0, score: 0, wilson: 0, sealed: true };
+}
 
 export interface BoardInput {
   sort?: RankingSort;
@@ -39,7 +62,11 @@ export interface LiveSubscriptionHandlers {
 export interface LiveApi {
   rankings: {
     list: {
-      query(input?: BoardInput, opts?: { signal?: AbortSignal }): Promise<LiveRankingRow[]>;
+      /** `catalogue`: the catalogue version the names must be at least as new as (a new URL). */
+      query(
+        input?: BoardInput & { catalogue?: number },
+        opts?: { signal?: AbortSignal },
+      ): Promise<Array<RankingRow | SealedRow>>;
     };
     live: {
       subscribe(

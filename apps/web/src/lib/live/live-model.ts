@@ -1,6 +1,7 @@
 import type { RankingEntry } from '@llmpt/shared';
 
 import { isClientFault } from '../errors.ts';
+import type { ConfigFeed } from './config-feed.ts';
 import type { ConnectionStore } from './connection-store.ts';
 import { followTransport } from './follow-transport.ts';
 import type { LiveSubscriptionHandlers, TrackedMessage } from './live-contract.ts';
@@ -52,6 +53,14 @@ export interface LiveModelOptions {
   pollEveryMs?: number;
   /** Delay before subscribing again after attempt `attempt` (0-based) failed. */
   retryDelayMs?: (attempt: number) => number;
+  /** Told of every `config` message (the tab's flags follow it). */
+  config?: ConfigFeed;
+  /**
+   * The catalogue changed (an admin edited or retired a model): the page re-reads the model's
+   * details. Called for the first `config` message too (details read before it have no known
+   * version), then for each newer version.
+   */
+  onCatalogue?: (version: number) => void;
 }
 
 const fromEntry = (e: RankingEntry): ModelStanding => ({
@@ -77,8 +86,17 @@ export class LiveModel {
   private lastEventId: string | undefined;
   private retries = 0;
   private stopPoller: (() => void) | null = null;
+  private catalogueVersion: number | null = null;
+  private onCatalogue: ((version: number) => void) | undefined;
 
-  constructor(private readonly opts: LiveModelOptions) {}
+  constructor(private readonly opts: LiveModelOptions) {
+    this.onCatalogue = opts.onCatalogue;
+  }
+
+  /** Replaces the `onCatalogue` listener (a component's latest callback). */
+  setOnCatalogue(listener: ((version: number) => void) | undefined): void {
+    this.onCatalogue = listener;
+  }
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -121,8 +139,17 @@ export class LiveModel {
         this.stopPoller?.();
         this.stopPoller = null;
         this.retries = 0;
-        this.lastEventId = message.id;
         const data = message.data;
+        if (data.type === 'config') {
+          this.opts.config?.note(data.config);
+          const v = data.config.catalogue;
+          if (this.catalogueVersion === null || v > this.catalogueVersion) {
+            this.catalogueVersion = v;
+            this.onCatalogue?.(v);
+          }
+          return;
+        }
+        this.lastEventId = message.id;
         const entries =
           data.type === 'snapshot'
             ? data.snapshot.entries

@@ -8,9 +8,16 @@ import {
 } from '@llmpt/shared';
 
 import { isClientFault } from '../errors.ts';
+import type { ConfigFeed } from './config-feed.ts';
 import type { ConnectionStore } from './connection-store.ts';
 import { followTransport } from './follow-transport.ts';
-import type { BoardInput, LiveApi, LiveRankingRow, TrackedMessage } from './live-contract.ts';
+import {
+  type BoardInput,
+  type LiveApi,
+  type LiveRankingRow,
+  type TrackedMessage,
+  fromListRow,
+} from './live-contract.ts';
 import { applyMessage, rowsFromEntries } from './rankings-merge.ts';
 import { backoffWithJitter } from './transport-switch.ts';
 
@@ -39,6 +46,10 @@ export interface LiveRankingsBoardOptions {
   pollEveryMs?: number;
   /** Delay before resubscribing after a subscription ended with an error (attempt 0-based). */
   retryDelayMs?: (attempt: number) => number;
+  /** Told of every `config` message (the tab's flags follow it). */
+  config?: ConfigFeed;
+  /** The models each diff or snapshot carried (hidden results re-read the voter's tallies). */
+  onEntries?: (llmIds: readonly string[]) => void;
 }
 
 /** Catalogue re-reads for unknown models: at most this often. */
@@ -48,7 +59,9 @@ const CATALOGUE_MIN_AGE_MS = 10_000;
  * One leaderboard kept current, without React: follows the store's transport, subscribing to
  * `rankings.live` (ws or SSE, resuming after `lastEventId` when it has to resubscribe) or
  * polling `rankings.list`. Names and vendors come from `rankings.list` (live entries carry ids
- * only). `useLiveRankings` is a thin wrapper; tests drive this directly.
+ * only), read again with `{ catalogue: v }` whenever a `config` message reports a catalogue
+ * version newer than the one held (an admin renamed, added or retired a model): a new URL, so no
+ * cache serves the old names. `useLiveRankings` is a thin wrapper; tests drive this directly.
  */
 export class LiveRankingsBoard {
   private state: LiveRankingsState = {
@@ -64,14 +77,22 @@ export class LiveRankingsBoard {
   private readonly catalogue = new Map<string, Llm>();
   private catalogueLoaded = false;
   private catalogueReadAt = -Infinity;
+  /** The catalogue version the names were read at; null: unknown (read before any `config`). */
+  private catalogueVersion: number | null = null;
+  /** Bumped by every catalogue read: only the newest one's answer is kept. */
+  private catalogueReads = 0;
+  /** Live entries the last full read didn't list (retired): left out without asking again. */
+  private readonly missing = new Set<string>();
   /** Bumped whenever the feed changes: callbacks of an older feed are ignored. */
   private generation = 0;
   private teardown: (() => void) | null = null;
   private unfollow: (() => void) | null = null;
   private retries = 0;
+  private onEntries: ((llmIds: readonly string[]) => void) | undefined;
 
   constructor(private readonly opts: LiveRankingsBoardOptions) {
     this.board = boardKey(opts.sort, opts.category);
+    this.onEntries = opts.onEntries;
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -80,6 +101,11 @@ export class LiveRankingsBoard {
   };
 
   readonly getSnapshot = (): LiveRankingsState => this.state;
+
+  /** Replaces the `onEntries` listener (a component's latest callback). */
+  setOnEntries(listener: ((llmIds: readonly string[]) => void) | undefined): void {
+    this.onEntries = listener;
+  }
 
   /** Idempotent; `stop` then `start` again is fine (React StrictMode does exactly that). */
   start(): void {
@@ -145,11 +171,15 @@ export class LiveRankingsBoard {
     const poll = async () => {
       const started = performance.now();
       try {
-        const rows = await this.opts.api.rankings.list.query(this.input(), { signal: ac.signal });
+        const listed = await this.opts.api.rankings.list.query(this.input(), {
+          signal: ac.signal,
+        });
+        const rows = listed.map(fromListRow);
         if (generation !== this.generation) return;
         this.opts.store.recordLatency(performance.now() - started, 'polling');
         this.learn(rows);
         this.update({ rows, loading: false, error: null, updatedAt: Date.now() });
+        this.onEntries?.(rows.map((r) => r.llm.id));
       } catch (error) {
         if (generation !== this.generation) return;
         this.update({ error });
@@ -165,11 +195,18 @@ export class LiveRankingsBoard {
 
   private apply(message: TrackedMessage): void {
     this.retries = 0;
+    if (message.data.type === 'config') {
+      this.opts.config?.note(message.data.config);
+      this.onCatalogue(message.data.config.catalogue);
+      return;
+    }
     const entries = applyMessage(this.entries, message.data);
     // Nothing published yet (the feed's snapshot before the ranker's first tick is empty): keep
     // the rows of `rankings.list`, which the api ranks from the tallies by the same rule.
     this.entries = entries.size > 0 ? entries : null;
     const data = message.data;
+    const carried = data.type === 'snapshot' ? data.snapshot.entries : data.diff.entries;
+    if (carried.length > 0) this.onEntries?.(carried.map((e) => e.llmId));
     const at =
       data.type === 'snapshot' ? data.snapshot.at : data.type === 'diff' ? data.diff.at : 0;
     // A feed with nothing published yet sends at 0: nothing to show then.
@@ -178,30 +215,56 @@ export class LiveRankingsBoard {
     this.render();
   }
 
+  /**
+   * A `config` message's catalogue version. Names read before the first one have no known
+   * version (the change may have landed between the read and the subscription), so the first
+   * one always re-reads; later ones only when newer.
+   */
+  private onCatalogue(version: number): void {
+    if (this.catalogueVersion !== null && version <= this.catalogueVersion) return;
+    void this.readCatalogue(version);
+  }
+
   private render(): void {
     if (!this.entries) return;
     const { rows, unknown } = rowsFromEntries(this.entries, this.board, this.catalogue);
-    if (unknown.length > 0) void this.readCatalogue();
+    // A model added since the last read (its first votes may beat the `config` message here).
+    if (unknown.some((id) => !this.missing.has(id))) void this.readCatalogue();
     this.update({ rows, loading: !this.catalogueLoaded });
   }
 
-  /** Reads names and vendors; until the first live message its rows are the board too. */
-  private async readCatalogue(): Promise<void> {
-    if (Date.now() - this.catalogueReadAt < CATALOGUE_MIN_AGE_MS) return;
+  /**
+   * Reads names and vendors (the whole board's: a model it no longer lists is retired and leaves
+   * the board); until the first live message its rows are the board too. Without a version (an
+   * unknown model showed up) at most every 10 s; with one, at once.
+   */
+  private async readCatalogue(version?: number): Promise<void> {
+    if (version === undefined && Date.now() - this.catalogueReadAt < CATALOGUE_MIN_AGE_MS) return;
     this.catalogueReadAt = Date.now();
+    const read = ++this.catalogueReads;
     try {
-      const rows = await this.opts.api.rankings.list.query(this.input());
+      const input = version === undefined ? this.input() : { ...this.input(), catalogue: version };
+      const rows = (await this.opts.api.rankings.list.query(input)).map(fromListRow);
+      if (read !== this.catalogueReads) return;
+      if (version !== undefined) this.catalogueVersion = version;
       this.learn(rows);
       if (this.entries) this.render();
       else this.update({ rows, loading: false });
     } catch (error) {
-      // The live feed or the poller carries on; an unknown model triggers another read later.
-      this.update({ error });
+      // The live feed or the poller carries on; the next `config` message or unknown model
+      // triggers another read.
+      if (read === this.catalogueReads) this.update({ error });
     }
   }
 
+  /** A full read of the board's models: replaces the names, renamed and retired ones included. */
   private learn(rows: readonly LiveRankingRow[]): void {
+    this.catalogue.clear();
     for (const row of rows) this.catalogue.set(row.llm.id, row.llm);
+    this.missing.clear();
+    for (const id of this.entries?.keys() ?? []) {
+      if (!this.catalogue.has(id)) this.missing.add(id);
+    }
     this.catalogueLoaded = true;
   }
 

@@ -41,7 +41,13 @@ export function rowsFromEntries(
       unknown.push(e.llmId);
       continue;
     }
-    rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
+    // A sealed feed ('hide-results') withholds tallies: null on the wire.
+    const t = e as { up: number | null; down: number | null; score: number | null };
+    rows.push(
+      t.up === null || t.down === null || t.score === null
+        ? { rank, llm, up: 0, down: 0, score: 0, wilson: 0, sealed: true }
+        : { rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson },
+    );
   }
   rows.sort((a, b) =>
     compareRanked(

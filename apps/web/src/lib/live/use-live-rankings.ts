@@ -2,6 +2,7 @@ import type { LlmCategory, RankingSort } from '@llmpt/shared';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 
 import { liveDeps } from '../trpc.ts';
+import type { ConfigFeed } from './config-feed.ts';
 import type { ConnectionState, ConnectionStore } from './connection-store.ts';
 import type { LiveApi } from './live-contract.ts';
 import { LiveRankingsBoard, type LiveRankingsState } from './live-rankings-board.ts';
@@ -10,6 +11,8 @@ export interface UseLiveRankingsOptions {
   sort?: RankingSort;
   /** null or undefined: the whole board. */
   category?: LlmCategory | null;
+  /** The models each live diff or snapshot carried. */
+  onEntries?: (llmIds: readonly string[]) => void;
 }
 
 export interface LiveRankings extends LiveRankingsState {
@@ -20,6 +23,7 @@ export interface LiveRankings extends LiveRankingsState {
 export interface LiveDeps {
   api: LiveApi;
   store: ConnectionStore;
+  config?: ConfigFeed;
 }
 
 /**
@@ -29,13 +33,14 @@ export interface LiveDeps {
  * @see LiveRankingsBoard for resume and fallback behaviour.
  */
 export function useLiveRankings(
-  { sort = 'score', category }: UseLiveRankingsOptions = {},
-  { api, store }: LiveDeps = liveDeps,
+  { sort = 'score', category, onEntries }: UseLiveRankingsOptions = {},
+  { api, store, config }: LiveDeps = liveDeps,
 ): LiveRankings {
   const board = useMemo(
-    () => new LiveRankingsBoard({ api, store, sort, category: category ?? undefined }),
-    [api, store, sort, category],
+    () => new LiveRankingsBoard({ api, store, config, sort, category: category ?? undefined }),
+    [api, store, config, sort, category],
   );
+  useEffect(() => board.setOnEntries(onEntries), [board, onEntries]);
   useEffect(() => {
     board.start();
     return () => board.stop();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import {
+  type ConfigVersions,
   type Llm,
   type RankingEntry,
   type RankingSort,
@@ -63,6 +64,10 @@ export async function startLiveTestServer() {
   let byIdCalls = 0;
   let modelLiveCalls = 0;
   let modelLiveBroken = false;
+  /** The catalogue and flag versions the api would announce in `config` messages. */
+  const config: ConfigVersions = { catalogue: 1, flags: 1 };
+  /** Every `rankings.list` input (the board's catalogue reads and polls). */
+  const listCalls: Array<{ catalogue: number | undefined }> = [];
 
   function rank(): Map<string, RankingEntry> {
     const list = catalogue.map((l) => {
@@ -122,6 +127,8 @@ export async function startLiveTestServer() {
         const snapshot = snapshotMessage();
         yield tracked(snapshot.id, project(snapshot.message));
       }
+      // As the api does: the versions once after the snapshot or replay, then on every change.
+      queue.splice(replay?.length ?? 0, 0, configMessage());
       while (!signal?.aborted) {
         const next = queue.shift();
         if (next) yield tracked(next.id, project(next.message));
@@ -133,10 +140,17 @@ export async function startLiveTestServer() {
     }
   }
 
+  /** Tracked with the last diff's id, so a resume after it replays nothing twice. */
+  const configMessage = (): Logged => ({
+    id: log.at(-1)?.id ?? '0-0',
+    message: { type: 'config', config: { ...config } },
+  });
+
   const t = initTRPC.context<{ via: Via }>().create();
   const router = t.router({
     rankings: t.router({
       list: t.procedure.input(rankingsListInputSchema).query(({ input }): LiveRankingRow[] => {
+        listCalls.push({ catalogue: input?.catalogue });
         const sort = input?.sort ?? 'score';
         return catalogue
           .flatMap((model) => {
@@ -254,6 +268,35 @@ export async function startLiveTestServer() {
       const id = `${1_700_000_000_000 + ++seq}-0`;
       publish({ type: 'diff', diff: { id, at: Date.now(), entries: changed } }, id);
       return id;
+    },
+    listCalls,
+    /**
+     * An admin's catalogue change as the api announces it: the catalogue version bumped and a
+     * `config` message to every subscriber (not in the replay log). A retired model stays in
+     * the live entries, as in the api's live copy until its next snapshot reload; a new one
+     * gets its entry in a diff after the announcement, as from the ranker's next tick.
+     */
+    editCatalogue(change: { rename?: [string, string]; add?: [string, string]; retire?: string }) {
+      if (change.rename) {
+        const [id, name] = change.rename;
+        catalogue = catalogue.map((l) => (l.id === id ? { ...l, name, family: name } : l));
+      }
+      if (change.retire) catalogue = catalogue.filter((l) => l.id !== change.retire);
+      if (change.add) catalogue = [...catalogue, llm(...change.add)];
+      config.catalogue += 1;
+      const announced = configMessage();
+      for (const listener of listeners) listener(announced);
+      if (change.add) {
+        const kept = entries;
+        entries = rank();
+        for (const [id, e] of kept) if (!entries.has(id)) entries.set(id, e);
+        const added = entries.get(change.add[0]);
+        if (added) {
+          const id = `${1_700_000_000_000 + ++seq}-0`;
+          publish({ type: 'diff', diff: { id, at: Date.now(), entries: [added] } }, id);
+        }
+      }
+      return config.catalogue;
     },
     /** Retires a model and sends every subscriber a fresh snapshot (a room reset). */
     retire(llmId: string): string {

@@ -1,0 +1,33 @@
+import { HIDE_RESULTS_FLAG } from '@llmpt/shared';
+import { useBooleanFlagValue } from '@openfeature/react-sdk';
+import { useEffect, useMemo, useSyncExternalStore } from 'react';
+
+import type { VoteState } from '../votes/vote-controller.ts';
+import type { HiddenResults } from './hidden-results.ts';
+import type { RevealedTallies } from './revealed-tallies.ts';
+
+/**
+ * Whether this voter's results are hidden until they vote ('hide-results', evaluated by the
+ * server through OpenFeature; off until the evaluation arrives and whenever it fails), and the
+ * revealed tallies of the models they voted on, read again after each of their votes.
+ */
+export function useHiddenResults(
+  store: RevealedTallies,
+  votes: VoteState,
+): HiddenResults & {
+  /** Ask for the revealed tallies again (the live feed moved a voted model); throttled. */
+  refresh: () => void;
+} {
+  const hide = useBooleanFlagValue(HIDE_RESULTS_FLAG, false);
+  const { tallies } = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const answered = votes.confirmation?.id;
+  useEffect(() => {
+    if (!hide) return;
+    store.request();
+    return () => store.stop();
+  }, [hide, store, answered]);
+  return useMemo(
+    () => ({ hide, revealed: tallies, refresh: hide ? store.request : () => undefined }),
+    [hide, tallies, store],
+  );
+}
