@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Database, Databases } from '@llmpt/db';
-import type { ReplicaAcks, VoteStore } from '@llmpt/vote-store';
+import type { ConfigChannel, ReplicaAcks, VoteStore } from '@llmpt/vote-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -44,6 +44,8 @@ export interface Deps {
   replicaAcks: ReplicaAcks | null;
   redis: Redis;
   voteStore: VoteStore;
+  /** Versions of what admins change at run time, and how a change reaches every process. */
+  config: ConfigChannel;
   catalogue: Catalogue;
   rankings: RankingsService;
   trends: TrendsCache;

@@ -1,6 +1,7 @@
 import proxyAddr from '@fastify/proxy-addr';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import {
+  ConfigChannel,
   ReplicaAcks,
   VoteStore,
   createRedis,
@@ -46,7 +47,14 @@ export function createDeps(env: Env): Deps {
     partitions: env.VOTE_PARTITIONS,
     writer: votes,
   });
-  const catalogue = new Catalogue(reads, metrics);
+  // Admin changes (catalogue, flags) from any process, heard on a subscriber connection of its own.
+  const config = new ConfigChannel(
+    redis,
+    createRedis(target, 'subscriber', log),
+    env.REDIS_PREFIX,
+    (err) => log.error({ err }, 'config channel'),
+  );
+  const catalogue = new Catalogue(() => dbs.db, metrics, { config, log });
   const hash = keyedHash(env.VOTER_COOKIE_SECRET);
   const feed = new RankingsFeed(
     redis,
@@ -73,6 +81,7 @@ export function createDeps(env: Env): Deps {
           })
         : null,
     voteStore,
+    config,
     catalogue,
     metrics,
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
@@ -89,13 +98,14 @@ export function createDeps(env: Env): Deps {
   };
 }
 
-/** Starts what runs in the background: the rankings feed follower. */
+/** Starts what runs in the background: the rankings feed follower and the config channel. */
 export async function startDeps(deps: Deps): Promise<void> {
-  await Promise.all([deps.feed.start(), deps.dbs.start()]);
+  await Promise.all([deps.feed.start(), deps.dbs.start(), deps.config.start()]);
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.feed.stop();
+  await deps.config.stop();
   const votes = deps.voteStore.writer;
   await Promise.allSettled([
     deps.redis.quit(),

@@ -19,7 +19,7 @@ describe('what the edge may cache (X-Accel-Expires)', () => {
     const marked: Array<[string, string]> = [
       ['/trpc/rankings.list', '1'],
       [`/trpc/llm.byId${q({ id: model })}`, '1'],
-      ['/trpc/llm.list', '5'],
+      ['/trpc/llm.list', '1'],
       [`/trpc/llm.history${q({ id: model })}`, '60'],
       ['/trpc/rankings.trends', '60'],
     ];

@@ -28,22 +28,31 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** A real api on a random port, over its own database and key prefix. */
+/**
+ * A real api on a random port, over its own database and key prefix; with `shareWith`, a second
+ * api process of the same deployment (that api's database and key prefix, which its `close`
+ * drops: close this one first).
+ */
 export async function startTestApi(
   env: Record<string, string> = {},
-  opts: { rebuild?: boolean } = {},
+  opts: { rebuild?: boolean; shareWith?: TestApi } = {},
 ): Promise<TestApi> {
-  const database = await createTestDatabase(inject('pgServerUrl'));
-  const setupDb = createDb(database.url);
-  await migrateToLatest(setupDb);
-  await seedLlms(setupDb);
-  await setupDb.destroy();
+  const shared = opts.shareWith?.deps.env;
+  const database = shared
+    ? { url: shared.DATABASE_URL, drop: () => Promise.resolve() }
+    : await createTestDatabase(inject('pgServerUrl'));
+  if (!shared) {
+    const setupDb = createDb(database.url);
+    await migrateToLatest(setupDb);
+    await seedLlms(setupDb);
+    await setupDb.destroy();
+  }
 
   const deps = createDeps(
     loadEnv({
       DATABASE_URL: database.url,
       REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: testKeyPrefix(),
+      REDIS_PREFIX: shared?.REDIS_PREFIX ?? testKeyPrefix(),
       VOTER_COOKIE_SECRET: TEST_SECRET,
       LOG_LEVEL: 'silent',
       VOTE_RATE_LIMIT: '100000',
@@ -77,7 +86,7 @@ export async function startTestApi(
       await ws.close();
       await app.close();
       const prefix = deps.env.REDIS_PREFIX;
-      const keys = await deps.redis.keys(`${prefix}*`);
+      const keys = shared ? [] : await deps.redis.keys(`${prefix}*`);
       if (keys.length > 0) await deps.redis.del(...keys);
       await closeDeps(deps);
       await database.drop();

@@ -58,6 +58,14 @@ function wsClient(url: string) {
 
 type Tracked = { id: string; data: LiveMessage };
 
+/**
+ * Collects the rankings messages (snapshot, diff) of a subscription; the `config` message every
+ * subscription also gets (admin changes) is tested in admin-catalogue.test.ts.
+ */
+const rankingsOnly = (into: Tracked[]) => (d: Tracked) => {
+  if (d.data.type !== 'config') into.push(d);
+};
+
 describe('rankings.live over WebSocket', () => {
   it('sends a snapshot, then diffs, and resumes from a last event id', async () => {
     await publish(ids.slice(0, 3).map((id, i) => entry(id, 10 - i, i + 1)));
@@ -65,7 +73,7 @@ describe('rankings.live over WebSocket', () => {
 
     const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
     const got: Tracked[] = [];
-    const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: (d) => got.push(d) });
+    const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: rankingsOnly(got) });
     await until(() => got.length === 1, 'snapshot');
     expect(got[0]!.data.type).toBe('snapshot');
     const snap = got[0]!.data.type === 'snapshot' ? got[0]!.data.snapshot : null;
@@ -89,7 +97,7 @@ describe('rankings.live over WebSocket', () => {
     const replay: Tracked[] = [];
     const sub2 = trpc.rankings.live.subscribe(
       { sort: 'score', lastEventId: d1 },
-      { onData: (d) => replay.push(d) },
+      { onData: rankingsOnly(replay) },
     );
     await until(() => replay.length === 2, 'replay');
     expect(replay.map((r) => [r.id, r.data.type])).toEqual([
@@ -102,7 +110,7 @@ describe('rankings.live over WebSocket', () => {
     const fresh: Tracked[] = [];
     const sub3 = trpc.rankings.live.subscribe(
       { sort: 'score', lastEventId: '1-0' },
-      { onData: (d) => fresh.push(d) },
+      { onData: rankingsOnly(fresh) },
     );
     await until(() => fresh.length === 1, 'fresh snapshot');
     expect(fresh[0]).toMatchObject({ id: d3, data: { type: 'snapshot' } });
@@ -123,7 +131,7 @@ describe('rankings.live over WebSocket', () => {
     const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
     const snapshotOf = async (): Promise<{ id: string; up: number | undefined }> => {
       const got: Tracked[] = [];
-      const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: (d) => got.push(d) });
+      const sub = trpc.rankings.live.subscribe({ sort: 'score' }, { onData: rankingsOnly(got) });
       await until(() => got.length === 1, 'snapshot');
       sub.unsubscribe();
       const m = got[0]!;
@@ -145,7 +153,7 @@ describe('rankings.live over WebSocket', () => {
     const [a, b] = ids as [string, string];
     const { client, trpc } = wsClient(api.baseUrl.replace('http', 'ws') + '/trpc');
     const model: Tracked[] = [];
-    const sub = trpc.llm.live.subscribe({ id: b }, { onData: (d) => model.push(d) });
+    const sub = trpc.llm.live.subscribe({ id: b }, { onData: rankingsOnly(model) });
     await until(() => model.length === 1, 'model snapshot');
     await publish([entry(a, 50, 1)]);
     const d = await publish([entry(b, 60, 1)]);
@@ -179,7 +187,7 @@ describe('rankings.live over WebSocket', () => {
     // A healthy subscriber keeps receiving while others misbehave.
     const { client, trpc } = wsClient(url);
     const got: Tracked[] = [];
-    const sub = trpc.rankings.live.subscribe({}, { onData: (d) => got.push(d) });
+    const sub = trpc.rankings.live.subscribe({}, { onData: rankingsOnly(got) });
     await until(() => got.length === 1, 'snapshot');
 
     const bad = new WebSocket(url);

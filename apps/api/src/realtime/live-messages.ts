@@ -1,10 +1,26 @@
-import type { BoardKey, RankingEntry, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
+import type {
+  BoardKey,
+  ConfigVersions,
+  LiveMessage,
+  RankingEntry,
+  RankingsDiff,
+  RankingsSnapshot,
+} from '@llmpt/shared';
+import type { ConfigChannel } from '@llmpt/vote-store';
 import { tracked } from '@trpc/server';
 
 import type { Metrics } from '../metrics.ts';
 import { type FeedMessage, type RankingsFeed, compareIds } from './rankings-feed.ts';
 
-export type LiveMessage = FeedMessage;
+export type { LiveMessage } from '@llmpt/shared';
+
+/** Where a subscription hears of admin changes (the process's ConfigChannel). */
+export type ConfigSource = Pick<ConfigChannel, 'versions' | 'onChange'>;
+
+/** True when `next` has a version newer than `sent` (null: nothing sent yet). */
+export function configMoved(sent: ConfigVersions | null, next: ConfigVersions): boolean {
+  return sent === null || next.catalogue > sent.catalogue || next.flags > sent.flags;
+}
 
 /** Keeps the entries a room shows, each with only that room's rank. */
 export type EntryFilter = (e: RankingEntry) => RankingEntry | null;
@@ -28,13 +44,16 @@ export function project<T extends RankingsSnapshot | RankingsDiff>(m: T, filter:
  * The messages of one subscription: a snapshot (or the diffs missed since `lastEventId`), then
  * live diffs, each `tracked` with its global id so the stock client resumes on any instance.
  * Listens to the feed BEFORE reading the backlog, so nothing falls between the two.
+ * With `config`: a `config` message right after the snapshot or replay, and one on every admin
+ * change, tracked with the id of the last message sent (a resume then starts from the same
+ * place as without it).
  */
 export async function* liveMessages(
   feed: RankingsFeed,
   filter: EntryFilter,
   signal: AbortSignal | undefined,
   lastEventId: string | undefined,
-  metrics: { metrics: Metrics; room: 'board' | 'model' },
+  metrics: { metrics: Metrics; room: 'board' | 'model'; config?: ConfigSource },
 ) {
   const { subscriptions, liveMessages: sent$ } = metrics.metrics;
   subscriptions.inc({ room: metrics.room });
@@ -42,12 +61,18 @@ export async function* liveMessages(
     sent$.inc({ kind: message.type });
     return tracked(id, message);
   };
-  const queue: FeedMessage[] = [];
+  const queue: LiveMessage[] = [];
   let wake: (() => void) | null = null;
-  const off = feed.onMessage((m) => {
+  const off = feed.onMessage((m: FeedMessage) => {
     queue.push(m);
     wake?.();
   });
+  const config = metrics.config;
+  const offConfig = config?.onChange((versions) => {
+    queue.push({ type: 'config', config: versions });
+    wake?.();
+  });
+  let configSent: ConfigVersions | null = null;
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -65,6 +90,10 @@ export async function* liveMessages(
       }
       sent = lastEventId && missed.length === 0 ? lastEventId : sent;
     }
+    if (config) {
+      configSent = config.versions;
+      yield emit(sent, { type: 'config', config: configSent });
+    }
     while (!signal?.aborted) {
       if (queue.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -72,7 +101,11 @@ export async function* liveMessages(
         continue;
       }
       for (const m of queue.splice(0)) {
-        if (m.type === 'snapshot') {
+        if (m.type === 'config') {
+          if (!configMoved(configSent, m.config)) continue;
+          configSent = m.config;
+          yield emit(sent, m);
+        } else if (m.type === 'snapshot') {
           const snapshot = project(m.snapshot, filter);
           sent = snapshot.id;
           yield emit(snapshot.id, { type: 'snapshot', snapshot });
@@ -86,6 +119,7 @@ export async function* liveMessages(
   } finally {
     subscriptions.dec({ room: metrics.room });
     off();
+    offConfig?.();
     signal?.removeEventListener('abort', onAbort);
   }
 }

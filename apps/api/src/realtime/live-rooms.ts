@@ -1,4 +1,9 @@
-import { boardKey, llmLiveInputSchema, rankingsLiveInputSchema } from '@llmpt/shared';
+import {
+  type ConfigVersions,
+  boardKey,
+  llmLiveInputSchema,
+  rankingsLiveInputSchema,
+} from '@llmpt/shared';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 
@@ -64,6 +69,7 @@ export class LiveRooms {
 
   constructor(private readonly deps: Deps) {
     deps.feed.onMessage((m) => this.broadcast(m));
+    deps.config.onChange((versions) => this.broadcastConfig(versions));
   }
 
   /**
@@ -201,6 +207,9 @@ export class LiveRooms {
           member.sent = d.id;
         }
       }
+      // What admins changed: a page that resumed learns what it missed. Tracked with the id
+      // just sent, so a resume from it starts where it would have without this message.
+      this.sendData(member, member.sent, { type: 'config', config: this.deps.config.versions });
       for (const p of member.pending ?? []) {
         if (compareIds(p.id, member.sent) > 0) {
           this.deps.metrics.liveBytes.inc(this.write(member, p.id, p.frame));
@@ -258,6 +267,33 @@ export class LiveRooms {
       if (bytes > 0) metrics.liveBytes.inc(bytes);
       if (message.type === 'diff') metrics.diffBytes.observe(data.length);
     }
+  }
+
+  /**
+   * An admin change, to every member that has had its snapshot or replay (a joining one gets
+   * the versions then). Encoded once; framed once per request id and last-sent id (a member's
+   * tracked id is the last one it was sent, and nearly all members of a room share it).
+   */
+  private broadcastConfig(config: ConfigVersions): void {
+    const data = JSON.stringify({ type: 'config', config } satisfies LiveMessage);
+    const frames = new Map<string, Buffer>();
+    let bytes = 0;
+    let sent = 0;
+    for (const room of this.rooms.values()) {
+      for (const member of room.members) {
+        if (member.pending) continue;
+        const key = `${member.frameKey}|${member.sent}`;
+        let frame = frames.get(key);
+        if (!frame) {
+          frame = dataFrame(member, member.sent, data);
+          frames.set(key, frame);
+        }
+        bytes += this.write(member, member.sent, frame);
+        sent++;
+      }
+    }
+    if (sent > 0) this.deps.metrics.liveMessages.inc({ kind: 'config' }, sent);
+    if (bytes > 0) this.deps.metrics.liveBytes.inc(bytes);
   }
 
   private sendData(member: Member, id: string, message: LiveMessage): void {

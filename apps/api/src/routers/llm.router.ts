@@ -20,15 +20,20 @@ export const llmRouter = router({
   /** The active catalogue, filtered in memory from the L1 copy. */
   list: publicProcedure
     .meta({
-      // The catalogue changes rarely; an edit reaches the edge within this.
-      edgeTtlSec: 5,
+      // An admin's change must reach every open page within a second. A page that heard of it
+      // (live `config` message) asks with `catalogue: N` in the URL: a key nginx never saw, so
+      // it cannot be served stale. A page that did not (first load, plain polling) gets what
+      // nginx keeps; with 1 s here that is at most 1 s older than the api's copy, which reloads
+      // within milliseconds of the change. nginx revalidates with the ETag after that (a 304).
+      edgeTtlSec: 1,
       cacheVersion: (deps) => {
-        const generation = deps.catalogue.version();
-        return generation === null ? null : `c${generation}`;
+        const version = deps.catalogue.version();
+        return version === null ? null : `c${version}`;
       },
     })
     .input(llmListInputSchema)
     .query(async ({ ctx, input }): Promise<Llm[]> => {
+      if (input?.catalogue !== undefined) await ctx.deps.catalogue.atLeast(input.catalogue);
       const llms = await ctx.deps.catalogue.all();
       // Matched as the page's search box matches: "gpt4o" finds GPT-4o.
       const terms = searchTerms(input?.search);
@@ -104,6 +109,7 @@ export const llmRouter = router({
     return liveMessages(ctx.deps.feed, modelFilter(input.id), signal, input.lastEventId, {
       metrics: ctx.deps.metrics,
       room: 'model',
+      config: ctx.deps.config,
     });
   }),
 });

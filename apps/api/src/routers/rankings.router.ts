@@ -16,9 +16,11 @@ export const rankingsRouter = router({
     // with the ETag after that.
     .meta({ edgeTtlSec: 1, cacheVersion: (deps) => deps.rankings.version() })
     .input(rankingsListInputSchema)
-    .query(({ ctx, input }) =>
-      ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category }),
-    ),
+    .query(async ({ ctx, input }) => {
+      // A page that heard of a catalogue change asks for it (see llm.list).
+      if (input?.catalogue !== undefined) await ctx.deps.catalogue.atLeast(input.catalogue);
+      return ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category });
+    }),
 
   /**
    * Every model's hourly score and overall rank over the last `hours` hours (default 24), oldest
@@ -39,6 +41,7 @@ export const rankingsRouter = router({
     return liveMessages(ctx.deps.feed, boardFilter(board), signal, input?.lastEventId, {
       metrics: ctx.deps.metrics,
       room: 'board',
+      config: ctx.deps.config,
     });
   }),
 });

@@ -84,6 +84,10 @@ export class Ranker {
   private ticksRun = 0;
   /** Entries of the diff the last tick published (0: none), for pacing the next tick. */
   private lastDiffEntries = 0;
+  /** A tick is running (between its start and the scheduling of the next). */
+  private ticking = false;
+  /** The catalogue changed during a tick: the next one starts at once. */
+  private tickSoon = false;
 
   constructor(
     private readonly deps: RankerDeps,
@@ -125,6 +129,24 @@ export class Ranker {
     await this.inFlight;
     await this.leader.close();
     this.deps.metrics.rankerIsLeader.set(0);
+  }
+
+  /**
+   * An admin changed the catalogue (the worker's ConfigChannel): reload it from the primary and,
+   * when leading, tick now instead of at the next interval, so a new model is ranked and a
+   * rename reaches the snapshot within a second (the tick publishes: the catalogue changed).
+   */
+  catalogueChanged(): void {
+    this.catalogue.invalidate();
+    const session = this.session;
+    if (!session) return;
+    if (this.ticking) {
+      this.tickSoon = true;
+      return;
+    }
+    // Waiting for its next tick (a timer that fired has started its tick within this task).
+    clearTimeout(this.timer);
+    this.schedule(session, 0);
   }
 
   /** Test hook: stops like a killed process, keeping the lock until its lease runs out. */
@@ -169,6 +191,7 @@ export class Ranker {
   private async runTick(session: Session): Promise<void> {
     if (this.session !== session) return;
     const started = performance.now();
+    this.ticking = true;
     try {
       await this.tick(session);
     } catch (err) {
@@ -178,8 +201,11 @@ export class Ranker {
       this.deps.metrics.rankerTickDuration.observe(elapsedMs / 1000);
       this.ticksRun++;
       // Ticks never overlap, and start at most once per tickMs (longer after a big diff).
+      const soon = this.tickSoon;
+      this.tickSoon = false;
+      this.ticking = false;
       if (this.session === session)
-        this.schedule(session, Math.max(0, this.nextTickMs() - elapsedMs));
+        this.schedule(session, soon ? 0 : Math.max(0, this.nextTickMs() - elapsedMs));
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Llm, LlmCategory, LlmStatus } from '@llmpt/shared';
+import type { AdminLlm, Llm, LlmCategory, LlmStatus } from '@llmpt/shared';
 import { sql, type Kysely } from 'kysely';
 
 import type { Database, LlmRow } from '../schema/index.ts';
@@ -174,4 +174,123 @@ export async function setLlmStatus(
     .where('id', '=', id)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+// ── Admin writes (issue 12) ───────────────────────────────────────────────────────────────
+
+/** The fields an admin sets: every one a voter sees. */
+export type LlmRecordFields = Omit<AdminLlm, 'id' | 'createdAt' | 'updatedAt'>;
+
+/**
+ * Timestamps as Postgres holds them, to the microsecond (a JS Date keeps milliseconds): the
+ * `updatedAt` an admin's form sends back must compare equal to the column (optimistic locking).
+ */
+const isoUs = (column: 'created_at' | 'updated_at') =>
+  sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const RECORD_COLUMNS = [
+  ...COLUMNS,
+  isoUs('created_at').as('created_at'),
+  isoUs('updated_at').as('updated_at'),
+] as const;
+
+function toRecord(
+  row: Omit<LlmRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string },
+): AdminLlm {
+  return { ...toLlm(row), createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function rowOf(f: LlmRecordFields) {
+  return {
+    name: f.name,
+    vendor: f.vendor,
+    family: f.family,
+    release_date: f.releaseDate,
+    open_weights: f.openWeights,
+    parameters_b: f.parametersB,
+    context_window: f.contextWindow,
+    categories: f.categories as LlmCategory[],
+    homepage: f.homepage,
+    status: f.status,
+  };
+}
+
+/**
+ * Every catalogue entry whatever its status, with when it was created and last changed, by name.
+ * Read it from the primary: an admin must see the change they just made.
+ */
+export async function listLlmRecords(db: Kysely<Database>): Promise<AdminLlm[]> {
+  const rows = await db
+    .selectFrom('llms')
+    .select(RECORD_COLUMNS)
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+  return rows.map(toRecord);
+}
+
+/**
+ * One entry with its timestamps; `forUpdate` locks the row until the transaction ends (the
+ * change and its audit entry then describe the same `before`).
+ */
+export async function getLlmRecord(
+  db: Kysely<Database>,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<AdminLlm | undefined> {
+  let query = db.selectFrom('llms').select(RECORD_COLUMNS).where('id', '=', id);
+  if (opts.forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** Adds a model; undefined when the id is taken (nothing written). */
+export async function insertLlmRecord(
+  db: Kysely<Database>,
+  id: string,
+  fields: LlmRecordFields,
+): Promise<AdminLlm | undefined> {
+  const row = await db
+    .insertInto('llms')
+    .values({ id, ...rowOf(fields) })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning(RECORD_COLUMNS)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/**
+ * Overwrites every admin field of a model, only if it still has `expectedUpdatedAt` (optimistic
+ * locking: a change made meanwhile is not overwritten); undefined when it does not (or the id is
+ * unknown). The trigger sets the new updated_at.
+ */
+export async function updateLlmRecord(
+  db: Kysely<Database>,
+  id: string,
+  fields: LlmRecordFields,
+  expectedUpdatedAt: string,
+): Promise<AdminLlm | undefined> {
+  const row = await db
+    .updateTable('llms')
+    .set(rowOf(fields))
+    .where('id', '=', id)
+    .where('updated_at', '=', sql<Date>`${expectedUpdatedAt}::timestamptz`)
+    .returning(RECORD_COLUMNS)
+    .executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** Sets a model's status; undefined when the id is unknown. */
+export async function setLlmRecordStatus(
+  db: Kysely<Database>,
+  id: string,
+  status: LlmStatus,
+): Promise<AdminLlm | undefined> {
+  const row = await db
+    .updateTable('llms')
+    .set({ status })
+    .where('id', '=', id)
+    .returning(RECORD_COLUMNS)
+    .executeTakeFirst();
+  return row && toRecord(row);
 }
