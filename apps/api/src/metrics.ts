@@ -100,6 +100,18 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 20, 50, 100, 200],
       registers: [registry],
     }),
+    experimentExposures: new Counter({
+      name: 'experiment_exposures_total',
+      help: 'Evaluations of an experiment flag for a voter (one per page visit), by flag and variant',
+      labelNames: ['flag', 'variant'] as const,
+      registers: [registry],
+    }),
+    experimentVotes: new Counter({
+      name: 'experiment_votes_total',
+      help: "Accepted votes of voters in an experiment, by flag and the voter's variant",
+      labelNames: ['flag', 'variant'] as const,
+      registers: [registry],
+    }),
     voteToDiff: new Histogram({
       name: 'vote_to_diff_seconds',
       help: 'From a vote acknowledged by this process to the first diff that carries it',

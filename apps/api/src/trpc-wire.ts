@@ -43,6 +43,32 @@ export function cacheVersionOf(path: string, deps: Deps): string | null {
   return procedures.get(path)?._def.meta?.cacheVersion?.(deps) ?? null;
 }
 
+/**
+ * The caller's read variant for `path` (`.meta({ variant })`), or null when the read has none.
+ * Non-null: the response cache key and version are suffixed with it (`withVariant`).
+ */
+export function variantOf(path: string, ctx: () => Context): string | null {
+  const variant = procedures.get(path)?._def.meta?.variant;
+  return variant ? variant(ctx()) : null;
+}
+
+/**
+ * A variant read's cache key and version: the variant in both (separate entries, distinct
+ * ETags) and the flags' version in it (nothing cached before a flag change is served after).
+ */
+export function withVariant(
+  key: string,
+  version: string,
+  variant: string | null,
+  deps: Deps,
+): { key: string; version: string } {
+  if (variant === null) return { key, version };
+  return {
+    key: `${key}#${variant}`,
+    version: `${version}.f${deps.flags.version}${variant ? `.${variant}` : ''}`,
+  };
+}
+
 /** Seconds the edge may keep a successful answer of `path` (`.meta({ edgeTtlSec })`), else null. */
 export function edgeTtlOf(path: string): number | null {
   return procedures.get(path)?._def.meta?.edgeTtlSec ?? null;

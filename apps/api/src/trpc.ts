@@ -19,6 +19,26 @@ export interface ProcedureMeta {
    * is never cached at the edge. How stale a read may be is the procedure's call, so it lives here.
    */
   edgeTtlSec?: number;
+  /**
+   * A cacheable read whose answer also depends on flags evaluated for the caller: the caller's
+   * read variant ('' for the plain answer; e.g. 'sealed' while 'hide-results' is on for them).
+   * The rule "a flag that changes a cached read is part of that read's cache key and version"
+   * lives here, once, and every layer follows it:
+   *
+   * - L1 (the response cache, HTTP and WebSocket alike): the variant is part of the key and of
+   *   the version, so sealed and open answers are separate entries with different ETags (a
+   *   client that switched variant never gets a 304 for the other one), and the flags' version
+   *   is part of the version, so nothing cached before a flag change is served after.
+   * - L3 (nginx): proxy_cache_key includes the `llmpt_fv` cookie, the caller's fingerprint
+   *   (flags/fingerprint.ts), which the api sets whenever it evaluates flags for an HTTP caller
+   *   (`flags.evaluate` and every variant read). A variant read is sent with X-Accel-Expires
+   *   ONLY when the request's cookie equals the api's own evaluation; otherwise the answer is not
+   *   kept at the edge and the cookie is corrected (Set-Cookie: nginx never stores such an
+   *   answer). So every nginx entry under a key was made by a request whose evaluation matched
+   *   that key. A client that forges its cookie gets the entry of the variant it names: the flag
+   *   shapes what a voter is shown, it is not access control.
+   */
+  variant?: (ctx: Context) => string;
 }
 
 /**

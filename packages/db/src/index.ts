@@ -24,3 +24,4 @@ export * from './backup/index.ts';
 export * from './repositories/reconcile.repository.ts';
 export * from './repositories/audit.repository.ts';
 export * from './repositories/admin.repository.ts';
+export * from './repositories/flags.repository.ts';

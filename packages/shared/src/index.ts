@@ -12,3 +12,5 @@ export * from './env.ts';
 export * from './schemas/leaderboard-search.schema.ts';
 export * from './schemas/admin.schema.ts';
 export * from './schemas/config.schema.ts';
+export * from './flags.ts';
+export * from './schemas/sealed.schema.ts';

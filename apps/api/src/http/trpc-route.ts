@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type Context, type Deps, createContext } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { syncFingerprint } from '../flags/fingerprint.ts';
 import { appRouter } from '../routers/index.ts';
 import {
   cacheVersionOf,
@@ -15,6 +16,8 @@ import {
   httpResultBody,
   metricPath,
   procedureAt,
+  variantOf,
+  withVariant,
 } from '../trpc-wire.ts';
 import type { Entry } from './response-cache.ts';
 
@@ -73,23 +76,30 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
 
     const type = req.method === 'GET' ? 'query' : 'mutation';
     const stopTimer = deps.metrics.requestDuration.startTimer({ path: label, type });
-    const version = type === 'query' ? cacheVersionOf(path, deps) : null;
+    let ctx: Context | undefined;
+    const context = () => (ctx ??= createContext(deps, req, reply));
+    let edgeTtl = type === 'query' ? edgeTtlOf(path) : null;
+    // A read that depends on the caller's flags (ProcedureMeta.variant): kept at the edge only
+    // when the caller's fingerprint cookie already names this variant, else the cookie is fixed.
+    const variant = type === 'query' ? variantOf(path, context) : null;
+    if (variant !== null && !syncFingerprint(context(), variant)) edgeTtl = null;
+    const base = type === 'query' ? cacheVersionOf(path, deps) : null;
     // Only cacheable reads build a key: votes and other calls skip the cache entirely.
-    const cacheKey = version === null ? '' : `${path}?${req.query.input ?? ''}`;
+    const { key: cacheKey, version } =
+      base === null
+        ? { key: '', version: null }
+        : withVariant(`${path}?${req.query.input ?? ''}`, base, variant, deps);
     if (version !== null) {
       const hit = deps.responses.get(cacheKey, version);
       if (hit) {
         stopTimer({ code: 'OK' });
-        return sendCached(req, reply, hit, edgeTtlOf(path));
+        return sendCached(req, reply, hit, edgeTtl);
       }
     }
     let input: unknown;
-    let ctx: Context | undefined;
     try {
       input = type === 'query' ? parseQueryInput(req.query.input) : req.body;
-      ctx = createContext(deps, req, reply);
-      const call = () => callProcedure({ path, type, input, ctx: ctx! });
-      const edgeTtl = type === 'query' ? edgeTtlOf(path) : null;
+      const call = () => callProcedure({ path, type, input, ctx: context() });
       if (version === null) {
         const body = httpResultBody(await call());
         stopTimer({ code: 'OK' });

@@ -10,6 +10,8 @@ import {
   errorShape,
   httpResultBody,
   metricPath,
+  variantOf,
+  withVariant,
   wsMessage,
   wsResultFrame,
 } from '../trpc-wire.ts';
@@ -76,7 +78,13 @@ export class WsGuard {
     }
     const rest: unknown[] = [];
     for (const m of msgs) {
-      const handled = this.rooms.handle(this.socket, m, this.owned, env.WS_MAX_SUBSCRIPTIONS);
+      const handled = this.rooms.handle(
+        this.socket,
+        m,
+        this.owned,
+        env.WS_MAX_SUBSCRIPTIONS,
+        () => (this.ctx ??= this.makeContext()),
+      );
       if (handled === 'over_limit') {
         return this.refuse(
           'subscriptions',
@@ -124,7 +132,9 @@ export class WsGuard {
     if (typeof path !== 'string') return false;
     const version = cacheVersionOf(path, this.deps);
     if (version === null) return false;
-    void this.answer(id, jsonrpc === '2.0', path, params?.input, version);
+    // A read that depends on the caller's flags is cached per variant (ProcedureMeta.variant).
+    const variant = variantOf(path, () => (this.ctx ??= this.makeContext()));
+    void this.answer(id, jsonrpc === '2.0', path, params?.input, version, variant);
     return true;
   }
 
@@ -133,11 +143,17 @@ export class WsGuard {
     jsonrpc: boolean,
     path: string,
     input: unknown,
-    version: string,
+    baseVersion: string,
+    variant: string | null,
   ): Promise<void> {
     const { responses, metrics } = this.deps;
     const stop = metrics.requestDuration.startTimer({ path: metricPath(path), type: 'ws-query' });
-    const key = `${path}?${input === undefined ? '' : JSON.stringify(input)}`;
+    const { key, version } = withVariant(
+      `${path}?${input === undefined ? '' : JSON.stringify(input)}`,
+      baseVersion,
+      variant,
+      this.deps,
+    );
     let frame: Buffer | string;
     try {
       this.ctx ??= this.makeContext();

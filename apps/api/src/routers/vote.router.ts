@@ -128,6 +128,9 @@ export const voteRouter = router({
           .catch((err: unknown) => deps.log.warn({ err }, 'voter session write failed'));
       }
       if (outcome.status === 'changed') deps.voteToDiff.voted(input.llmId);
+      // Experiments' outcome: a ballot cast (not a retraction), in the voter's arm of each flag
+      // with an experiment on; synchronous and unawaited (a hash per experiment flag, none usually).
+      if (outcome.status === 'changed' && input.value !== 0) deps.flags.recordVote(voter.id);
       return {
         llmId: input.llmId,
         up: outcome.up,

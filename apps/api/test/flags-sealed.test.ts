@@ -1,0 +1,277 @@
+import {
+  HIDE_RESULTS_FLAG,
+  type RankingEntry,
+  type RankingListRow,
+  wilsonLowerBound,
+} from '@llmpt/shared';
+import { publishRankings, rankingsKeys } from '@llmpt/vote-store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import { type AdminBrowser, RawSocket } from './admin-client.ts';
+import { flagsSettled, setFlag, signedInAdmin } from './flags-admin.ts';
+import { type TestApi, Visitor, startTestApi } from './helpers.ts';
+
+let api: TestApi;
+let admin: AdminBrowser;
+let ids: string[];
+const UPS = [30, 20, 10];
+
+beforeAll(async () => {
+  api = await startTestApi();
+  admin = await signedInAdmin(api, 'sealer');
+  ids = (await api.deps.catalogue.all()).map((l) => l.id);
+  await publishUps(UPS);
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+/** The ranker's publication (as response-cache.test.ts): makes rankings.list cacheable. */
+async function publishUps(ups: number[]): Promise<void> {
+  const entries: RankingEntry[] = ups.map((up, i) => ({
+    llmId: ids[i]!,
+    up,
+    down: 0,
+    score: up,
+    wilson: 0.5,
+    ranks: { score: i + 1, wilson: i + 1 },
+  }));
+  const at = Date.now();
+  const keys = rankingsKeys(api.deps.env.REDIS_PREFIX);
+  const id = await publishRankings(api.deps.redis, keys, { at, entries }, { at, entries });
+  const deadline = Date.now() + 10_000;
+  while (api.deps.feed.id !== id) {
+    if (Date.now() > deadline) throw new Error('the feed did not receive the publication');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function set(patch: { enabled: boolean; rolloutPercent: number }) {
+  await setFlag(admin, HIDE_RESULTS_FLAG, { ...patch, experiment: false });
+  await flagsSettled(api, api.deps.config.versions.flags);
+}
+
+/** A voter (cookies from flags.evaluate) with 'hide-results' on (sealed) or off. */
+async function voterWith(sealed: boolean): Promise<Visitor> {
+  for (;;) {
+    const v = new Visitor(api.baseUrl);
+    const e = await v.client().flags.evaluate.query();
+    if (e.flags[HIDE_RESULTS_FLAG]!.value === sealed) return v;
+  }
+}
+
+const LIST_PATH = `/trpc/rankings.list?input=${encodeURIComponent(JSON.stringify({ sort: 'score' }))}`;
+
+async function list(v: Visitor, headers: Record<string, string> = {}) {
+  const res = await v.fetch(`${api.baseUrl}${LIST_PATH}`, { headers });
+  const rows =
+    res.status === 200
+      ? (((await res.json()) as { result: { data: RankingListRow[] } }).result.data ?? [])
+      : [];
+  return { res, rows, setCookie: res.headers.getSetCookie().join('\n') };
+}
+
+const isSealed = (rows: RankingListRow[]) =>
+  rows.length > 0 &&
+  rows.every((r) => r.up === null && r.down === null && r.score === null && r.wilson === null);
+const isOpen = (rows: RankingListRow[]) =>
+  rows.length > 0 && rows.every((r) => typeof r.up === 'number' && typeof r.wilson === 'number');
+const ranks = (rows: RankingListRow[]) => rows.map((r) => `${r.rank}:${r.llm.id}`);
+const cookieHeader = (v: Visitor, drop: string[] = [], add: Record<string, string> = {}) =>
+  [...[...v.cookies].filter(([k]) => !drop.includes(k)), ...Object.entries(add)]
+    .map(([k, val]) => `${k}=${val}`)
+    .join('; ');
+
+async function l1Hits(): Promise<number> {
+  const m = await api.deps.metrics.cacheRequests.get();
+  return m.values
+    .filter((v) => v.labels.cache === 'response' && v.labels.result === 'hit')
+    .reduce((n, v) => n + v.value, 0);
+}
+
+describe('hide results until you vote', () => {
+  it('answers sealed and open rankings.list apart, never mixed in L1 (HTTP and ws)', async () => {
+    await set({ enabled: true, rolloutPercent: 50 });
+    const sealed = await voterWith(true);
+    const open = await voterWith(false);
+    const hits = await l1Hits();
+    let first: Awaited<ReturnType<typeof list>> | undefined;
+    for (let i = 0; i < 4; i++) {
+      const s = await list(sealed);
+      const o = await list(open);
+      expect(isSealed(s.rows)).toBe(true);
+      expect(isOpen(o.rows)).toBe(true);
+      // Ranks and order stay: only the tallies are withheld.
+      expect(ranks(s.rows)).toEqual(ranks(o.rows));
+      expect(o.rows.slice(0, 3).map((r) => r.up)).toEqual(UPS);
+      expect(s.res.headers.get('etag')).not.toBe(o.res.headers.get('etag'));
+      first ??= o;
+    }
+    // The later rounds were answered from the response cache, and still never mixed.
+    expect((await l1Hits()) - hits).toBeGreaterThanOrEqual(6);
+
+    // ETags: a voter never gets a 304 for the other variant's answer.
+    const openTag = first!.res.headers.get('etag')!;
+    expect((await list(open, { 'if-none-match': openTag })).res.status).toBe(304);
+    const switched = await list(sealed, { 'if-none-match': openTag });
+    expect(switched.res.status).toBe(200);
+    expect(isSealed(switched.rows)).toBe(true);
+
+    // Over WebSocket (the guard's cached-read path), with each voter's cookies.
+    const sockets = await Promise.all(
+      [sealed, open].map((v) =>
+        RawSocket.open(`${api.baseUrl.replace('http', 'ws')}/trpc`, { cookie: cookieHeader(v) }),
+      ),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [s, o] = await Promise.all(
+          sockets.map((ws) => ws.call('rankings.list', 'query', { sort: 'score' })),
+        );
+        const rows = (f: { result?: unknown } | undefined) =>
+          (f?.result as { data: RankingListRow[] }).data;
+        expect(isSealed(rows(s))).toBe(true);
+        expect(isOpen(rows(o))).toBe(true);
+      }
+    } finally {
+      for (const ws of sockets) ws.close();
+    }
+  });
+
+  it('sends X-Accel-Expires on a variant read only when the fingerprint cookie matches', async () => {
+    await set({ enabled: true, rolloutPercent: 50 });
+    const sealed = await voterWith(true);
+    const open = await voterWith(false);
+    // flags.evaluate set each voter's fingerprint: 'sealed', or none for the open board.
+    expect(sealed.cookies.get('llmpt_fv')).toBe('sealed');
+    expect(open.cookies.get('llmpt_fv') ?? '').toBe('');
+
+    const matching = await list(sealed);
+    expect(matching.res.headers.get('x-accel-expires')).toBe('1');
+    expect(matching.setCookie).not.toContain('llmpt_fv');
+
+    // The sealed voter without the cookie: not kept at the edge, and the cookie is set.
+    const missing = await list(sealed, { cookie: cookieHeader(sealed, ['llmpt_fv']) });
+    expect(isSealed(missing.rows)).toBe(true);
+    expect(missing.res.headers.get('x-accel-expires')).toBeNull();
+    expect(missing.setCookie).toMatch(/llmpt_fv=sealed;/);
+
+    // An open voter claiming 'sealed': answered open, not kept, the cookie cleared.
+    const claimed = await list(open, { cookie: cookieHeader(open, [], { llmpt_fv: 'sealed' }) });
+    expect(isOpen(claimed.rows)).toBe(true);
+    expect(claimed.res.headers.get('x-accel-expires')).toBeNull();
+    expect(claimed.setCookie).toMatch(/llmpt_fv=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
+
+    const plain = await list(open);
+    expect(plain.res.headers.get('x-accel-expires')).toBe('1');
+    expect(plain.setCookie).toBe('');
+
+    // With the flag off for everyone, a cookieless reader is not handed any cookie.
+    await set({ enabled: false, rolloutPercent: 50 });
+    const anonymous = await list(new Visitor(api.baseUrl));
+    expect(isOpen(anonymous.rows)).toBe(true);
+    expect(anonymous.res.headers.get('x-accel-expires')).toBe('1');
+    expect(anonymous.setCookie).toBe('');
+    // And a voter sealed a moment ago is answered open at once (the flags version is in the key).
+    const unsealed = await list(sealed);
+    expect(isOpen(unsealed.rows)).toBe(true);
+    expect(unsealed.setCookie).toMatch(/llmpt_fv=;/);
+  });
+
+  it('seals the live board room for a sealed voter (ws fan-out and SSE)', async () => {
+    await set({ enabled: true, rolloutPercent: 50 });
+    const sealed = await voterWith(true);
+    const open = await voterWith(false);
+    const snapshotOverWs = async (v: Visitor) => {
+      const ws = new WebSocket(`${api.baseUrl.replace('http', 'ws')}/trpc`, {
+        headers: { cookie: cookieHeader(v) },
+      });
+      try {
+        return await new Promise<RankingListRow[]>((resolve, reject) => {
+          ws.on('error', reject);
+          ws.on('open', () =>
+            ws.send(
+              JSON.stringify({
+                id: 1,
+                method: 'subscription',
+                params: { path: 'rankings.live', input: { sort: 'score' } },
+              }),
+            ),
+          );
+          ws.on('message', (data: Buffer) => {
+            const frame = JSON.parse(data.toString()) as {
+              result?: { type: string; data?: { data: { type: string; snapshot?: unknown } } };
+            };
+            const message = frame.result?.data?.data;
+            if (message?.type === 'snapshot') {
+              resolve((message.snapshot as { entries: RankingListRow[] }).entries);
+            }
+          });
+        });
+      } finally {
+        ws.close();
+      }
+    };
+    const snapshotOverSse = async (v: Visitor) => {
+      const ctrl = new AbortController();
+      const input = encodeURIComponent(JSON.stringify({ sort: 'score' }));
+      const res = await v.fetch(`${api.baseUrl}/trpc/rankings.live?input=${input}`, {
+        headers: { accept: 'text/event-stream' },
+        signal: ctrl.signal,
+      });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('the stream ended before a snapshot');
+          text += Buffer.from(value).toString('utf8');
+          const line = text
+            .split('\n')
+            .find((l) => l.startsWith('data:') && l.includes('"snapshot"'));
+          if (line) {
+            const message = JSON.parse(line.slice(5)) as {
+              snapshot: { entries: RankingListRow[] };
+            };
+            return message.snapshot.entries;
+          }
+        }
+      } finally {
+        ctrl.abort();
+      }
+    };
+    const entryIsSealed = (e: RankingListRow) => e.up === null && e.score === null;
+    for (const snapshot of [snapshotOverWs, snapshotOverSse]) {
+      const s = await snapshot(sealed);
+      const o = await snapshot(open);
+      expect(s.length).toBeGreaterThan(0);
+      expect(s.every(entryIsSealed)).toBe(true);
+      expect(o.some(entryIsSealed)).toBe(false);
+      expect(s.map((e) => JSON.stringify((e as unknown as RankingEntry).ranks))).toEqual(
+        o.map((e) => JSON.stringify((e as unknown as RankingEntry).ranks)),
+      );
+    }
+  });
+
+  it('rankings.revealed lists only the models the voter has voted on, with their tallies', async () => {
+    await set({ enabled: true, rolloutPercent: 100 });
+    const voter = new Visitor(api.baseUrl);
+    const client = voter.client();
+    expect(await client.rankings.revealed.query()).toEqual([]);
+    await client.vote.cast.mutate({ llmId: ids[1]!, value: 1 });
+    await client.vote.cast.mutate({ llmId: ids[2]!, value: -1 });
+    const other = new Visitor(api.baseUrl).client();
+    await other.vote.cast.mutate({ llmId: ids[1]!, value: 1 });
+    await other.vote.cast.mutate({ llmId: ids[3]!, value: 1 });
+    await client.vote.cast.mutate({ llmId: ids[2]!, value: 0 }); // retracted: no longer voted
+
+    const revealed = await client.rankings.revealed.query();
+    expect(revealed).toEqual([
+      { llmId: ids[1]!, up: 2, down: 0, score: 2, wilson: wilsonLowerBound(2, 0) },
+    ]);
+    // The board itself stays sealed for this voter.
+    expect(isSealed(await client.rankings.list.query({ sort: 'score' }))).toBe(true);
+    expect(await new Visitor(api.baseUrl).client().rankings.revealed.query()).toEqual([]);
+  });
+});

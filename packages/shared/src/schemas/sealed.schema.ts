@@ -1,0 +1,47 @@
+/**
+ * "Hide results until you vote" (flag 'hide-results', issue 12): what a voter with the flag on
+ * is answered. Ranks and order stay; tallies are withheld (null) except for the models the voter
+ * holds a ballot on, which `rankings.revealed` returns.
+ */
+import type { RankingEntry } from './live.schema.ts';
+import type { RankingRow } from './rankings.schema.ts';
+
+type Tallies = 'up' | 'down' | 'score' | 'wilson';
+
+/** A model's tally as a voter may see it (`rankings.revealed`). */
+export interface ModelTally {
+  llmId: string;
+  up: number;
+  down: number;
+  score: number;
+  wilson: number;
+}
+
+/** A row of the sealed leaderboard: rank and model as on the open board, no tally. */
+export interface SealedRankingRow extends Omit<RankingRow, Tallies> {
+  up: null;
+  down: null;
+  score: null;
+  wilson: null;
+}
+
+/** What `rankings.list` answers: open rows, or sealed ones for a voter with 'hide-results' on. */
+export type RankingListRow = RankingRow | SealedRankingRow;
+
+/** A live entry as a sealed board room sends it: ranks, no tally. */
+export interface SealedRankingEntry extends Omit<RankingEntry, Tallies> {
+  up: null;
+  down: null;
+  score: null;
+  wilson: null;
+}
+
+/** The row without its tally. */
+export function sealRow(row: RankingRow): SealedRankingRow {
+  return { ...row, up: null, down: null, score: null, wilson: null };
+}
+
+/** The entry without its tally. */
+export function sealEntry(entry: RankingEntry): SealedRankingEntry {
+  return { ...entry, up: null, down: null, score: null, wilson: null };
+}
