@@ -10,6 +10,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
 import type { Env } from './env.ts';
+import { FINGERPRINT_COOKIE, setFingerprintCookie } from './flags/fingerprint.ts';
+import type { FlagsService } from './flags/service.ts';
 import { appError } from './errors.ts';
 import type { ResponseCache } from './http/response-cache.ts';
 import {
@@ -47,6 +49,8 @@ export interface Deps {
   /** Versions of what admins change at run time, and how a change reaches every process. */
   config: ConfigChannel;
   catalogue: Catalogue;
+  /** Feature flags (OpenFeature, Postgres-backed, reloaded on a config change). */
+  flags: FlagsService;
   rankings: RankingsService;
   trends: TrendsCache;
   limiter: VoteLimiter;
@@ -76,6 +80,12 @@ export interface Context {
   /** Client IP: the peer, or X-Forwarded-For's last hop added by a TRUST_PROXY address. */
   ip: string;
   userAgent: string;
+  /**
+   * The caller's read-variant fingerprint cookie (`llmpt_fv`, see ProcedureMeta.variant): as
+   * the request sent it ('' when absent), and a setter ('' clears it; a no-op over WebSocket).
+   * Absent for in-process callers (tests' createCaller).
+   */
+  flagFingerprint?: { sent: string; set(value: string): void };
 }
 
 export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyReply): Context {
@@ -91,6 +101,10 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
     dropVoterCookie: () => dropVoterCookie(reply),
     ip: req.ip,
     userAgent: req.headers['user-agent'] ?? '',
+    flagFingerprint: {
+      sent: req.cookies[FINGERPRINT_COOKIE] ?? '',
+      set: (value) => setFingerprintCookie(deps.env, req, reply, value),
+    },
   };
 }
 
@@ -118,5 +132,9 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
     dropVoterCookie: () => undefined,
     ip: proxyAddr(req, deps.trustProxy),
     userAgent: req.headers['user-agent'] ?? '',
+    flagFingerprint: {
+      sent: fastifyCookie.parse(req.headers.cookie ?? '')[FINGERPRINT_COOKIE] ?? '',
+      set: () => undefined,
+    },
   };
 }

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
 import { ResponseCache } from './http/response-cache.ts';
+import { FlagsService } from './flags/service.ts';
 import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
@@ -82,6 +83,8 @@ export function createDeps(env: Env): Deps {
         : null,
     voteStore,
     config,
+    // Flags are reloaded from the primary: a replica could still hold the row before the change.
+    flags: new FlagsService(() => dbs.db, config, redis, env.REDIS_PREFIX, metrics, log),
     catalogue,
     metrics,
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
@@ -101,11 +104,14 @@ export function createDeps(env: Env): Deps {
 /** Starts what runs in the background: the rankings feed follower and the config channel. */
 export async function startDeps(deps: Deps): Promise<void> {
   await Promise.all([deps.feed.start(), deps.dbs.start(), deps.config.start()]);
+  // After the config channel: the flags' version is read before they are loaded.
+  await deps.flags.start();
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.feed.stop();
   await deps.config.stop();
+  await deps.flags.close();
   const votes = deps.voteStore.writer;
   await Promise.allSettled([
     deps.redis.quit(),

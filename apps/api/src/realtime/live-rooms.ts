@@ -7,8 +7,10 @@ import {
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 
-import type { Deps } from '../context.ts';
+import type { Context, Deps } from '../context.ts';
 import { appError } from '../errors.ts';
+import { resultsSealed } from '../flags/fingerprint.ts';
+import { sealedFilter } from '../flags/sealed.ts';
 import { type RequestId, errorShape, wsMessage, wsTrackedFrame } from '../trpc-wire.ts';
 import {
   type EntryFilter,
@@ -81,6 +83,8 @@ export class LiveRooms {
     msg: unknown,
     owned: OwnedSubscriptions,
     maxPerSocket: number,
+    /** The socket's context: whose flags decide a board room's variant (sealed or open). */
+    context?: () => Context,
   ): Handled {
     if (typeof msg !== 'object' || msg === null) return 'not_ours';
     const { id, method, params, jsonrpc } = msg as {
@@ -102,7 +106,7 @@ export class LiveRooms {
       return 'not_ours';
     // Counted synchronously (joins are async): a burst of requests cannot slip past the cap.
     if (owned.members.size + owned.joining.size >= maxPerSocket) return 'over_limit';
-    void this.join(socket, id, jsonrpc === '2.0', path, params, owned);
+    void this.join(socket, id, jsonrpc === '2.0', path, params, owned, context);
     return 'handled';
   }
 
@@ -126,6 +130,7 @@ export class LiveRooms {
     path: 'rankings.live' | 'llm.live',
     params: { input?: unknown; lastEventId?: unknown } | undefined,
     owned: OwnedSubscriptions,
+    context?: () => Context,
   ): Promise<void> {
     const raw = params?.input;
     const withResume =
@@ -154,8 +159,13 @@ export class LiveRooms {
       if (path === 'rankings.live') {
         const input = parseOrThrow(rankingsLiveInputSchema, withResume);
         const board = boardKey(input?.sort ?? 'score', input?.category);
-        roomKey = `board:${board}`;
-        room = { kind: 'board', filter: boardFilter(board) };
+        // A voter with 'hide-results' on joins the board's sealed room (tallies withheld).
+        const sealed = context !== undefined && resultsSealed(context());
+        roomKey = sealed ? `board:${board}:sealed` : `board:${board}`;
+        room = {
+          kind: 'board',
+          filter: sealed ? sealedFilter(boardFilter(board)) : boardFilter(board),
+        };
         lastEventId = input?.lastEventId;
       } else {
         const input = parseOrThrow(llmLiveInputSchema, withResume);

@@ -1,4 +1,5 @@
 import {
+  type ModelTally,
   type RankingsTrends,
   boardKey,
   rankingsListInputSchema,
@@ -6,6 +7,8 @@ import {
   rankingsTrendsInputSchema,
 } from '@llmpt/shared';
 
+import { readVariant, resultsSealed } from '../flags/fingerprint.ts';
+import { revealedTallies, rowsFor, sealedFilter } from '../flags/sealed.ts';
 import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
@@ -14,13 +17,28 @@ export const rankingsRouter = router({
   list: publicProcedure
     // The board moves with every ranker tick (≥ 250 ms): one second at the edge, revalidated
     // with the ETag after that.
-    .meta({ edgeTtlSec: 1, cacheVersion: (deps) => deps.rankings.version() })
+    .meta({
+      edgeTtlSec: 1,
+      cacheVersion: (deps) => deps.rankings.version(),
+      // Sealed ('hide-results' on for the caller) or open: cached and kept at the edge apart.
+      variant: readVariant,
+    })
     .input(rankingsListInputSchema)
     .query(async ({ ctx, input }) => {
       // A page that heard of a catalogue change asks for it (see llm.list).
       if (input?.catalogue !== undefined) await ctx.deps.catalogue.atLeast(input.catalogue);
-      return ctx.deps.rankings.list({ sort: input?.sort ?? 'score', category: input?.category });
+      const rows = await ctx.deps.rankings.list({
+        sort: input?.sort ?? 'score',
+        category: input?.category,
+      });
+      return rowsFor(ctx, rows);
     }),
+
+  /**
+   * The tallies of the models the calling voter has voted on: a sealed board ('hide-results')
+   * shows these and withholds the rest. Per voter: never cached.
+   */
+  revealed: publicProcedure.query(({ ctx }): Promise<ModelTally[]> => revealedTallies(ctx)),
 
   /**
    * Every model's hourly score and overall rank over the last `hours` hours (default 24), oldest
@@ -38,7 +56,8 @@ export const rankingsRouter = router({
    */
   live: publicProcedure.input(rankingsLiveInputSchema).subscription(({ ctx, input, signal }) => {
     const board = boardKey(input?.sort ?? 'score', input?.category);
-    return liveMessages(ctx.deps.feed, boardFilter(board), signal, input?.lastEventId, {
+    const filter = resultsSealed(ctx) ? sealedFilter(boardFilter(board)) : boardFilter(board);
+    return liveMessages(ctx.deps.feed, filter, signal, input?.lastEventId, {
       metrics: ctx.deps.metrics,
       room: 'board',
       config: ctx.deps.config,
