@@ -15,6 +15,7 @@ import Fastify, {
   type FastifyHttpOptions,
 } from 'fastify';
 
+import { registerQueuesBoard } from './admin/queues-board.ts';
 import type { Deps } from './context.ts';
 import { registerHealthRoutes } from './http/health.ts';
 import { registerTrpcRoute } from './http/trpc-route.ts';
@@ -85,6 +86,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerTrpcRoute(app, deps);
+  await registerQueuesBoard(app, deps);
 
   const webDist = env.WEB_DIST ? resolve(env.WEB_DIST) : undefined;
   if (webDist && existsSync(resolve(webDist, 'index.html'))) {

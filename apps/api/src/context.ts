@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
@@ -9,6 +9,9 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
+import { type AdminCookie, httpAdminCookie, wsAdminCookie } from './admin/cookie.ts';
+import type { AdminLockout } from './admin/lockout.ts';
+import type { AdminSessions } from './admin/session.ts';
 import type { Env } from './env.ts';
 import { FINGERPRINT_COOKIE, setFingerprintCookie } from './flags/fingerprint.ts';
 import type { FlagsService } from './flags/service.ts';
@@ -69,6 +72,10 @@ export interface Deps {
    * also fastify's `trustProxy`, so HTTP and WebSocket agree on every client's address.
    */
   trustProxy: (addr: string, hop: number) => boolean;
+  /** Admin sessions in Redis (token hash → admin, epoch, CSRF token). */
+  adminSessions: AdminSessions;
+  /** Sign-in lockout with backoff, per account and per address. */
+  adminLockout: AdminLockout;
 }
 
 export interface Context {
@@ -80,6 +87,12 @@ export interface Context {
   /** Client IP: the peer, or X-Forwarded-For's last hop added by a TRUST_PROXY address. */
   ip: string;
   userAgent: string;
+  /** 'http': the lean route, batches and SSE; 'ws': calls over a WebSocket. */
+  transport: 'http' | 'ws';
+  /** The request's headers (over ws: the upgrade request's): Origin, Host, the CSRF header. */
+  headers: IncomingHttpHeaders;
+  /** The admin session cookie: as sent; set and cleared over HTTP only. */
+  adminCookie: AdminCookie;
   /**
    * The caller's read-variant fingerprint cookie (`llmpt_fv`, see ProcedureMeta.variant): as
    * the request sent it ('' when absent), and a setter ('' clears it; a no-op over WebSocket).
@@ -101,6 +114,9 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
     dropVoterCookie: () => dropVoterCookie(reply),
     ip: req.ip,
     userAgent: req.headers['user-agent'] ?? '',
+    transport: 'http',
+    headers: req.headers,
+    adminCookie: httpAdminCookie(deps.env, req, reply),
     flagFingerprint: {
       sent: req.cookies[FINGERPRINT_COOKIE] ?? '',
       set: (value) => setFingerprintCookie(deps.env, req, reply, value),
@@ -132,6 +148,9 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
     dropVoterCookie: () => undefined,
     ip: proxyAddr(req, deps.trustProxy),
     userAgent: req.headers['user-agent'] ?? '',
+    transport: 'ws',
+    headers: req.headers,
+    adminCookie: wsAdminCookie(req),
     flagFingerprint: {
       sent: fastifyCookie.parse(req.headers.cookie ?? '')[FINGERPRINT_COOKIE] ?? '',
       set: () => undefined,

@@ -10,6 +10,8 @@ import {
 } from '@llmpt/vote-store';
 import { pino } from 'pino';
 
+import { AdminLockout } from './admin/lockout.ts';
+import { AdminSessions } from './admin/session.ts';
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
 import { ResponseCache } from './http/response-cache.ts';
@@ -68,6 +70,15 @@ export function createDeps(env: Env): Deps {
     feed,
     responses: new ResponseCache(metrics),
     trustProxy: proxyAddr.compile(env.TRUST_PROXY),
+    adminSessions: new AdminSessions(redis, env.REDIS_PREFIX, {
+      idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+      maxMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
+    }),
+    adminLockout: new AdminLockout(redis, {
+      prefix: env.REDIS_PREFIX,
+      attempts: env.ADMIN_LOCKOUT_ATTEMPTS,
+      baseSec: env.ADMIN_LOCKOUT_BASE_SEC,
+    }),
     voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
     db: dbs.db,

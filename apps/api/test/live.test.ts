@@ -258,6 +258,9 @@ describe('subscriptions clean up', () => {
       dropVoterCookie: () => undefined,
       ip: '127.0.0.1',
       userAgent: 'test',
+      transport: 'http' as const,
+      headers: {},
+      adminCookie: { sent: '', writable: false, set: () => undefined, clear: () => undefined },
     };
     const createCaller = createCallerFactory(appRouter);
     for (let i = 0; i < 10_000; i++) {

@@ -48,16 +48,23 @@ export function setVoterCookie(
   reply: FastifyReply,
   id: string,
 ): void {
-  const secure =
-    env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
   reply.setCookie(VOTER_COOKIE, id, {
     signed: true,
     httpOnly: true,
     sameSite: 'lax',
-    secure,
+    secure: secureCookies(env, req),
     path: '/',
     maxAge: COOKIE_MAX_AGE_SEC,
   });
+}
+
+/**
+ * Whether cookies set on this reply are Secure: COOKIE_SECURE, where 'auto' means the request
+ * came over TLS (directly, or per X-Forwarded-Proto from a TRUST_PROXY address). The one rule
+ * for every cookie the api sets.
+ */
+export function secureCookies(env: Env, req: FastifyRequest): boolean {
+  return env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
 }
 
 /** Removes an invalid voter cookie, so the browser's next vote starts a fresh identity. */
