@@ -1,7 +1,7 @@
 import proxyAddr from '@fastify/proxy-addr';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import {
-  ConfigChannel,
+  OpsSampler,
   ReplicaAcks,
   VoteStore,
   createRedis,
@@ -10,12 +10,9 @@ import {
 } from '@llmpt/vote-store';
 import { pino } from 'pino';
 
-import { AdminLockout } from './admin/lockout.ts';
-import { AdminSessions } from './admin/session.ts';
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
 import { ResponseCache } from './http/response-cache.ts';
-import { FlagsService } from './flags/service.ts';
 import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
@@ -50,14 +47,7 @@ export function createDeps(env: Env): Deps {
     partitions: env.VOTE_PARTITIONS,
     writer: votes,
   });
-  // Admin changes (catalogue, flags) from any process, heard on a subscriber connection of its own.
-  const config = new ConfigChannel(
-    redis,
-    createRedis(target, 'subscriber', log),
-    env.REDIS_PREFIX,
-    (err) => log.error({ err }, 'config channel'),
-  );
-  const catalogue = new Catalogue(() => dbs.db, metrics, { config, log });
+  const catalogue = new Catalogue(reads, metrics);
   const hash = keyedHash(env.VOTER_COOKIE_SECRET);
   const feed = new RankingsFeed(
     redis,
@@ -70,15 +60,6 @@ export function createDeps(env: Env): Deps {
     feed,
     responses: new ResponseCache(metrics),
     trustProxy: proxyAddr.compile(env.TRUST_PROXY),
-    adminSessions: new AdminSessions(redis, env.REDIS_PREFIX, {
-      idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
-      maxMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
-    }),
-    adminLockout: new AdminLockout(redis, {
-      prefix: env.REDIS_PREFIX,
-      attempts: env.ADMIN_LOCKOUT_ATTEMPTS,
-      baseSec: env.ADMIN_LOCKOUT_BASE_SEC,
-    }),
     voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
     db: dbs.db,
@@ -93,11 +74,16 @@ export function createDeps(env: Env): Deps {
           })
         : null,
     voteStore,
-    config,
-    // Flags are reloaded from the primary: a replica could still hold the row before the change.
-    flags: new FlagsService(() => dbs.db, config, redis, env.REDIS_PREFIX, metrics, log),
     catalogue,
     metrics,
+    ops: new OpsSampler({
+      redis,
+      prefix: env.REDIS_PREFIX,
+      role: 'api',
+      stepMs: env.OPS_SAMPLE_MS,
+      registry: metrics.registry,
+      onError: (err) => log.warn({ err }, 'ops sample failed'),
+    }),
     rankings: new RankingsService(catalogue, voteStore, feed, metrics),
     trends: new TrendsCache(reads, metrics),
     hash,
@@ -112,17 +98,15 @@ export function createDeps(env: Env): Deps {
   };
 }
 
-/** Starts what runs in the background: the rankings feed follower and the config channel. */
+/** Starts what runs in the background: the rankings feed follower. */
 export async function startDeps(deps: Deps): Promise<void> {
-  await Promise.all([deps.feed.start(), deps.dbs.start(), deps.config.start()]);
-  // After the config channel: the flags' version is read before they are loaded.
-  await deps.flags.start();
+  await Promise.all([deps.feed.start(), deps.dbs.start()]);
+  deps.ops.start();
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.ops.stop();
   await deps.feed.stop();
-  await deps.config.stop();
-  await deps.flags.close();
   const votes = deps.voteStore.writer;
   await Promise.allSettled([
     deps.redis.quit(),

@@ -91,6 +91,11 @@ const schema = z
     METRICS_PORT: int(-1, 65535).default(9463),
     /** Interface of /metrics: loopback unless the scraper runs elsewhere. Never the public port. */
     METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Every this many ms each process writes its metrics to Redis for the admins' overview (the
+     * step of its charts). Keep it equal in api and worker: the overview reads the api's.
+     */
+    OPS_SAMPLE_MS: int(100, 60_000).default(5000),
     /** Time for a whole request (headers and body) to arrive; a stalled upload is answered 408. */
     REQUEST_TIMEOUT_MS: int(1000, 300_000).default(10_000),
     /** Idle time before an HTTP keep-alive connection is closed (above nginx's 60 s upstream default). */

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
 import {
-  ConfigChannel,
   OpsSampler,
   OutboxReader,
   VoteStore,
@@ -140,6 +139,18 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   await upsertSchedules(env, flushQueue, maintenanceQueue, backgroundQueue);
 
+  // The admins' overview: this process's metrics, queue depths and ranker lease, every step;
+  // the first sample before any job runs, so everything the jobs count shows as a change.
+  const ops = new OpsSampler({
+    redis,
+    prefix: env.REDIS_PREFIX,
+    role: 'worker',
+    stepMs: env.OPS_SAMPLE_MS,
+    registry: metrics.registry,
+    onError: (err) => logger.warn({ err }, 'ops sample failed'),
+  });
+  ops.start();
+
   const warn = (msg: string) => logger.warn(msg);
   const flushDeps = { env, db, reader, metrics, redis, log: warn };
   const flushWorker = new Worker<{ partition: number }>(
@@ -200,32 +211,9 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       )
     : null;
 
-  // The admins' overview: this process's metrics, queue depths and ranker lease, every step.
-  const ops = new OpsSampler({
-    redis,
-    prefix: env.REDIS_PREFIX,
-    role: 'worker',
-    stepMs: env.OPS_SAMPLE_MS,
-    registry: metrics.registry,
-    onError: (err) => logger.warn({ err }, 'ops sample failed'),
-  });
-
-  // Admins' changes (ConfigChannel): a catalogue edit reaches the ranker within milliseconds.
-  const config = new ConfigChannel(
-    redis,
-    createRedis(target, 'subscriber', logger),
-    env.REDIS_PREFIX,
-    (err) => logger.warn({ err }, 'config channel'),
-  );
-  config.onChange((_versions, changed) => {
-    if (changed.includes('catalogue')) ranker?.catalogueChanged();
-  });
-  await config.start();
-
   const address = server?.server.address();
   ranker?.start();
   running = true;
-  ops.start();
   log(`running: ${env.VOTE_PARTITIONS} partitions, flush every ${env.FLUSH_EVERY_MS} ms`);
 
   return {
@@ -235,7 +223,6 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       await ops.stop();
       // First, so another worker takes over the rankings while this one drains its jobs.
       await ranker?.close();
-      await config.stop();
       const timer = setTimeout(() => {
         log('close timed out; forcing');
         void flushWorker.close(true);

@@ -192,6 +192,8 @@ export class OpsSampler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private stopped = true;
+  /** Bucket of the last sample taken: the next goes to a later one, never over it. */
+  private lastBucket = -1;
 
   constructor(private readonly opts: OpsSamplerOptions) {
     samplersMade++;
@@ -200,10 +202,12 @@ export class OpsSampler {
     this.field = `${opts.role}:${this.processId}`;
   }
 
+  /** Takes a sample now (unless this step has one already), then one every step. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.tick();
+    if (Math.floor(Date.now() / this.opts.stepMs) > this.lastBucket) this.tick();
+    else this.scheduleNext();
   }
 
   /** Stops sampling and waits for a sample in flight (its connection may close next). */
@@ -213,11 +217,16 @@ export class OpsSampler {
     await this.running;
   }
 
-  /** Reads the registry and writes the sample of `now`'s bucket. */
+  /**
+   * Reads the registry and writes the sample of `now`'s bucket (replacing this process's
+   * sample there, if any).
+   */
   async sample(now = Date.now()): Promise<OpsSample> {
     const { redis, prefix, stepMs, registry } = this.opts;
     const sample = await readOpsSample(registry, now);
-    const key = opsBucketKey(prefix, stepMs, Math.floor(now / stepMs));
+    const bucket = Math.floor(now / stepMs);
+    this.lastBucket = Math.max(this.lastBucket, bucket);
+    const key = opsBucketKey(prefix, stepMs, bucket);
     const replies = await redis
       .pipeline()
       .hset(key, this.field, JSON.stringify(sample))
@@ -239,13 +248,17 @@ export class OpsSampler {
       });
   }
 
+  /**
+   * The middle of the step after the last one sampled (or of the current step, if that one was
+   * missed): one sample per step, so a step's sample is never replaced by a later one, which
+   * would hide from the overview what happened between the two.
+   */
   private scheduleNext(): void {
     const { stepMs } = this.opts;
     const now = Date.now();
-    let next = Math.floor(now / stepMs) * stepMs + stepMs / 2;
-    // Not within a tenth of a step of the last sample (a sample taken just before the middle).
-    if (next <= now + stepMs / 10) next += stepMs;
-    this.timer = setTimeout(() => this.tick(), next - now);
+    const bucket = Math.max(this.lastBucket + 1, Math.floor(now / stepMs));
+    const at = bucket * stepMs + stepMs / 2;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, at - now));
     this.timer.unref();
   }
 }
