@@ -1,15 +1,20 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Database, Databases } from '@llmpt/db';
-import type { OpsSampler, ReplicaAcks, VoteStore } from '@llmpt/vote-store';
+import type { ConfigChannel, OpsSampler, ReplicaAcks, VoteStore } from '@llmpt/vote-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
+import { type AdminCookie, httpAdminCookie, wsAdminCookie } from './admin/cookie.ts';
+import type { AdminLockout } from './admin/lockout.ts';
+import type { AdminSessions } from './admin/session.ts';
 import type { Env } from './env.ts';
+import { FINGERPRINT_COOKIE, setFingerprintCookie } from './flags/fingerprint.ts';
+import type { FlagsService } from './flags/service.ts';
 import { appError } from './errors.ts';
 import type { ResponseCache } from './http/response-cache.ts';
 import {
@@ -44,7 +49,11 @@ export interface Deps {
   replicaAcks: ReplicaAcks | null;
   redis: Redis;
   voteStore: VoteStore;
+  /** Versions of what admins change at run time, and how a change reaches every process. */
+  config: ConfigChannel;
   catalogue: Catalogue;
+  /** Feature flags (OpenFeature, Postgres-backed, reloaded on a config change). */
+  flags: FlagsService;
   rankings: RankingsService;
   trends: TrendsCache;
   limiter: VoteLimiter;
@@ -65,6 +74,10 @@ export interface Deps {
    * also fastify's `trustProxy`, so HTTP and WebSocket agree on every client's address.
    */
   trustProxy: (addr: string, hop: number) => boolean;
+  /** Admin sessions in Redis (token hash → admin, epoch, CSRF token). */
+  adminSessions: AdminSessions;
+  /** Sign-in lockout with backoff, per account and per address. */
+  adminLockout: AdminLockout;
 }
 
 export interface Context {
@@ -76,6 +89,18 @@ export interface Context {
   /** Client IP: the peer, or X-Forwarded-For's last hop added by a TRUST_PROXY address. */
   ip: string;
   userAgent: string;
+  /** 'http': the lean route, batches and SSE; 'ws': calls over a WebSocket. */
+  transport: 'http' | 'ws';
+  /** The request's headers (over ws: the upgrade request's): Origin, Host, the CSRF header. */
+  headers: IncomingHttpHeaders;
+  /** The admin session cookie: as sent; set and cleared over HTTP only. */
+  adminCookie: AdminCookie;
+  /**
+   * The caller's read-variant fingerprint cookie (`llmpt_fv`, see ProcedureMeta.variant): as
+   * the request sent it ('' when absent), and a setter ('' clears it; a no-op over WebSocket).
+   * Absent for in-process callers (tests' createCaller).
+   */
+  flagFingerprint?: { sent: string; set(value: string): void };
 }
 
 export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyReply): Context {
@@ -91,6 +116,13 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
     dropVoterCookie: () => dropVoterCookie(reply),
     ip: req.ip,
     userAgent: req.headers['user-agent'] ?? '',
+    transport: 'http',
+    headers: req.headers,
+    adminCookie: httpAdminCookie(deps.env, req, reply),
+    flagFingerprint: {
+      sent: req.cookies[FINGERPRINT_COOKIE] ?? '',
+      set: (value) => setFingerprintCookie(deps.env, req, reply, value),
+    },
   };
 }
 
@@ -118,5 +150,12 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
     dropVoterCookie: () => undefined,
     ip: proxyAddr(req, deps.trustProxy),
     userAgent: req.headers['user-agent'] ?? '',
+    transport: 'ws',
+    headers: req.headers,
+    adminCookie: wsAdminCookie(req),
+    flagFingerprint: {
+      sent: fastifyCookie.parse(req.headers.cookie ?? '')[FINGERPRINT_COOKIE] ?? '',
+      set: () => undefined,
+    },
   };
 }

@@ -1,6 +1,7 @@
 import proxyAddr from '@fastify/proxy-addr';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import {
+  ConfigChannel,
   OpsSampler,
   ReplicaAcks,
   VoteStore,
@@ -10,9 +11,12 @@ import {
 } from '@llmpt/vote-store';
 import { pino } from 'pino';
 
+import { AdminLockout } from './admin/lockout.ts';
+import { AdminSessions } from './admin/session.ts';
 import type { Deps } from './context.ts';
 import type { Env } from './env.ts';
 import { ResponseCache } from './http/response-cache.ts';
+import { FlagsService } from './flags/service.ts';
 import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
@@ -47,7 +51,14 @@ export function createDeps(env: Env): Deps {
     partitions: env.VOTE_PARTITIONS,
     writer: votes,
   });
-  const catalogue = new Catalogue(reads, metrics);
+  // Admin changes (catalogue, flags) from any process, heard on a subscriber connection of its own.
+  const config = new ConfigChannel(
+    redis,
+    createRedis(target, 'subscriber', log),
+    env.REDIS_PREFIX,
+    (err) => log.error({ err }, 'config channel'),
+  );
+  const catalogue = new Catalogue(() => dbs.db, metrics, { config, log });
   const hash = keyedHash(env.VOTER_COOKIE_SECRET);
   const feed = new RankingsFeed(
     redis,
@@ -60,6 +71,15 @@ export function createDeps(env: Env): Deps {
     feed,
     responses: new ResponseCache(metrics),
     trustProxy: proxyAddr.compile(env.TRUST_PROXY),
+    adminSessions: new AdminSessions(redis, env.REDIS_PREFIX, {
+      idleMs: env.ADMIN_SESSION_IDLE_MINUTES * 60_000,
+      maxMs: env.ADMIN_SESSION_MAX_HOURS * 3_600_000,
+    }),
+    adminLockout: new AdminLockout(redis, {
+      prefix: env.REDIS_PREFIX,
+      attempts: env.ADMIN_LOCKOUT_ATTEMPTS,
+      baseSec: env.ADMIN_LOCKOUT_BASE_SEC,
+    }),
     voteToDiff: new VoteToDiffTracker(feed, metrics),
     env,
     db: dbs.db,
@@ -74,6 +94,9 @@ export function createDeps(env: Env): Deps {
           })
         : null,
     voteStore,
+    config,
+    // Flags are reloaded from the primary: a replica could still hold the row before the change.
+    flags: new FlagsService(() => dbs.db, config, redis, env.REDIS_PREFIX, metrics, log),
     catalogue,
     metrics,
     ops: new OpsSampler({
@@ -98,15 +121,19 @@ export function createDeps(env: Env): Deps {
   };
 }
 
-/** Starts what runs in the background: the rankings feed follower. */
+/** Starts what runs in the background: the rankings feed follower and the config channel. */
 export async function startDeps(deps: Deps): Promise<void> {
-  await Promise.all([deps.feed.start(), deps.dbs.start()]);
+  await Promise.all([deps.feed.start(), deps.dbs.start(), deps.config.start()]);
+  // After the config channel: the flags' version is read before they are loaded.
+  await deps.flags.start();
   deps.ops.start();
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.ops.stop();
   await deps.feed.stop();
+  await deps.config.stop();
+  await deps.flags.close();
   const votes = deps.voteStore.writer;
   await Promise.allSettled([
     deps.redis.quit(),

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
 import {
+  ConfigChannel,
   OpsSampler,
   OutboxReader,
   VoteStore,
@@ -211,6 +212,18 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       )
     : null;
 
+  // Admins' changes (ConfigChannel): a catalogue edit reaches the ranker within milliseconds.
+  const config = new ConfigChannel(
+    redis,
+    createRedis(target, 'subscriber', logger),
+    env.REDIS_PREFIX,
+    (err) => logger.warn({ err }, 'config channel'),
+  );
+  config.onChange((_versions, changed) => {
+    if (changed.includes('catalogue')) ranker?.catalogueChanged();
+  });
+  await config.start();
+
   const address = server?.server.address();
   ranker?.start();
   running = true;
@@ -223,6 +236,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
       await ops.stop();
       // First, so another worker takes over the rankings while this one drains its jobs.
       await ranker?.close();
+      await config.stop();
       const timer = setTimeout(() => {
         log('close timed out; forcing');
         void flushWorker.close(true);
