@@ -128,7 +128,10 @@ export interface FlagView {
   experiment: boolean;
   updatedAt: string;
   updatedBy: string | null;
-  /** Both arms, counted since the process's metrics began (Prometheus keeps the history). */
+  /**
+   * Both arms ('on', 'off'), summed over every api process (Redis counters) since the experiment
+   * was last turned on; Prometheus keeps the per-process history (experiment_*_total).
+   */
   arms: ExperimentArm[];
 }
 
