@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
 import { readOverview } from '../src/admin/overview/read-overview.ts';
+import { AdminBrowser, makeAdmin } from './admin-client.ts';
 import { type TestApi, Visitor, startTestApi } from './helpers.ts';
 
 const STEP_MS = 200;
@@ -190,5 +191,39 @@ describe('admin.overview', () => {
     expect(last.outboxLagSec).not.toBeNull();
     expect(last.rankerTickSec).toBeGreaterThan(0);
     expect(o.rankerLeader).toMatch(new RegExp(`:${worker.child.pid}$`));
+  });
+});
+
+describe('admin.overview over HTTP', () => {
+  it('answers a signed-in admin, refuses bad input with 400 and everyone else with 401', async () => {
+    const api = await start();
+    await makeAdmin(api, 'ops');
+    const admin = new AdminBrowser(api.baseUrl);
+    expect((await admin.signIn('ops')).status).toBe(200);
+    await overviewUntil(api, (x) => x.points.length >= 2, 'two steps');
+
+    const ok = await admin.call('admin.overview', 'query', {});
+    expect(ok.status).toBe(200);
+    const body = ok.body.result!.data as Overview;
+    expect(body.stepSec).toBe(STEP_MS / 1000);
+    expect(body.points.length).toBeGreaterThanOrEqual(2);
+    expect(body.processes.api).toBe(1);
+    const since = body.points.at(-1)!.t;
+    const later = await admin.batch('admin.overview', 'query', { sinceMs: since });
+    expect(later.status).toBe(200);
+
+    for (const input of [
+      { sinceMs: -1 },
+      { sinceMs: 1.5 },
+      { sinceMs: 'now' },
+      { extra: 1 },
+      'x',
+    ]) {
+      const r = await admin.call('admin.overview', 'query', input);
+      expect(r.status, JSON.stringify(input)).toBe(400);
+      expect(r.body.error?.data.code).toBe('BAD_REQUEST');
+    }
+    const stranger = await new AdminBrowser(api.baseUrl).call('admin.overview', 'query', {});
+    expect(stranger.status).toBe(401);
   });
 });
