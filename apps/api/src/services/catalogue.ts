@@ -99,7 +99,9 @@ export class Catalogue {
    * Waits until the copy includes catalogue version `wanted` (a page that heard of a change asks
    * for it), at most `timeoutMs`. Returns at once when it already does, and when no process has
    * announced that version (a version from the future, or a made-up one): the caller answers
-   * with what it has rather than hang.
+   * with what it has rather than hang. (The response cache named the answer by the version
+   * held when the request came in; harmless, since the URL names the version asked for, and the
+   * next request for it is named by the new one.)
    */
   async atLeast(wanted: number, timeoutMs = CATALOGUE_WAIT_MS): Promise<void> {
     const snap = await this.current();
