@@ -287,6 +287,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           DATABASE_POOL_MAX: '10',
           // nginx serves the SPA.
           WEB_DIST: undefined,
+          // The admin page links to the cluster's Prometheus (it runs no Grafana).
+          PROMETHEUS_URL: endpoints.prometheus ?? undefined,
           ...opts.env,
         },
         worker: {
