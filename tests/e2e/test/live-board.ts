@@ -7,7 +7,9 @@ import { Voter } from './stack.ts';
 
 type Message =
   | { type: 'snapshot'; snapshot: { id: string; entries: Entry[] } }
-  | { type: 'diff'; diff: { id: string; entries: Entry[] } };
+  | { type: 'diff'; diff: { id: string; entries: Entry[] } }
+  /** Admin changes (catalogue, flags): nothing for the board's state. */
+  | { type: 'config' };
 export type Entry = {
   llmId: string;
   up: number;
@@ -28,6 +30,7 @@ export function follow(baseUrl: string, lastEventId?: string) {
   const sub = trpc.rankings.live.subscribe(lastEventId ? { lastEventId } : {}, {
     onData: (t) => {
       const { id, data } = t as unknown as { id: string; data: Message };
+      if (data.type === 'config') return;
       if (data.type === 'snapshot') {
         board.clear();
         state.snapshots++;

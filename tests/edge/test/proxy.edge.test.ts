@@ -73,8 +73,10 @@ describe('load balancing', () => {
 
 type Live =
   | { type: 'snapshot'; snapshot: { entries: Array<{ llmId: string; up: number }> } }
-  | { type: 'diff'; diff: { entries: Array<{ llmId: string; up: number }> } };
-const entriesOf = (m: Live) => (m.type === 'snapshot' ? m.snapshot.entries : m.diff.entries);
+  | { type: 'diff'; diff: { entries: Array<{ llmId: string; up: number }> } }
+  | { type: 'config' };
+const entriesOf = (m: Live) =>
+  m.type === 'snapshot' ? m.snapshot.entries : m.type === 'diff' ? m.diff.entries : [];
 
 describe('subscriptions through nginx', () => {
   it('carries rankings.live over WebSocket: a vote shows up live', async () => {
