@@ -55,6 +55,7 @@ const adminRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/admin',
   component: lazyRouteComponent(adminChunk, 'AdminLayout'),
+  notFoundComponent: lazyRouteComponent(adminChunk, 'AdminNotFound'),
 });
 const adminOverviewRoute = createRoute({
   getParentRoute: () => adminRoute,

@@ -144,6 +144,9 @@ function AuditItem({ entry }: { entry: AuditEntry }) {
     <li className="admin-audit-entry" data-audit-id={entry.id}>
       <details>
         <summary>
+          <span className="admin-audit-toggle" aria-hidden="true">
+            ▸
+          </span>
           <time dateTime={entry.at}>{when.format(Date.parse(entry.at))}</time>
           <span className="admin-audit-actor">{entry.actor}</span>
           <code className="admin-audit-action">{entry.action}</code>

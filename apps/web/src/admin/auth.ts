@@ -9,7 +9,7 @@ export async function checkSession(): Promise<void> {
   session.set({ status: 'checking' });
   try {
     const me = await adminClient.admin.auth.me.query();
-    session.set({ status: 'signed-in', me });
+    session.set({ status: 'signed-in', me, via: 'load' });
   } catch (error) {
     session.set(
       isUnauthorized(error)
@@ -22,7 +22,7 @@ export async function checkSession(): Promise<void> {
 /** Throws the api's error (wrong password, lockout) for the form to show. */
 export async function signIn(input: AdminSignInInput): Promise<void> {
   const me = await adminClient.admin.auth.signIn.mutate(input);
-  session.set({ status: 'signed-in', me });
+  session.set({ status: 'signed-in', me, via: 'form' });
 }
 
 /**

@@ -8,3 +8,4 @@ export { OverviewPage } from './overview.tsx';
 export { CataloguePage } from './catalogue.tsx';
 export { FlagsPage } from './flags.tsx';
 export { AuditPage } from './audit.tsx';
+export { AdminNotFound } from './view.tsx';

@@ -1,7 +1,7 @@
 import type { AdminMe } from '@llmpt/shared';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
-import { useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 import { ThemeToggle } from '../components/theme-toggle.tsx';
 import { usePageTitle } from '../lib/page-title.ts';
@@ -34,7 +34,7 @@ export function AdminLayout() {
         <AdminHeader me={state.status === 'signed-in' ? state.me : null} />
         <main id="admin-main" className="container admin-main" tabIndex={-1}>
           {state.status === 'signed-in' ? (
-            <FocusOnNavigate>
+            <FocusOnNavigate atMount={state.via === 'form'}>
               <Outlet />
             </FocusOnNavigate>
           ) : state.status === 'signed-out' ? (
@@ -71,11 +71,10 @@ function Unavailable({ error }: { error: unknown }) {
  * Focus on the view's heading after every navigation and right after sign-in (the view replaces
  * the form), as after a full page load; not on the first load of the page.
  */
-function FocusOnNavigate({ children }: { children: React.ReactNode }) {
+function FocusOnNavigate({ atMount, children }: { atMount: boolean; children: ReactNode }) {
   const pathname = useRouterState({ select: (s) => s.location.pathname });
   const box = useRef<HTMLDivElement>(null);
-  const [first] = useState(() => document.activeElement === document.body);
-  const skip = useRef(first);
+  const skip = useRef(!atMount);
   useEffect(() => {
     if (skip.current) {
       skip.current = false;

@@ -37,7 +37,7 @@ export interface ChartSpec {
 /** Every key a record-valued field (`cacheHitRatio`, `queueDepth`) takes over the points, sorted. */
 export function keysOf(
   points: readonly OverviewPoint[],
-  field: 'cacheHitRatio' | 'queueDepth',
+  field: 'cacheHitRatio' | 'queueDepth' | 'queueFailed',
 ): string[] {
   const keys = new Set<string>();
   for (const p of points) for (const k of Object.keys(p[field])) keys.add(k);
@@ -96,12 +96,18 @@ export function chartSpecs(points: readonly OverviewPoint[]): ChartSpec[] {
     },
     {
       id: 'queues',
-      title: 'Queue depth',
+      title: 'Queue depth (waiting, active, delayed) and failed jobs',
       unit: 'count',
-      lines: keysOf(points, 'queueDepth').map((k) => ({
-        label: k,
-        values: col((p) => p.queueDepth[k] ?? null),
-      })),
+      lines: [
+        ...keysOf(points, 'queueDepth').map((k) => ({
+          label: k,
+          values: col((p) => p.queueDepth[k] ?? null),
+        })),
+        ...keysOf(points, 'queueFailed').map((k) => ({
+          label: `${k} failed`,
+          values: col((p) => p.queueFailed[k] ?? null),
+        })),
+      ],
     },
     {
       id: 'errors',
@@ -128,12 +134,22 @@ export function formatValue(v: number | null | undefined, unit: Unit): string {
   }
 }
 
-/** "Accepted 12/min, Rate limited 0/min": each line's latest value, for the figure's text. */
+/**
+ * The figure's text: each line's latest value and its highest over the hour ("Now: Accepted
+ * 0/min, Rejected 0/min. Peak: Accepted 300/min, Rejected 60/min."), so a spike that already
+ * passed is still said.
+ */
 export function latestSummary(spec: ChartSpec): string {
   if (spec.lines.length === 0) return 'No data yet.';
-  return spec.lines
-    .map((l) => `${l.label} ${formatValue(lastKnown(l.values), spec.unit)}`)
-    .join(', ');
+  const part = (f: (values: readonly (number | null)[]) => number | null) =>
+    spec.lines.map((l) => `${l.label} ${formatValue(f(l.values), spec.unit)}`).join(', ');
+  return `Now: ${part(lastKnown)}. Peak: ${part(peak)}.`;
+}
+
+function peak(values: readonly (number | null)[]): number | null {
+  let max: number | null = null;
+  for (const v of values) if (v !== null && (max === null || v > max)) max = v;
+  return max;
 }
 
 function lastKnown(values: readonly (number | null)[]): number | null {

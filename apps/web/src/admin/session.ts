@@ -13,7 +13,8 @@ import { useSyncExternalStore } from 'react';
 export type SessionState =
   | { status: 'checking' }
   | { status: 'signed-out'; reason: 'none' | 'ended' | 'signed-out' }
-  | { status: 'signed-in'; me: AdminMe }
+  /** `via`: the sign-in form (focus moves to the view) or a session found at load. */
+  | { status: 'signed-in'; me: AdminMe; via: 'form' | 'load' }
   | { status: 'unavailable'; error: unknown };
 
 type Listener = () => void;

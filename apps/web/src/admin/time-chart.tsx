@@ -78,7 +78,7 @@ export function TimeChart({ spec, xs }: TimeChartProps) {
         {labels === '' ? <p className="muted admin-chart-empty">No data yet.</p> : null}
       </div>
       <p id={summaryId} className="admin-chart-summary muted">
-        Now: {summary}
+        {summary}
       </p>
     </figure>
   );
@@ -101,7 +101,8 @@ function options(width: number, spec: ChartSpec): uPlot.Options {
     width,
     height: HEIGHT,
     cursor: { drag: { x: false, y: false } },
-    legend: { show: true, live: true },
+    // Names only: values under the cursor would read "--" whenever it is off the chart.
+    legend: { show: true, live: false },
     scales: {
       x: { time: true },
       y: {

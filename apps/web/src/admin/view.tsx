@@ -1,3 +1,4 @@
+import { Link } from '@tanstack/react-router';
 import type { ReactNode } from 'react';
 
 import { usePageTitle } from '../lib/page-title.ts';
@@ -23,5 +24,17 @@ export function ViewHeading({ title, children, actions }: ViewHeadingProps) {
       </div>
       {actions ? <div className="admin-view-actions">{actions}</div> : null}
     </div>
+  );
+}
+
+/** `/admin/<anything else>`: said in the admin layout, with the way back. */
+export function AdminNotFound() {
+  return (
+    <>
+      <ViewHeading title="Not found">There is no such admin page.</ViewHeading>
+      <Link to="/admin" className="button admin-link-button">
+        Go to the overview
+      </Link>
+    </>
   );
 }
