@@ -5,6 +5,7 @@ export {
   dropDatabase,
   postgresServerRuntime,
   releaseSignalHooks,
+  runningEmbeddedPostgres,
   startEmbeddedPostgres,
 } from './postgres.ts';
 export type { EmbeddedPostgresOptions, PosixIds, PostgresServerRuntime } from './postgres.ts';

@@ -141,6 +141,29 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
 }
 
 /**
+ * The server URL (as {@link startEmbeddedPostgres} returns it) of an embedded Postgres already
+ * running on `dataDir`, e.g. the one `npm start` keeps in .data/postgres, read from the
+ * postmaster.pid Postgres writes there (its 4th line is the port); null when none runs there.
+ */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<string | null> {
+  let lines: string[];
+  try {
+    lines = (await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
+  try {
+    process.kill(pid, 0); // exists (a stale file after a crash names a dead pid)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
+  }
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/**
  * Creates database `name` on the server of `serverUrl` (a URL of any database on that server,
  * even one that does not exist yet) and returns the URL of the new database.
  */
