@@ -6,7 +6,7 @@ import {
   listLlmRecords,
 } from '@llmpt/db';
 import type { AdminLlm, ConfigVersions, LiveMessage, Llm, RankingRow } from '@llmpt/shared';
-import { OutboxReader, configKeys, partitionOf } from '@llmpt/vote-store';
+import { OutboxReader, configKeys, ensureTallies, partitionOf } from '@llmpt/vote-store';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -350,6 +350,21 @@ describe('admin catalogue across api processes', () => {
     const future = await get<Llm[]>(b, 'llm.list', { catalogue: version + 1000 });
     expect(future.data.map((l) => l.id)).toContain('test-model-2');
     expect(b.deps.catalogue.generation()).toBe(version);
+  });
+
+  it('finds a model announced but not loaded yet (a vote between the change and the reload)', async () => {
+    await insertLlmRecord(a.deps.db, 'test-model-3', {
+      ...fields,
+      categories: [...fields.categories],
+      name: 'Test Model 3',
+    });
+    await ensureTallies(b.deps.voteStore, ['test-model-3']);
+    await a.deps.config.bump('catalogue');
+    // The bump is heard (reload under way, a Postgres round trip away): the lookup waits for it.
+    expect(a.deps.catalogue.generation()).toBeLessThan(a.deps.config.versions.catalogue);
+    expect(await a.deps.catalogue.get('test-model-3')).toMatchObject({ name: 'Test Model 3' });
+    // An id no catalogue has is answered at once, as before.
+    expect(await a.deps.catalogue.get('no-such-model')).toBeUndefined();
   });
 
   it('retires a model: off every process and refused for votes, kept for admins', async () => {

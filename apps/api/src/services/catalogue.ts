@@ -76,8 +76,17 @@ export class Catalogue {
     return (await this.current()).llms;
   }
 
+  /**
+   * One active model. An id this copy lacks while a newer catalogue has been announced (the
+   * milliseconds between an admin's change and this process's reload) is looked up again once
+   * the reload lands: a page that heard of a new model from another process can vote on it here.
+   */
   async get(id: string): Promise<Llm | undefined> {
-    return (await this.current()).byId.get(id);
+    const snap = await this.current();
+    const llm = snap.byId.get(id);
+    if (llm || !this.config || this.config.versions.catalogue <= snap.generation) return llm;
+    await this.atLeast(this.config.versions.catalogue);
+    return this.snapshot?.byId.get(id);
   }
 
   /** The Redis catalogue version the copy being served includes; null before the first load. */
