@@ -1,6 +1,7 @@
 // The admins' live overview (issue 12): every api and worker process samples its own metrics
 // into Redis each OPS_SAMPLE_MS, and admin.overview sums them step by step.
 import type { Overview, OverviewPoint } from '@llmpt/shared';
+import { freePort } from '@llmpt/devstack';
 import { type AppProcess, spawnApp } from '@llmpt/stack';
 import { QUEUE_NAMES } from '@llmpt/shared';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,12 +15,13 @@ const STEP_MS = 200;
 
 const apis: TestApi[] = [];
 const sockets: WebSocket[] = [];
-let worker: AppProcess | undefined;
+/** A process this test spawned (a worker, or an api under node:cluster). */
+let child: AppProcess | undefined;
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
-  await worker?.stop(5_000, 'SIGKILL');
-  worker = undefined;
+  await child?.stop(5_000, 'SIGKILL');
+  child = undefined;
   // The first api's close removes the shared key prefix: close it last.
   for (const api of apis.splice(0).reverse()) await api.close();
 });
@@ -154,7 +156,7 @@ describe('admin.overview', () => {
   it('shows the worker: flushed votes, outbox lag, the ranker leader and the three queues', async () => {
     const api = await start({ OPS_SAMPLE_MS: '500' });
     const env = api.deps.env;
-    worker = spawnApp({
+    child = spawnApp({
       app: 'worker',
       name: 'worker',
       mode: 'development',
@@ -179,7 +181,7 @@ describe('admin.overview', () => {
       api,
       (x) => x.processes.worker === 1 && total(x, 'flushed') >= 1.99 && x.rankerLeader !== null,
       'the worker flushing two votes while leading the ranker',
-      30_000,
+      80_000,
     );
     expect(total(o, 'flushed')).toEqual(near(2));
     expect(total(o, 'acknowledged')).toEqual(near(2));
@@ -190,8 +192,35 @@ describe('admin.overview', () => {
     for (const q of QUEUE_NAMES) expect(last.queueDepth[q]).toBeGreaterThan(0);
     expect(last.outboxLagSec).not.toBeNull();
     expect(last.rankerTickSec).toBeGreaterThan(0);
-    expect(o.rankerLeader).toMatch(new RegExp(`:${worker.child.pid}$`));
-  });
+    expect(o.rankerLeader).toMatch(new RegExp(`:${child.child.pid}$`));
+  }, 90_000);
+});
+
+describe('admin.overview with node:cluster', () => {
+  it('counts every process of an api started with WEB_CONCURRENCY', async () => {
+    const api = await start();
+    const env = api.deps.env;
+    child = spawnApp({
+      app: 'api',
+      name: 'api-cluster',
+      mode: 'development',
+      env: {
+        DATABASE_URL: env.DATABASE_URL,
+        REDIS_URL: env.REDIS_URL!,
+        REDIS_PREFIX: env.REDIS_PREFIX,
+        VOTER_COOKIE_SECRET: env.VOTER_COOKIE_SECRET,
+        PORT: String(await freePort()),
+        METRICS_PORT: '-1',
+        WEB_CONCURRENCY: '2',
+        OPS_SAMPLE_MS: String(STEP_MS),
+        LOG_LEVEL: 'warn',
+      },
+      stdout: 'ignore',
+    });
+    // This test's api and the two forked ones (the primary serves nothing and samples nothing).
+    const o = await overviewUntil(api, (x) => x.processes.api === 3, 'three api processes', 80_000);
+    expect(o.processes).toEqual({ api: 3, worker: 0 });
+  }, 90_000);
 });
 
 describe('admin.overview over HTTP', () => {
