@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { createAdmin as createAdminAccount, recordAudit } from '@llmpt/db';
+import { recordAudit } from '@llmpt/db';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,13 +33,7 @@ afterAll(async () => {
 });
 
 /** `npm run admin:create -- --user NAME` as an operator runs it: the password on stdin. */
-async function createAdmin(username: string, password: string): Promise<void> {
-  // TEMPORARY until the CLI lands: the repository and hash the CLI will use.
-  if (!existsSync(`${ROOT}apps/api/src/cli/admin.ts`)) {
-    const { hashPassword } = await import('../../../apps/api/src/admin/password.ts');
-    await createAdminAccount(s.stack.db, username, await hashPassword(password));
-    return;
-  }
+function createAdmin(username: string, password: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -290,7 +283,8 @@ describe('admin views with real data', () => {
     await expect.poll(() => homepage.evaluate((el) => el === document.activeElement)).toBe(true);
     // Nothing was added.
     expect((await s.api.llm.list.query()).some((l) => l.id === 'acme-one')).toBe(false);
-    await shoot(page, 'catalogue-form-error');
+    // On a phone too, the field in error is what is in view.
+    await shoot(page, 'catalogue-form-error', () => homepage.scrollIntoViewIfNeeded());
 
     await homepage.fill('https://acme.example.com/one');
     await form.getByRole('button', { name: 'Save', exact: true }).click();

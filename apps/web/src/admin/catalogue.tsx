@@ -147,8 +147,12 @@ export function CataloguePage() {
                 <tr>
                   <th scope="col">Model</th>
                   <th scope="col">Vendor</th>
-                  <th scope="col">Family</th>
-                  <th scope="col">Released</th>
+                  <th scope="col" className="admin-col-wide">
+                    Family
+                  </th>
+                  <th scope="col" className="admin-col-wide">
+                    Released
+                  </th>
                   <th scope="col">Status</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
@@ -163,8 +167,10 @@ export function CataloguePage() {
                       <span className="admin-model-id muted">{llm.id}</span>
                     </th>
                     <td>{llm.vendor}</td>
-                    <td>{llm.family}</td>
-                    <td>{llm.releaseDate ? formatDate(llm.releaseDate) : '–'}</td>
+                    <td className="admin-col-wide">{llm.family}</td>
+                    <td className="admin-col-wide">
+                      {llm.releaseDate ? formatDate(llm.releaseDate) : '–'}
+                    </td>
                     <td>
                       <span className="admin-pill" data-status={llm.status}>
                         {llm.status}
