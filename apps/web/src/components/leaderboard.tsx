@@ -176,7 +176,11 @@ export function Leaderboard(props: LeaderboardProps) {
             </p>
           ) : null}
           {/* Hovering or focusing this holds the row order still; the numbers keep updating. */}
-          <div className="board" {...order.zoneProps}>
+          <div
+            className="board"
+            data-hide-results={hidden.hide ? '' : undefined}
+            {...order.zoneProps}
+          >
             <div className="board-status">
               {order.frozen && order.moved > 0 ? (
                 <PausedOrder displaced={[...displaced.values()]} onShow={order.release} />

@@ -144,7 +144,8 @@ function SealedCells() {
     <>
       <td data-col="score" className="col-score" data-sealed="">
         <span className="sealed-note" title="Results are hidden until you vote on this model">
-          Vote to see
+          {/* Two unbreakable halves: "Vote" over "to see" in a narrow column, never "see" alone. */}
+          <span>Vote</span> <span>to see</span>
         </span>
       </td>
       <td data-col="up" className="col-up" data-sealed="">

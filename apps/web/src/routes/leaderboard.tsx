@@ -7,7 +7,7 @@ import { Leaderboard } from '../components/leaderboard.tsx';
 import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
 import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
 import { usePageTitle } from '../lib/page-title.ts';
-import { revealed, trpc, votes } from '../lib/trpc.ts';
+import { flagProvider, revealed, trpc, votes } from '../lib/trpc.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
 
 const route = getRouteApi('/');
@@ -55,7 +55,7 @@ interface LiveLeaderboardProps {
 
 function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardProps) {
   const voteState = useVoteState(votes);
-  const { hide, revealed: tallies, refresh } = useHiddenResults(revealed, voteState);
+  const { hide, revealed: tallies, refresh } = useHiddenResults(revealed, voteState, flagProvider);
   const hidden = useMemo(() => ({ hide, revealed: tallies }), [hide, tallies]);
   // With results hidden, the tallies of the voter's models are read again when the feed moves
   // one of them (throttled to one read a second).

@@ -30,7 +30,14 @@ import {
 import type { ModelStanding } from '../lib/live/live-model.ts';
 import { useLiveModel } from '../lib/live/use-live-model.ts';
 import { usePageTitle } from '../lib/page-title.ts';
-import { type LlmDetails, liveModelDeps, revealed, trpc, votes } from '../lib/trpc.ts';
+import {
+  type LlmDetails,
+  flagProvider,
+  liveModelDeps,
+  revealed,
+  trpc,
+  votes,
+} from '../lib/trpc.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
 import { ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
 
@@ -93,7 +100,7 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
   );
   const live = useLiveModel(llm.id, liveModelDeps, onCatalogue);
   const voteState = useVoteState(votes);
-  const hidden = useHiddenResults(revealed, voteState);
+  const hidden = useHiddenResults(revealed, voteState, flagProvider);
   // Null until the voter picks one: the shortest period that holds the model's whole history.
   const [picked, setPicked] = useState<Window | null>(null);
   const history = useQuery(

@@ -1,10 +1,11 @@
 import { HIDE_RESULTS_FLAG } from '@llmpt/shared';
-import { useBooleanFlagValue } from '@openfeature/react-sdk';
+import { useFlag } from '@openfeature/react-sdk';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 
 import type { VoteState } from '../votes/vote-controller.ts';
 import type { HiddenResults } from './hidden-results.ts';
 import type { RevealedTallies } from './revealed-tallies.ts';
+import type { VoterFlagProvider } from './voter-flag-provider.ts';
 
 /**
  * Whether this voter's results are hidden until they vote ('hide-results', evaluated by the
@@ -14,11 +15,15 @@ import type { RevealedTallies } from './revealed-tallies.ts';
 export function useHiddenResults(
   store: RevealedTallies,
   votes: VoteState,
+  provider: VoterFlagProvider,
 ): HiddenResults & {
   /** Ask for the revealed tallies again (the live feed moved a voted model); throttled. */
   refresh: () => void;
 } {
-  const hide = useBooleanFlagValue(HIDE_RESULTS_FLAG, false);
+  // A new options object per provider revision makes the SDK's hook evaluate again.
+  const revision = useSyncExternalStore(provider.watch, provider.getRevision);
+  const options = useMemo(() => ({ hookHints: { revision } }), [revision]);
+  const hide = useFlag(HIDE_RESULTS_FLAG, false, options).value;
   const { tallies } = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const answered = votes.confirmation?.id;
   useEffect(() => {

@@ -40,6 +40,8 @@ export class VoterFlagProvider implements Provider {
   /** The newest version the live feed reported. */
   private wanted = 0;
   private reading: Promise<void> | null = null;
+  private revision = 0;
+  private readonly watchers = new Set<() => void>();
 
   constructor(
     private readonly api: FlagsApi,
@@ -51,8 +53,28 @@ export class VoterFlagProvider implements Provider {
     return this.evaluation;
   }
 
-  initialize(): Promise<void> {
-    return this.refresh();
+  async initialize(): Promise<void> {
+    await this.refresh();
+    // After the SDK has taken the provider as ready (it does so when this promise settles).
+    setTimeout(() => this.bump(), 0);
+  }
+
+  /**
+   * For `useSyncExternalStore`: a number that changes whenever the evaluation may have. The
+   * React SDK re-evaluates on the Ready event only if its listener, added in an effect, was
+   * already there; a component that rendered before the evaluation and subscribed after it
+   * would keep the default. `useFlagsRevision` closes that gap.
+   */
+  readonly watch = (listener: () => void): (() => void) => {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  };
+
+  readonly getRevision = (): number => this.revision;
+
+  private bump(): void {
+    this.revision += 1;
+    for (const watcher of [...this.watchers]) watcher();
   }
 
   onContextChange(): Promise<void> {
@@ -102,6 +124,7 @@ export class VoterFlagProvider implements Provider {
     const flagsChanged = [...keys].filter((k) => before.flags[k]?.value !== next.flags[k]?.value);
     if (flagsChanged.length > 0) {
       this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged });
+      this.bump();
     }
   }
 
