@@ -98,9 +98,10 @@ export interface Context {
   /**
    * The caller's read-variant fingerprint cookie (`llmpt_fv`, see ProcedureMeta.variant): as
    * the request sent it ('' when absent), and a setter ('' clears it; a no-op over WebSocket).
-   * Absent for in-process callers (tests' createCaller).
+   * `identified`: the caller's next request will carry a voter cookie (it sent one, or was just
+   * given one). Absent for in-process callers (tests' createCaller).
    */
-  flagFingerprint?: { sent: string; set(value: string): void };
+  flagFingerprint?: { sent: string; set(value: string): void; identified(): boolean };
 }
 
 export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyReply): Context {
@@ -122,6 +123,7 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
     flagFingerprint: {
       sent: req.cookies[FINGERPRINT_COOKIE] ?? '',
       set: (value) => setFingerprintCookie(deps.env, req, reply, value),
+      identified: () => req.cookies[VOTER_COOKIE] !== undefined || voter?.status === 'new',
     },
   };
 }
@@ -156,6 +158,7 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
     flagFingerprint: {
       sent: fastifyCookie.parse(req.headers.cookie ?? '')[FINGERPRINT_COOKIE] ?? '',
       set: () => undefined,
+      identified: () => true,
     },
   };
 }

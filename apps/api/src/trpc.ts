@@ -35,7 +35,10 @@ export interface ProcedureMeta {
    *   ONLY when the request's cookie equals the api's own evaluation; otherwise the answer is not
    *   kept at the edge and the cookie is corrected (Set-Cookie: nginx never stores such an
    *   answer). So every nginx entry under a key was made by a request whose evaluation matched
-   *   that key. A client that forges its cookie gets the entry of the variant it names: the flag
+   *   that key. A voter's fingerprint is never empty ('open' or 'sealed'; '' is for readers
+   *   without a voter cookie) and nginx bypasses its cache for a voter cookie without one, so a
+   *   voter whose fingerprint cookie is missing is answered by the api, never from the anonymous
+   *   entry. A client that forges its cookie gets the entry of the variant it names: the flag
    *   shapes what a voter is shown, it is not access control.
    */
   variant?: (ctx: Context) => string;

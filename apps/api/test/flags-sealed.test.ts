@@ -143,9 +143,9 @@ describe('hide results until you vote', () => {
     await set({ enabled: true, rolloutPercent: 50 });
     const sealed = await voterWith(true);
     const open = await voterWith(false);
-    // flags.evaluate set each voter's fingerprint: 'sealed', or none for the open board.
+    // flags.evaluate set each voter's fingerprint: 'sealed', or 'open' (a voter's is never empty).
     expect(sealed.cookies.get('llmpt_fv')).toBe('sealed');
-    expect(open.cookies.get('llmpt_fv') ?? '').toBe('');
+    expect(open.cookies.get('llmpt_fv')).toBe('open');
 
     const matching = await list(sealed);
     expect(matching.res.headers.get('x-accel-expires')).toBe('1');
@@ -157,15 +157,23 @@ describe('hide results until you vote', () => {
     expect(missing.res.headers.get('x-accel-expires')).toBeNull();
     expect(missing.setCookie).toMatch(/llmpt_fv=sealed;/);
 
-    // An open voter claiming 'sealed': answered open, not kept, the cookie cleared.
-    const claimed = await list(open, { cookie: cookieHeader(open, [], { llmpt_fv: 'sealed' }) });
+    // An open voter claiming 'sealed': answered open, not kept, the cookie corrected.
+    const claimed = await list(open, {
+      cookie: cookieHeader(open, ['llmpt_fv'], { llmpt_fv: 'sealed' }),
+    });
     expect(isOpen(claimed.rows)).toBe(true);
     expect(claimed.res.headers.get('x-accel-expires')).toBeNull();
-    expect(claimed.setCookie).toMatch(/llmpt_fv=;.*(Max-Age=0|Expires=Thu, 01 Jan 1970)/);
+    expect(claimed.setCookie).toMatch(/llmpt_fv=open;/);
 
     const plain = await list(open);
     expect(plain.res.headers.get('x-accel-expires')).toBe('1');
     expect(plain.setCookie).toBe('');
+
+    // At 50 %, a cookieless reader is given a voter id (its variant depends on it), so its
+    // answer is not kept at the edge.
+    const first = await list(new Visitor(api.baseUrl));
+    expect(first.res.headers.get('x-accel-expires')).toBeNull();
+    expect(first.setCookie).toMatch(/vid=/);
 
     // With the flag off for everyone, a cookieless reader is not handed any cookie.
     await set({ enabled: false, rolloutPercent: 50 });
@@ -176,7 +184,8 @@ describe('hide results until you vote', () => {
     // And a voter sealed a moment ago is answered open at once (the flags version is in the key).
     const unsealed = await list(sealed);
     expect(isOpen(unsealed.rows)).toBe(true);
-    expect(unsealed.setCookie).toMatch(/llmpt_fv=;/);
+    expect(unsealed.res.headers.get('x-accel-expires')).toBeNull();
+    expect(unsealed.setCookie).toMatch(/llmpt_fv=open;/);
   });
 
   it('seals the live board room for a sealed voter (ws fan-out and SSE)', async () => {

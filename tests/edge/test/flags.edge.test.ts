@@ -54,6 +54,16 @@ async function voter(want: boolean, n: number): Promise<Visitor> {
 
 describe('variant reads at the edge', () => {
   it('keeps the sealed and the open leaderboard apart in nginx', async () => {
+    const path = trpcPath('rankings.list', { sort: 'score' }, { test: 'flags' });
+    // Before the flag: anonymous readers' answer is cached under the empty fingerprint.
+    await expect
+      .poll(async () => {
+        const r = await new Visitor(edge.url, address(43)).send(path);
+        expect(open(rowsOf(r))).toBe(true);
+        return r.headers['x-cache-status'];
+      })
+      .toBe('HIT');
+
     await hideResults(50);
     // Both apis have reloaded once each evaluates a 50 % split (both arms appear).
     await expect
@@ -73,9 +83,8 @@ describe('variant reads at the edge', () => {
     const s = await voter(true, 41);
     const o = await voter(false, 42);
     expect(s.cookie).toContain('llmpt_fv=sealed');
-    expect(o.cookie).not.toContain('llmpt_fv');
+    expect(o.cookie).toContain('llmpt_fv=open');
 
-    const path = trpcPath('rankings.list', { sort: 'score' }, { test: 'flags' });
     const statuses = { sealed: new Set<string>(), open: new Set<string>() };
     // Interleaved until both are answered from nginx's cache: never the other variant's rows.
     await expect
@@ -93,5 +102,15 @@ describe('variant reads at the edge', () => {
     const a = rowsOf(await s.send(path)).map((r) => `${r.rank}:${r.llm.id}`);
     const b = rowsOf(await o.send(path)).map((r) => `${r.rank}:${r.llm.id}`);
     expect(a).toEqual(b);
+
+    // A sealed voter whose fingerprint cookie is gone is never served the anonymous readers'
+    // entry (open, from before the flag): nginx passes the request to the api, which answers
+    // sealed and sets the fingerprint again.
+    const vidOnly = new Visitor(edge.url, address(41));
+    vidOnly.cookie = s.cookie.split('; ').find((c) => c.startsWith('vid='))!;
+    const r = await vidOnly.send(path);
+    expect(sealed(rowsOf(r))).toBe(true);
+    expect(r.headers['x-cache-status']).toBe('BYPASS');
+    expect((r.headers['set-cookie'] ?? []).join('\n')).toContain('llmpt_fv=sealed');
   });
 });

@@ -14,6 +14,8 @@ const MAX_AGE_SEC = 400 * 24 * 60 * 60;
 
 /** The variant tag a voter's 'hide-results' adds to the reads it changes. */
 export const SEALED = 'sealed';
+/** The fingerprint of the open variant for a caller with a voter cookie. */
+export const OPEN = 'open';
 
 export function setFingerprintCookie(
   env: Env,
@@ -64,9 +66,23 @@ export function readVariant(ctx: Context): string {
   return resultsSealed(ctx) ? SEALED : '';
 }
 
-/** The fingerprint of an evaluation `flags.evaluate` made (same rule as `readVariant`). */
-export function fingerprintOf(flags: Record<string, { value: boolean }>): string {
+/** The read variant of an evaluation `flags.evaluate` made (same rule as `readVariant`). */
+export function variantOfEvaluation(flags: Record<string, { value: boolean }>): string {
   return flags[HIDE_RESULTS_FLAG]?.value ? SEALED : '';
+}
+
+/**
+ * The caller's fingerprint (the `llmpt_fv` value) for its read variant: the variant itself, or,
+ * for the open one, 'open' when the caller carries a voter cookie (or was just given one) and ''
+ * when it carries none. Why not '' for every open caller: nginx bypasses its cache for a request
+ * with a voter cookie and no fingerprint (nginx.conf.template), so a voter whose fingerprint is
+ * missing (cleared, never set) is answered by the api and given the right one, instead of being
+ * served whatever the anonymous key holds; and entries under '' can only be made by anonymous
+ * readers, whose answer is never sealed unless the flag is on for everyone (then 'sealed').
+ */
+export function fingerprintOf(ctx: Context, variant: string): string {
+  if (variant !== '') return variant;
+  return ctx.flagFingerprint?.identified() ? OPEN : '';
 }
 
 /**

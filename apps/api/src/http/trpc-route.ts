@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type Context, type Deps, createContext } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { syncFingerprint } from '../flags/fingerprint.ts';
+import { fingerprintOf, syncFingerprint } from '../flags/fingerprint.ts';
 import { appRouter } from '../routers/index.ts';
 import {
   cacheVersionOf,
@@ -82,7 +82,8 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     // A read that depends on the caller's flags (ProcedureMeta.variant): kept at the edge only
     // when the caller's fingerprint cookie already names this variant, else the cookie is fixed.
     const variant = type === 'query' ? variantOf(path, context) : null;
-    if (variant !== null && !syncFingerprint(context(), variant)) edgeTtl = null;
+    if (variant !== null && !syncFingerprint(context(), fingerprintOf(context(), variant)))
+      edgeTtl = null;
     const base = type === 'query' ? cacheVersionOf(path, deps) : null;
     // Only cacheable reads build a key: votes and other calls skip the cache entirely.
     const { key: cacheKey, version } =

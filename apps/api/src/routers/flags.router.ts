@@ -1,6 +1,6 @@
 import type { FlagEvaluation } from '@llmpt/shared';
 
-import { fingerprintOf, syncFingerprint } from '../flags/fingerprint.ts';
+import { fingerprintOf, syncFingerprint, variantOfEvaluation } from '../flags/fingerprint.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const flagsRouter = router({
@@ -15,7 +15,7 @@ export const flagsRouter = router({
     const voter = ctx.voter();
     if (voter.status === 'forged') ctx.dropVoterCookie();
     const evaluation = await ctx.deps.flags.evaluate(voter.id);
-    syncFingerprint(ctx, fingerprintOf(evaluation.flags));
+    syncFingerprint(ctx, fingerprintOf(ctx, variantOfEvaluation(evaluation.flags)));
     return evaluation;
   }),
 });
