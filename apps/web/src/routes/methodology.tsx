@@ -86,6 +86,17 @@ export function MethodologyPage() {
         </p>
       </section>
 
+      <section aria-labelledby="m-hidden">
+        <h2 id="m-hidden">Hidden results</h2>
+        <p>
+          Some visitors see a model’s score only after voting on it, so the numbers don’t sway their
+          vote: the board then says <em>Vote to see</em> in place of the tally, and the model page
+          hides its tally and history until you vote. Ranks and the order stay as they are, and your
+          vote counts exactly the same. We try this on part of our visitors to learn whether it
+          changes how people vote.
+        </p>
+      </section>
+
       <section aria-labelledby="m-limits">
         <h2 id="m-limits">Limits</h2>
         <p>
