@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 import { Migrator, sql } from 'kysely';
+import type pg from 'pg';
 
 import { createDb } from '../client.ts';
 import { migrateToLatest } from '../migrator.ts';
@@ -140,10 +141,17 @@ async function loadTables(file: string, targetUrl: string): Promise<Record<strin
         const rows: Record<string, number> = {};
         await client.query('BEGIN');
         try {
+          // User triggers off for the load: the vote-count triggers (counts come from the dump)
+          // and the audit log's append-only guard (this DELETE and the COPY are the restore).
           for (const t of header.tables)
             await client.query(
               `ALTER TABLE ${client.escapeIdentifier(t.name)} DISABLE TRIGGER USER`,
             );
+          // Rows the migrations seeded (feature_flags' 'hide-results') give way to the dump's.
+          // The tables were created just now, so this deletes a few rows at most; referencing
+          // tables first (the header lists referenced tables first).
+          for (const t of [...header.tables].reverse())
+            await client.query(`DELETE FROM ${client.escapeIdentifier(t.name)}`);
           for (const t of header.tables) {
             const sink = copyIn(
               client,
@@ -158,6 +166,10 @@ async function loadTables(file: string, targetUrl: string): Promise<Record<strin
             await client.query(
               `ALTER TABLE ${client.escapeIdentifier(t.name)} ENABLE TRIGGER USER`,
             );
+          await continueSequences(
+            client,
+            header.tables.map((t) => t.name),
+          );
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => {});
@@ -171,5 +183,28 @@ async function loadTables(file: string, targetUrl: string): Promise<Record<strin
     throw new Error(`restoring ${file}: ${describeReadError(err)}`);
   } finally {
     input.destroy();
+  }
+}
+
+/**
+ * COPY writes serial columns' values without moving their sequences: each sequence owned by a
+ * restored table's column continues after the largest restored value (admin_users.id,
+ * admin_audit_log.id), so the next insert does not collide with a restored row.
+ */
+async function continueSequences(client: pg.Client, tables: string[]): Promise<void> {
+  const { rows } = await client.query<{ tbl: string; col: string; seq: string }>(
+    `SELECT c.relname AS tbl, a.attname AS col,
+            pg_get_serial_sequence(quote_ident(c.relname), a.attname) AS seq
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE n.nspname = 'public' AND c.relname = ANY($1::text[])
+       AND pg_get_serial_sequence(quote_ident(c.relname), a.attname) IS NOT NULL`,
+    [tables],
+  );
+  for (const r of rows) {
+    await client.query(
+      `SELECT setval($1, coalesce((SELECT max(${client.escapeIdentifier(r.col)}) FROM ${client.escapeIdentifier(r.tbl)}), 0) + 1, false)`,
+      [r.seq],
+    );
   }
 }
