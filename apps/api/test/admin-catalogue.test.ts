@@ -367,6 +367,47 @@ describe('admin catalogue across api processes', () => {
     expect(await a.deps.catalogue.get('no-such-model')).toBeUndefined();
   });
 
+  it('a resumed subscription gets the versions right after its replay', async () => {
+    const lastEventId = b.deps.feed.id;
+    const ws = createWSClient({
+      url: `${b.baseUrl.replace('http', 'ws')}/trpc`,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    try {
+      const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+      const got: Array<{ id: string; data: LiveMessage }> = [];
+      const sub = trpc.rankings.live.subscribe({ lastEventId }, { onData: (d) => got.push(d) });
+      await until(
+        () => Promise.resolve(got),
+        (g) => g.length > 0,
+        'the replay',
+        10_000,
+      );
+      sub.unsubscribe();
+      // Nothing was missed: no snapshot, only the versions, tracked with the id resumed from.
+      expect(got[0]).toEqual({
+        id: lastEventId,
+        data: { type: 'config', config: b.deps.config.versions },
+      });
+    } finally {
+      await ws.close();
+    }
+    const res = await fetch(
+      `${b.baseUrl}/trpc/rankings.live?input=${encodeURIComponent(JSON.stringify({ lastEventId }))}`,
+      { headers: { accept: 'text/event-stream' } },
+    );
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('"type":"config"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).not.toContain('"type":"snapshot"');
+    expect(text).toContain(`id: ${lastEventId}\n`);
+  });
+
   it('retires a model: off every process and refused for votes, kept for admins', async () => {
     const r = await admin.call('admin.catalogue.retire', 'mutation', { id: 'test-model-1' });
     expect(r.status).toBe(200);
