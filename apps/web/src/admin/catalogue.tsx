@@ -146,7 +146,9 @@ export function CataloguePage() {
               <thead>
                 <tr>
                   <th scope="col">Model</th>
-                  <th scope="col">Vendor</th>
+                  <th scope="col" className="admin-col-wide">
+                    Vendor
+                  </th>
                   <th scope="col" className="admin-col-wide">
                     Family
                   </th>
@@ -164,9 +166,12 @@ export function CataloguePage() {
                   <tr key={llm.id} data-llm-id={llm.id}>
                     <th scope="row">
                       <span className="admin-model-name">{llm.name}</span>
-                      <span className="admin-model-id muted">{llm.id}</span>
+                      <span className="admin-model-id muted">
+                        {llm.id}
+                        <span className="admin-phone-only"> · {llm.vendor}</span>
+                      </span>
                     </th>
-                    <td>{llm.vendor}</td>
+                    <td className="admin-col-wide">{llm.vendor}</td>
                     <td className="admin-col-wide">{llm.family}</td>
                     <td className="admin-col-wide">
                       {llm.releaseDate ? formatDate(llm.releaseDate) : '–'}
