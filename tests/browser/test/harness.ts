@@ -32,6 +32,8 @@ export const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.
 /** The real stack serving the SPA, a Chromium, and the catalogue as the api lists it. */
 export interface BrowserStack {
   baseUrl: string;
+  /** Every api's URL (`baseUrl` is the first); pass one as `baseURL` to `newPage` to use it. */
+  baseUrls: string[];
   stack: Stack;
   browser: Browser;
   /** A tRPC client of the api, as a voter of its own. */
@@ -50,16 +52,16 @@ export interface BrowserStack {
 
 /**
  * One api (serving the SPA built by test/build-web.ts at / and tRPC + ws at /trpc, so the page
- * is same-origin as a deployment's) and one worker (flush and ranker) on a fresh database and
- * Redis prefix, plus Chromium.
+ * is same-origin as a deployment's; `apis` for more, on the same database and Redis prefix) and
+ * one worker (flush and ranker) on a fresh database and Redis prefix, plus Chromium.
  */
 export async function startBrowserStack(
-  opts: { env?: Record<string, string> } = {},
+  opts: { env?: Record<string, string>; apis?: number } = {},
 ): Promise<BrowserStack> {
   // Debian's Chromium (CHROMIUM_PATH for another one), installed first when root with apt.
   const chromiumPath = await findOrInstall(SYSTEM_COMMANDS.chromium);
   const stack = await startStack({
-    apis: 1,
+    apis: opts.apis ?? 1,
     env: {
       WEB_DIST: inject('webDist'),
       // Every browser context connects from 127.0.0.1.
@@ -86,6 +88,7 @@ export async function startBrowserStack(
 
   return {
     baseUrl,
+    baseUrls: stack.apiUrls,
     stack,
     browser,
     api,
