@@ -144,13 +144,21 @@ describe('admin.overview', () => {
 
   it('answers only the steps after sinceMs', async () => {
     const api = await start();
-    const all = await overviewUntil(api, (x) => x.points.length >= 4, 'four steps');
+    // Every step of the hour has a point (empty before the api started): wait for its samples.
+    const all = await overviewUntil(
+      api,
+      (x) => x.processes.api === 1 && x.points.length >= 4,
+      'the api reporting',
+    );
     const since = all.points.at(-3)!.t;
     const newer = await readOverview(api.deps, since);
     expect(newer.points.length).toBeGreaterThanOrEqual(2);
     expect(newer.points.every((p) => p.t > since)).toBe(true);
     expect(newer.points[0]!.t).toBe(since + STEP_MS);
-    expect((await readOverview(api.deps, Date.now() + 60_000)).points).toEqual([]);
+    // Nothing newer yet: no points, but still who reported in the last step.
+    const none = await readOverview(api.deps, Date.now() + 60_000);
+    expect(none.points).toEqual([]);
+    expect(none.processes).toEqual({ api: 1, worker: 0 });
   });
 
   it('shows the worker: flushed votes, outbox lag, the ranker leader and the three queues', async () => {

@@ -57,7 +57,9 @@ export interface OverviewInput {
  * (the process restarted, its registry was reset) counts from zero, as Prometheus' rate() does,
  * so a restart never yields a negative rate. Gauges are summed (ws connections, subscriptions),
  * or taken once for what every worker reads alike (outbox lag: the largest; queue depths) or
- * what only the ranker leader knows (its tick).
+ * what only the ranker leader knows (its tick). A process counts in a step it sampled in, in a
+ * short gap between two of its samples, and in the newest step when its newest sample is from
+ * the step before (late under load, not gone).
  */
 export function overviewPoints(input: OverviewInput): Overview {
   const { stepMs, firstBucket, buckets, fromBucket } = input;
@@ -86,17 +88,13 @@ export function overviewPoints(input: OverviewInput): Overview {
     samples.forEach(({ bucket, sample }, i) => {
       const prev = samples[i - 1];
       const step = stepAt(bucket);
-      if (step) {
-        if (role === 'api') step.api++;
-        else if (role === 'worker') step.worker++;
-        addGauges(step, sample, processId);
-      }
+      if (step) addGauges(step, sample, role, processId);
       if (!prev) return;
       // A short silence (a slow sample): the last gauges stand for the steps in between.
       if (bucket - prev.bucket <= MAX_GAUGE_GAP)
         for (let b = prev.bucket + 1; b < bucket; b++) {
           const gap = stepAt(b);
-          if (gap) addGauges(gap, prev.sample, processId);
+          if (gap) addGauges(gap, prev.sample, role, processId);
         }
       // The increase is spread evenly over the steps since the previous sample, so the points
       // add up to exactly what the counters counted (Σ rate × step = increase).
@@ -112,6 +110,12 @@ export function overviewPoints(input: OverviewInput): Overview {
         }
       }
     });
+    // The newest step still lacks this process's sample: late (a busy event loop), not gone.
+    const newest = samples.at(-1);
+    if (newest && newest.bucket === lastBucket - 1) {
+      const step = stepAt(lastBucket);
+      if (step) addGauges(step, newest.sample, role, processId);
+    }
   }
 
   const points = steps.map((step, i) => toPoint(step, (fromBucket + i + 1) * stepMs, caches));
@@ -124,7 +128,10 @@ export function overviewPoints(input: OverviewInput): Overview {
   };
 }
 
-function addGauges(step: Step, sample: OpsSample, processId: string): void {
+/** Counts the process in the step and adds its gauges. */
+function addGauges(step: Step, sample: OpsSample, role: string, processId: string): void {
+  if (role === 'api') step.api++;
+  else if (role === 'worker') step.worker++;
   const g = sample.g;
   step.ws += g.ws ?? 0;
   step.subs += g.subs ?? 0;

@@ -33,15 +33,10 @@ export async function readOverview(
   );
   // The points with t = (b+1)·step > sinceMs.
   if (sinceMs !== undefined) fromBucket = Math.max(fromBucket, Math.floor(sinceMs / stepMs));
-  if (fromBucket > lastBucket) {
-    return {
-      stepSec: stepMs / 1000,
-      points: [],
-      rankerLeader: null,
-      processes: { api: 0, worker: 0 },
-    };
-  }
-  const firstBucket = fromBucket - LOOKBACK;
+  // Nothing new yet (a poll within the step): still the last step's processes and leader, so a
+  // polling page never sees them drop to none in between.
+  const answerFrom = Math.min(fromBucket, lastBucket);
+  const firstBucket = answerFrom - LOOKBACK;
   const buckets = await readOpsBuckets(
     deps.redis,
     deps.env.REDIS_PREFIX,
@@ -49,5 +44,6 @@ export async function readOverview(
     firstBucket,
     lastBucket,
   );
-  return overviewPoints({ stepMs, firstBucket, buckets, fromBucket });
+  const overview = overviewPoints({ stepMs, firstBucket, buckets, fromBucket: answerFrom });
+  return answerFrom < fromBucket ? { ...overview, points: [] } : overview;
 }
