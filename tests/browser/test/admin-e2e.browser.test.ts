@@ -200,6 +200,9 @@ describe('admin changes reach voters on another api process (issue 12)', () => {
     // Binomial(1000, 0.5): mean 500, σ = √(1000·0.25) ≈ 15.8; ±4σ.
     const sigma = Math.sqrt(VOTERS * 0.25);
     expect(Math.abs(on.length - VOTERS / 2)).toBeLessThanOrEqual(4 * sigma);
+    console.info(
+      `hide-results split: ${on.length} on of ${VOTERS} (±4σ = ±${(4 * sigma).toFixed(1)})`,
+    );
     const end = await exposures(metricsUrl);
     expect({ on: end.on - start.on, off: end.off - start.off }).toEqual({
       on: on.length,
