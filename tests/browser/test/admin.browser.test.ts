@@ -328,6 +328,40 @@ describe('admin views with real data', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('catalogue: an edit made meanwhile by someone else is not overwritten; reload offered', async () => {
+    const llm = s.llms[1]!;
+    const a = await signedInPage('/admin/catalogue');
+    const b = await signedInPage('/admin/catalogue');
+    await a.page.getByRole('button', { name: `Edit ${llm.name}`, exact: true }).click();
+    const formA = a.page.getByRole('form', { name: `Edit ${llm.name}`, exact: true });
+    await formA.getByLabel('Vendor', { exact: true }).fill('Vendor from A');
+
+    await b.page.getByRole('button', { name: `Edit ${llm.name}`, exact: true }).click();
+    const formB = b.page.getByRole('form', { name: `Edit ${llm.name}`, exact: true });
+    await formB.getByLabel('Family', { exact: true }).fill('Family from B');
+    await formB.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => formB.count()).toBe(0);
+
+    await formA.getByRole('button', { name: 'Save', exact: true }).click();
+    const conflict = formA.getByRole('alert');
+    await expect
+      .poll(() => textOf(conflict))
+      .toMatch(/^Someone else changed .+ since you opened it/);
+    expect((await s.api.llm.byId.query({ id: llm.id })).vendor).not.toBe('Vendor from A');
+    await conflict.getByRole('button', { name: 'Reload it', exact: true }).click();
+    await expect
+      .poll(() => formA.getByLabel('Family', { exact: true }).inputValue())
+      .toBe('Family from B');
+    // Saving again, from the fresh record, goes through.
+    await formA.getByLabel('Vendor', { exact: true }).fill('Vendor from A');
+    await formA.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => formA.count()).toBe(0);
+    expect(await s.api.llm.byId.query({ id: llm.id })).toMatchObject({
+      vendor: 'Vendor from A',
+      family: 'Family from B',
+    });
+  });
+
   it('flags: saves the rollout and shows the experiment arms', async () => {
     const { page, pageErrors } = await signedInPage('/admin/flags');
     const section = page.getByRole('region', { name: 'hide-results', exact: true });
