@@ -55,7 +55,13 @@ export type Board = Record<string, [number, number, number | null]>;
 
 export async function serverBoard(baseUrl: string): Promise<Board> {
   const rows = await new Voter().client(baseUrl).rankings.list.query({ sort: 'score' });
-  return Object.fromEntries(rows.map((r) => [r.llm.id, [r.up, r.down, r.rank]]));
+  return Object.fromEntries(
+    rows.map((r) => {
+      // No flag is on here: a sealed row ('hide-results') would be a bug, not a board to compare.
+      if (r.up === null) throw new Error(`rankings.list answered a sealed row for ${r.llm.id}`);
+      return [r.llm.id, [r.up, r.down, r.rank]];
+    }),
+  );
 }
 
 export function boardOf(state: { board: Map<string, Entry> }): Board {
