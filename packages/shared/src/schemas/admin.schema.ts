@@ -53,10 +53,26 @@ export interface AdminLinks {
 // ── Catalogue ─────────────────────────────────────────────────────────────────────────────
 
 const isoDate = z.iso.date();
-const httpsUrl = z
-  .url({ protocol: /^https?$/, hostname: z.regexes.domain })
+/** A web address voters can follow: http(s), a domain name, nothing a page could misread. */
+function isPlainWebUrl(value: string): boolean {
+  if (/[\s<>"'`]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      z.regexes.domain.test(url.hostname) &&
+      url.username === '' &&
+      url.password === ''
+    );
+  } catch {
+    return false;
+  }
+}
+const webUrl = z
+  .string()
+  .trim()
   .max(300)
-  .refine((u) => !/[\s<>"]/.test(u), 'must be a plain URL');
+  .refine(isPlainWebUrl, 'must be a web address starting with https:// (or http://)');
 
 /** Every field a voter sees, validated as the database checks them (and a little stricter). */
 export const llmAdminFieldsSchema = z.strictObject({
@@ -72,7 +88,7 @@ export const llmAdminFieldsSchema = z.strictObject({
     .min(1, 'pick at least one category')
     .max(8)
     .refine((c) => new Set(c).size === c.length, 'each category once'),
-  homepage: httpsUrl.nullable(),
+  homepage: webUrl.nullable(),
   status: z.enum(LLM_STATUSES),
 });
 export type LlmAdminFields = z.infer<typeof llmAdminFieldsSchema>;
