@@ -26,6 +26,7 @@ const SCENARIOS = [
   ['voteWait', 'vote-wait.ts'],
   ['rankingsRead', 'rankings-read.ts'],
   ['cache', 'cache.ts'],
+  ['adminChange', 'admin-change.ts'],
   ['wsAbuse', 'ws-abuse.ts'],
   ['flush', 'flush.ts'],
   ['fanout', 'fanout.ts'],
