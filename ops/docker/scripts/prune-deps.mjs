@@ -64,6 +64,20 @@ const start =
         })),
       )
     : args.map((name) => ({ name, from: root }));
+/**
+ * What the app declares in its package.json (next to, or above, its bundle): a package's peer
+ * dependencies are the host's to provide, and are copied when the host declares them
+ * (@openfeature/server-sdk's peer @openfeature/core: the bundle itself never imports it).
+ */
+function declaredBy(file) {
+  for (let dir = path.dirname(path.resolve(root, file)); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest))
+      return Object.keys(JSON.parse(readFileSync(manifest, 'utf8')).dependencies ?? {});
+    if (dir === root || path.dirname(dir) === dir) return [];
+  }
+}
+const declared = new Set(mode === '--bundle' ? args.flatMap(declaredBy) : args);
 const seen = new Set();
 const queue = start.map(({ name, from }) => ({ name, from, optional: false }));
 while (queue.length) {
@@ -79,11 +93,13 @@ while (queue.length) {
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   for (const dep of Object.keys(pkg.dependencies ?? {}))
     queue.push({ name: dep, from: dir, optional: false });
-  // Optional dependencies when installed (platform binaries). Peer dependencies are the host's
-  // to declare, and ours are among the app's own imports (@trpc/server's peer TypeScript, 24 MB,
-  // serves its types only); the compose test runs every image.
+  // Optional dependencies when installed (platform binaries). Peer dependencies only when the app
+  // declares them (above): @trpc/server's peer TypeScript, 24 MB, serves its types only and is
+  // not declared; the compose test runs every image.
   for (const dep of Object.keys(pkg.optionalDependencies ?? {}))
     queue.push({ name: dep, from: dir, optional: true });
+  for (const dep of Object.keys(pkg.peerDependencies ?? {}))
+    if (declared.has(dep)) queue.push({ name: dep, from: dir, optional: false });
 }
 for (const dir of seen) {
   // Workspace packages are bundled, and symlinks would point outside the image.
