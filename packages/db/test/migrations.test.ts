@@ -9,6 +9,9 @@ import { migrations } from '../src/migrations/index.ts';
 import { insertFixtureLlms, openTestDb, type TestDb } from './helpers.ts';
 
 const EXPECTED_RELATIONS = [
+  'admin_audit_log',
+  'admin_users',
+  'feature_flags',
   'llm_score_history',
   'llm_vote_counts',
   'llms',
@@ -83,6 +86,8 @@ describe('migrations', () => {
   });
 
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [admin] = await migrateDown(t.db);
+    expect(admin?.migrationName).toBe('2026_12_02_16_00_00_create_admin');
     const [view] = await migrateDown(t.db);
     expect(view?.migrationName).toBe('2026_12_02_12_00_00_create_slow_queries_view');
     const [step] = await migrateDown(t.db);
@@ -106,6 +111,8 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
+    // Down past the admin tables and the view to the rank migration again.
+    await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);
     expect(await ranks()).toEqual([1, 2, 2, 4]);
