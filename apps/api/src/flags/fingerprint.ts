@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Context } from '../context.ts';
 import type { Env } from '../env.ts';
+import { secureCookies } from '../http/voter-cookie.ts';
 
 /**
  * The caller's read-variant fingerprint, as a cookie nginx puts in its cache key (see
@@ -27,12 +28,10 @@ export function setFingerprintCookie(
     reply.clearCookie(FINGERPRINT_COOKIE, { path: '/' });
     return;
   }
-  const secure =
-    env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
   reply.setCookie(FINGERPRINT_COOKIE, value, {
     httpOnly: true,
     sameSite: 'lax',
-    secure,
+    secure: secureCookies(env, req),
     path: '/',
     maxAge: MAX_AGE_SEC,
   });
