@@ -18,6 +18,7 @@ import { TRPCError } from '@trpc/server';
 
 import type { Deps } from '../context.ts';
 import { adminProcedure, router } from '../trpc.ts';
+import { announceChange } from './announce.ts';
 import { type AuditContext, audit } from './audit.ts';
 
 /** What the audit log keeps of a model: the fields voters see (not the timestamps). */
@@ -73,17 +74,10 @@ async function change(
  * fail here the change stays committed, and is said so: every process's TTL reload (60 s) and
  * the worker's sync-redis job (tallies) pick it up.
  */
-async function announce(deps: Deps, llm: AdminLlm): Promise<void> {
-  try {
+function announce(deps: Deps, llm: AdminLlm): Promise<void> {
+  return announceChange(deps, 'catalogue', llm.id, async () => {
     if (llm.status === 'active') await ensureTallies(deps.voteStore, [llm.id]);
-    await deps.config.bump('catalogue');
-  } catch (err) {
-    deps.log.error({ err, llmId: llm.id }, 'catalogue change committed but not announced');
-    throw new TRPCError({
-      code: 'SERVICE_UNAVAILABLE',
-      message: `Saved, but not announced to the other processes yet (Redis): "${llm.id}" shows everywhere within a minute`,
-    });
-  }
+  });
 }
 
 const notFound = (id: string) =>

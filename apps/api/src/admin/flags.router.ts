@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 
 import { experimentKey } from '../flags/service.ts';
 import { adminProcedure, router } from '../trpc.ts';
+import { announceChange } from './announce.ts';
 import { audit } from './audit.ts';
 
 /** What the audit log keeps of a flag: what an admin can change. */
@@ -82,15 +83,7 @@ export const adminFlagsRouter = router({
       }
       return updated;
     });
-    try {
-      await deps.config.bump('flags');
-    } catch (err) {
-      deps.log.error({ err, flag: input.key }, 'flag change committed but not announced');
-      throw new TRPCError({
-        code: 'SERVICE_UNAVAILABLE',
-        message: `Saved, but not announced to the other processes yet (Redis): "${input.key}" applies everywhere within a minute`,
-      });
-    }
+    await announceChange(deps, 'flags', input.key);
     const arms = await deps.flags.arms([input.key]);
     return view(after, arms.get(input.key) ?? []);
   }),
