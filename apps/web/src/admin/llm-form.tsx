@@ -56,12 +56,17 @@ export function LlmForm({ llm, onSaved, onCancel, reload }: LlmFormProps) {
     setValues((v) => ({ ...v, [field]: value }));
   }
 
+  // Bumped by each showErrors: after the commit that marks the fields, the first field in error
+  // (in the form's order) takes focus. A requestAnimationFrame here could run before React had
+  // committed errors set after an awaited mutation, and then found no field to focus.
+  const [errorsShown, setErrorsShown] = useState(0);
+  useEffect(() => {
+    if (errorsShown > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errorsShown]);
+
   function showErrors(next: Errors) {
     setErrors(next);
-    // Focus the first field in error, in the form's order.
-    requestAnimationFrame(() => {
-      form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
-    });
+    setErrorsShown((n) => n + 1);
   }
 
   async function doReload() {
