@@ -4,7 +4,7 @@ import { useDeferredValue, useMemo, useRef, useState } from 'react';
 
 import { StatusMessage } from '../components/status-message.tsx';
 import { adminTrpc } from './client.ts';
-import { adminErrorMessage } from './errors.ts';
+import { LoadFailed } from './load-failed.tsx';
 import { diffJson } from './json-diff.ts';
 import { ViewHeading } from './view.tsx';
 
@@ -68,17 +68,7 @@ export function AuditPage() {
       {page.isPending ? (
         <StatusMessage title="Loading the audit log…" />
       ) : page.isError ? (
-        <StatusMessage
-          tone="error"
-          title="Can’t load the audit log."
-          action={
-            <button type="button" className="button" onClick={() => void page.refetch()}>
-              Retry
-            </button>
-          }
-        >
-          {adminErrorMessage(page.error)}
-        </StatusMessage>
+        <LoadFailed what="the audit log" error={page.error} retry={() => page.refetch()} />
       ) : page.data.entries.length === 0 ? (
         <StatusMessage title={q ? 'Nothing matches.' : 'No admin actions yet.'}>
           {q ? 'Try another search.' : 'Changes to the catalogue and flags will be listed here.'}

@@ -7,6 +7,7 @@ import { formatDate } from '../lib/format.ts';
 import { adminTrpc } from './client.ts';
 import { ConfirmDialog } from './confirm-dialog.tsx';
 import { adminErrorMessage } from './errors.ts';
+import { LoadFailed } from './load-failed.tsx';
 import { LlmForm } from './llm-form.tsx';
 import { ViewHeading } from './view.tsx';
 
@@ -125,17 +126,7 @@ export function CataloguePage() {
         {list.isPending ? (
           <StatusMessage title="Loading the catalogue…" />
         ) : list.isError ? (
-          <StatusMessage
-            tone="error"
-            title="Can’t load the catalogue."
-            action={
-              <button type="button" className="button" onClick={() => void list.refetch()}>
-                Retry
-              </button>
-            }
-          >
-            {adminErrorMessage(list.error)}
-          </StatusMessage>
+          <LoadFailed what="the catalogue" error={list.error} retry={() => list.refetch()} />
         ) : rows.length === 0 ? (
           <StatusMessage title={list.data.length === 0 ? 'No models yet.' : 'No model matches.'}>
             {list.data.length === 0 ? 'Add the first one.' : 'Try another search.'}

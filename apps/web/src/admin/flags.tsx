@@ -4,6 +4,7 @@ import { type FormEvent, type ReactNode, useState } from 'react';
 
 import { StatusMessage } from '../components/status-message.tsx';
 import { adminTrpc } from './client.ts';
+import { LoadFailed } from './load-failed.tsx';
 import { adminErrorMessage, fieldErrors, isConflict } from './errors.ts';
 import { ViewHeading } from './view.tsx';
 
@@ -19,17 +20,7 @@ export function FlagsPage() {
       {list.isPending ? (
         <StatusMessage title="Loading the flags…" />
       ) : list.isError ? (
-        <StatusMessage
-          tone="error"
-          title="Can’t load the flags."
-          action={
-            <button type="button" className="button" onClick={() => void list.refetch()}>
-              Retry
-            </button>
-          }
-        >
-          {adminErrorMessage(list.error)}
-        </StatusMessage>
+        <LoadFailed what="the flags" error={list.error} retry={() => list.refetch()} />
       ) : list.data.length === 0 ? (
         <StatusMessage title="No flags." />
       ) : (
