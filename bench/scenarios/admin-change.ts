@@ -145,8 +145,9 @@ class LivePage {
   private readonly seen = {
     catalogue: new Map<number, number>(),
     flags: new Map<number, number>(),
+    integrity: new Map<number, number>(),
   };
-  current: ConfigVersions = { catalogue: -1, flags: -1 };
+  current: ConfigVersions = { catalogue: -1, flags: -1, integrity: -1 };
   private waiters: (() => void)[] = [];
 
   private constructor(private readonly ws: WebSocket) {

@@ -15,7 +15,7 @@ const PARTITIONS = 16;
 /** The floor any vote path pays: the vote Lua script behind a bare node:http handler. */
 export const scenario: Scenario = {
   name: 'rawVote',
-  describe: 'cast-vote-5.lua behind a plain node:http POST handler (no framework)',
+  describe: 'cast-vote-6.lua behind a plain node:http POST handler (no framework)',
   async run(ctx) {
     const b = budgetOf(ctx.opts);
     const prefix = `bench:${process.pid}:raw:`;

@@ -1,5 +1,5 @@
 /**
- * The floor of any vote path: the same Lua vote script (cast-vote-5.lua through @llmpt/vote-store,
+ * The floor of any vote path: the same Lua vote script (cast-vote-6.lua through @llmpt/vote-store,
  * same key layout) behind a bare node:http POST handler. No framework, no cookie signature, no
  * rate limit, no session: the voter id is the unsigned `vid` cookie.
  *   REDIS_URL=... REDIS_PREFIX=... PORT=0 node --import tsx bench/servers/raw-vote-server.ts
@@ -29,6 +29,7 @@ const server = createServer((req, res) => {
       if (r.status === 'not_ready') return res.writeHead(503).end();
       if (r.status === 'unknown_model') return res.writeHead(404).end();
       if (r.status === 'network_limited') return res.writeHead(429).end();
+      if (r.status === 'voided') return res.writeHead(409).end();
       const data = { llmId: vote.llmId, up: r.up, down: r.down, score: r.up - r.down };
       return res
         .writeHead(200, { 'content-type': 'application/json' })

@@ -7,6 +7,10 @@ export const APP_ERROR_CODES = {
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   VOTES_NOT_READY: 'SERVICE_UNAVAILABLE',
   INVALID_VOTER: 'UNAUTHORIZED',
+  /** The ballot was voided by an integrity flag (under review or removed): it cannot change. */
+  VOTE_UNDER_REVIEW: 'CONFLICT',
+  /** The voter id or its network is banned by a confirmed integrity flag. */
+  VOTER_BANNED: 'FORBIDDEN',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 export type AppErrorCode = keyof typeof APP_ERROR_CODES;
 

@@ -14,3 +14,4 @@ export * from './schemas/admin.schema.ts';
 export * from './schemas/config.schema.ts';
 export * from './flags.ts';
 export * from './schemas/sealed.schema.ts';
+export * from './schemas/integrity.schema.ts';

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 
-import type { ConfigVersions } from '@llmpt/shared';
+import { CONFIG_KINDS, type ConfigVersions, zeroConfigVersions } from '@llmpt/shared';
 import type { Redis } from 'ioredis';
 
 /** What admins change at run time; each has a version counter in Redis. */
 export type ConfigKind = keyof ConfigVersions;
 
-const KINDS: readonly ConfigKind[] = ['catalogue', 'flags'];
+const KINDS: readonly ConfigKind[] = CONFIG_KINDS;
 
 export function configKeys(prefix: string) {
   const tag = `${prefix}{cfg}`;
@@ -27,7 +27,7 @@ export function configKeys(prefix: string) {
  */
 export class ConfigChannel {
   private readonly events = new EventEmitter();
-  private current: ConfigVersions = { catalogue: 0, flags: 0 };
+  private current: ConfigVersions = zeroConfigVersions();
   private readonly keys: ReturnType<typeof configKeys>;
   private started = false;
 
@@ -112,10 +112,9 @@ export class ConfigChannel {
   private advance(next: ConfigVersions): void {
     const changed = KINDS.filter((k) => (next[k] ?? 0) > this.current[k]);
     if (changed.length === 0) return;
-    this.current = {
-      catalogue: Math.max(this.current.catalogue, next.catalogue ?? 0),
-      flags: Math.max(this.current.flags, next.flags ?? 0),
-    };
+    const merged = zeroConfigVersions();
+    for (const k of KINDS) merged[k] = Math.max(this.current[k], next[k] ?? 0);
+    this.current = merged;
     this.events.emit('change', this.current, changed);
   }
 }

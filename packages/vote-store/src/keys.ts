@@ -25,6 +25,8 @@ export interface PartitionKeys {
   /** Outbox entries the flush could not write (malformed, unknown model), kept for inspection. */
   deadLetter: string;
   ballot(voterId: string): string;
+  /** The voter's ballots voided by integrity flags: llmId -> '<flagId>:<value voided>'. */
+  voided(voterId: string): string;
   tally(llmId: string): string;
   /** New ballots from one client network on one model in the current window (front-door limit). */
   networkBallots(networkHash: string, llmId: string): string;
@@ -38,6 +40,7 @@ export function partitionKeys(prefix: string, partition: number): PartitionKeys 
     outbox: `${tag}:outbox`,
     deadLetter: `${tag}:deadletter`,
     ballot: (voterId) => `${tag}:ballot:${voterId}`,
+    voided: (voterId) => `${tag}:voided:${voterId}`,
     tally: (llmId) => `${tag}:tally:${llmId}`,
     networkBallots: (networkHash, llmId) => `${tag}:netballots:${networkHash}:${llmId}`,
   };
@@ -59,4 +62,19 @@ export interface RankingsKeys {
 export function rankingsKeys(prefix: string): RankingsKeys {
   const tag = `${prefix}{rk}`;
   return { diffs: `${tag}:diffs`, snapshot: `${tag}:snapshot`, leader: `${tag}:leader` };
+}
+
+/**
+ * Integrity keys outside the vote partitions (issue 13): bans, checked with the rate limits in
+ * the same auto-pipelined round trip, and each flag's status, read by vote.mine.
+ */
+export function integrityKeys(prefix: string) {
+  return {
+    /** Exists (with a TTL to the ban's end) while the voter id is banned; value: the flag id. */
+    voterBan: (voterId: string) => `${prefix}ban:voter:${voterId}`,
+    /** Exists while the network (keyed hash) is banned; value: the flag id. */
+    networkBan: (networkHash: string) => `${prefix}ban:net:${networkHash}`,
+    /** Hash flagId -> status, for voters' "under review" / "removed". */
+    flagStatus: `${prefix}integrity:flag-status`,
+  };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import type { VoteValue } from '@llmpt/shared';
+import type { VoteSignals, VoteValue } from '@llmpt/shared';
 
 import { OUTBOX_GROUP } from './keys.ts';
 import type { VoteStore } from './vote-store.ts';
@@ -24,6 +24,12 @@ export interface OutboxEvent {
   createdAt: Date;
   /** Sequence part of the stream id: orders events within one millisecond. */
   seq: number;
+  /** A voter's vote, or an integrity flag's compensating event (void / restore). */
+  kind: 'vote' | 'void' | 'restore';
+  /** The flag of a void or restore. */
+  flagId?: string;
+  /** The signals kept with a vote (absent on compensating events and on older entries). */
+  signals?: VoteSignals;
 }
 
 /** An outbox entry the flush cannot write; it goes to the partition's dead-letter stream. */
@@ -57,6 +63,13 @@ export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEn
   if (!f.v || !f.l || !VOTE_VALUES.has(f.n ?? '') || !VOTE_VALUES.has(f.p ?? '') || !ms || !seq) {
     throw new Error(`malformed outbox entry ${streamId} in partition ${partition}`);
   }
+  const kind = f.k === undefined ? 'vote' : f.k;
+  if (kind !== 'vote' && kind !== 'void' && kind !== 'restore') {
+    throw new Error(`malformed outbox entry ${streamId} in partition ${partition}: kind "${kind}"`);
+  }
+  if (kind !== 'vote' && !/^[1-9][0-9]{0,17}$/.test(f.f ?? '')) {
+    throw new Error(`malformed outbox entry ${streamId} in partition ${partition}: flag "${f.f}"`);
+  }
   return {
     eventId: `${partition}:${streamId}`,
     streamId,
@@ -67,6 +80,20 @@ export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEn
     prevValue: Number(f.p) as VoteValue,
     createdAt: new Date(Number(ms)),
     seq: Number(seq),
+    kind,
+    ...(kind === 'vote' ? {} : { flagId: f.f }),
+    ...(kind === 'vote' && f.nw !== undefined
+      ? {
+          signals: {
+            ip: f.ip ?? '',
+            net: f.nw,
+            ua: f.ua ?? '',
+            fp: f.fp ?? '',
+            newVoter: f.nv === '1',
+            automated: f.au === '1',
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 
-import type { VoteValue } from '@llmpt/shared';
+import type { VoteSignals, VoteValue } from '@llmpt/shared';
 import type { Redis, Result } from 'ioredis';
 
 import { type PartitionKeys, partitionKeys, partitionOf } from './keys.ts';
 
-const castVoteLua = readFileSync(new URL('./lua/cast-vote-5.lua', import.meta.url), 'utf8');
+const castVoteLua = readFileSync(new URL('./lua/cast-vote-6.lua', import.meta.url), 'utf8');
+const voidBallotLua = readFileSync(new URL('./lua/void-ballot-1.lua', import.meta.url), 'utf8');
 
 /** Connections the script is already defined on (several stores may share one). */
 const defined = new WeakSet<Redis>();
 
 type CastReply = [number, number, number, number, number, string, number];
+type VoidReply = [number, number, number, number, number, string];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -25,7 +27,18 @@ declare module 'ioredis' {
       value: string,
       networkLimit: string,
       networkWindowSec: string,
+      ...signals: string[]
     ): Result<CastReply, Context>;
+    llmptVoidBallot(
+      ballot: string,
+      voided: string,
+      tally: string,
+      outbox: string,
+      voterId: string,
+      llmId: string,
+      mode: 'void' | 'restore',
+      flagId: string,
+    ): Result<VoidReply, Context>;
   }
 }
 
@@ -42,7 +55,22 @@ export type CastOutcome =
   | { status: 'not_ready' }
   | { status: 'unknown_model' }
   /** The client network added its most new ballots to this model for now. */
-  | { status: 'network_limited'; retryAfterSec: number };
+  | { status: 'network_limited'; retryAfterSec: number }
+  /** This ballot is voided by an integrity flag (under review or removed): it cannot change. */
+  | { status: 'voided'; flagId: string };
+
+/** What a void or restore did (see void-ballot-1.lua). */
+export type VoidOutcome =
+  | { status: 'done'; value: VoteValue; up: number; down: number; ver: number; eventId: string }
+  | { status: 'noop' }
+  | { status: 'unknown_model' };
+
+/** A voter's ballot as vote.mine reports it: counted, or voided by a flag (with the flag id). */
+export interface OwnBallot {
+  value: 1 | -1;
+  /** The flag that voided it; absent while it counts. */
+  voidedBy?: string;
+}
 
 /**
  * The front-door limit on what one client network may add to one model: at most `max` new
@@ -97,7 +125,8 @@ export class VoteStore {
     this.keys = Array.from({ length: opts.partitions }, (_, p) => partitionKeys(this.prefix, p));
     this.writer = opts.writer ?? redis;
     if (!defined.has(this.writer)) {
-      this.writer.defineCommand('llmptCastVote', { numberOfKeys: 5, lua: castVoteLua });
+      this.writer.defineCommand('llmptCastVote', { numberOfKeys: 6, lua: castVoteLua });
+      this.writer.defineCommand('llmptVoidBallot', { numberOfKeys: 4, lua: voidBallotLua });
       defined.add(this.writer);
     }
   }
@@ -121,6 +150,7 @@ export class VoteStore {
     llmId: string,
     value: VoteValue,
     limit?: NetworkBallotLimit,
+    signals?: VoteSignals,
   ): Promise<CastOutcome> {
     const k = this.keysFor(llmId);
     const [status, up, down, ver, prev, eventId, retryAfterSec] = await this.writer.llmptCastVote(
@@ -129,13 +159,21 @@ export class VoteStore {
       k.tally(llmId),
       k.outbox,
       k.networkBallots(limit?.networkHash ?? '-', llmId),
+      k.voided(voterId),
       voterId,
       llmId,
       String(value),
       String(limit?.max ?? 0),
       String(limit?.windowSec ?? 1),
+      signals?.ip ?? '',
+      signals?.net ?? '',
+      signals?.ua ?? '',
+      signals?.fp ?? '',
+      signals?.newVoter ? '1' : '0',
+      signals?.automated ? '1' : '0',
     );
     if (status === -1) return { status: 'not_ready' };
+    if (status === -4) return { status: 'voided', flagId: eventId };
     if (status === -2) return { status: 'unknown_model' };
     if (status === -3) return { status: 'network_limited', retryAfterSec };
     return {
@@ -146,6 +184,33 @@ export class VoteStore {
       prev: prev as VoteValue,
       eventId,
     };
+  }
+
+  /**
+   * Voids (or, for a dismissed flag, restores) one ballot for an integrity flag, through the
+   * same ballot, tally and outbox as a vote. Idempotent: repeating either changes nothing.
+   * @see ./lua/void-ballot-1.lua
+   */
+  async voidBallot(
+    voterId: string,
+    llmId: string,
+    mode: 'void' | 'restore',
+    flagId: string,
+  ): Promise<VoidOutcome> {
+    const k = this.keysFor(llmId);
+    const [status, value, up, down, ver, eventId] = await this.writer.llmptVoidBallot(
+      k.ballot(voterId),
+      k.voided(voterId),
+      k.tally(llmId),
+      k.outbox,
+      voterId,
+      llmId,
+      mode,
+      flagId,
+    );
+    if (status === -2) return { status: 'unknown_model' };
+    if (status === 0) return { status: 'noop' };
+    return { status: 'done', value: value as VoteValue, up, down, ver, eventId };
   }
 
   /** Current tallies of the given models (missing models are left out). */
@@ -167,14 +232,35 @@ export class VoteStore {
 
   /** The voter's current non-zero ballots, across every partition. */
   async ballotsOf(voterId: string): Promise<Record<string, 1 | -1>> {
-    const pipeline = this.redis.pipeline();
-    for (const k of this.keys) pipeline.hgetall(k.ballot(voterId));
-    const replies = (await pipeline.exec()) ?? [];
+    const own = await this.ownBallotsOf(voterId);
     const out: Record<string, 1 | -1> = {};
-    for (const [err, reply] of replies) {
+    for (const [llmId, b] of Object.entries(own)) if (!b.voidedBy) out[llmId] = b.value;
+    return out;
+  }
+
+  /**
+   * The voter's ballots across every partition (one pipeline): those that count, and those an
+   * integrity flag voided (with the value voided and the flag), for vote.mine.
+   */
+  async ownBallotsOf(voterId: string): Promise<Record<string, OwnBallot>> {
+    const pipeline = this.redis.pipeline();
+    for (const k of this.keys) pipeline.hgetall(k.ballot(voterId)).hgetall(k.voided(voterId));
+    const replies = (await pipeline.exec()) ?? [];
+    const out: Record<string, OwnBallot> = {};
+    for (let i = 0; i < replies.length; i += 2) {
+      const [err, ballots] = replies[i]!;
+      const [err2, voided] = replies[i + 1]!;
       if (err) throw err;
-      for (const [llmId, value] of Object.entries(reply as Record<string, string>)) {
-        out[llmId] = value === '1' ? 1 : -1;
+      if (err2) throw err2;
+      for (const [llmId, value] of Object.entries(ballots as Record<string, string>)) {
+        out[llmId] = { value: value === '1' ? 1 : -1 };
+      }
+      for (const [llmId, record] of Object.entries(voided as Record<string, string>)) {
+        const [flagId, value] = record.split(':');
+        // A void of a ballot already retracted holds nothing the voter could see as theirs.
+        if (value === '1' || value === '-1') {
+          out[llmId] = { value: value === '1' ? 1 : -1, voidedBy: flagId! };
+        }
       }
     }
     return out;

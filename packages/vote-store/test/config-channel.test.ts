@@ -44,11 +44,11 @@ describe('ConfigChannel', () => {
     const a = channel();
     const b = channel();
     await Promise.all([a.c.start(), b.c.start()]);
-    expect(a.c.versions).toEqual({ catalogue: 7, flags: 0 });
-    expect(b.c.versions).toEqual({ catalogue: 7, flags: 0 });
+    expect(a.c.versions).toEqual({ catalogue: 7, flags: 0, integrity: 0 });
+    expect(b.c.versions).toEqual({ catalogue: 7, flags: 0, integrity: 0 });
 
     const next = await a.c.bump('catalogue');
-    expect(next).toEqual({ catalogue: 8, flags: 0 });
+    expect(next).toEqual({ catalogue: 8, flags: 0, integrity: 0 });
     // The bumping process knows at once; the other hears it on the channel.
     expect(a.c.versions).toEqual(next);
     await until(() => b.c.versions.catalogue === 8, 'process B to hear the bump');
@@ -56,7 +56,7 @@ describe('ConfigChannel', () => {
 
     await b.c.bump('flags');
     await until(() => a.c.versions.flags === 1, 'process A to hear the flags bump');
-    expect(a.heard.at(-1)).toEqual({ versions: { catalogue: 8, flags: 1 }, changed: ['flags'] });
+    expect(a.heard.at(-1)).toEqual({ versions: { catalogue: 8, flags: 1, integrity: 0 }, changed: ['flags'] });
     // Its own message coming back moves nothing: each change is heard once per process.
     await new Promise((r) => setTimeout(r, 50));
     expect(a.heard.filter((h) => h.changed.includes('catalogue'))).toHaveLength(2);

@@ -6,6 +6,7 @@ import type {
   RankingsDiff,
   RankingsSnapshot,
 } from '@llmpt/shared';
+import { configMoved } from '@llmpt/shared';
 import type { ConfigChannel } from '@llmpt/vote-store';
 import { tracked } from '@trpc/server';
 
@@ -13,14 +14,11 @@ import type { Metrics } from '../metrics.ts';
 import { type FeedMessage, type RankingsFeed, compareIds } from './rankings-feed.ts';
 
 export type { LiveMessage } from '@llmpt/shared';
+export { configMoved };
 
 /** Where a subscription hears of admin changes (the process's ConfigChannel). */
 export type ConfigSource = Pick<ConfigChannel, 'versions' | 'onChange'>;
 
-/** True when `next` has a version newer than `sent` (null: nothing sent yet). */
-export function configMoved(sent: ConfigVersions | null, next: ConfigVersions): boolean {
-  return sent === null || next.catalogue > sent.catalogue || next.flags > sent.flags;
-}
 
 /** Keeps the entries a room shows, each with only that room's rank. */
 export type EntryFilter = (e: RankingEntry) => RankingEntry | null;

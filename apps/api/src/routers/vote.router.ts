@@ -95,6 +95,13 @@ export const voteRouter = router({
           outcome.retryAfterSec,
         );
       }
+      if (outcome.status === 'voided') {
+        metrics.votes.inc({ result: 'voided' });
+        throw appError(
+          'VOTE_UNDER_REVIEW',
+          'Your vote on this model was removed by our integrity checks and is under review: it cannot be changed until the review ends',
+        );
+      }
       if (deps.replicaAcks) {
         // The ballot is on the primary; it is acknowledged only once a replica has it too, so
         // a failover right after this answer cannot lose it. (Also for 'unchanged': a retry of a

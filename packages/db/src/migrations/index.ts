@@ -9,6 +9,7 @@ import * as createLlmScoreHistory from './2026_11_27_08_00_05_create_llm_score_h
 import * as alterLlmScoreHistoryRank from './2026_12_02_09_00_00_alter_llm_score_history_rank.ts';
 import * as createSlowQueriesView from './2026_12_02_12_00_00_create_slow_queries_view.ts';
 import * as createAdmin from './2026_12_02_16_00_00_create_admin.ts';
+import * as createIntegrity from './2026_12_02_20_00_00_create_integrity.ts';
 
 /**
  * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_09_00_00_alter_llm_score_history_rank': alterLlmScoreHistoryRank,
   '2026_12_02_12_00_00_create_slow_queries_view': createSlowQueriesView,
   '2026_12_02_16_00_00_create_admin': createAdmin,
+  '2026_12_02_20_00_00_create_integrity': createIntegrity,
 };
 
 export const migrationProvider: MigrationProvider = {

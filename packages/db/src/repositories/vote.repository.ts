@@ -1,4 +1,4 @@
-import type { VoteValue } from '@llmpt/shared';
+import type { VoteSignals, VoteValue } from '@llmpt/shared';
 import { sql, type Kysely } from 'kysely';
 
 import type { Database } from '../schema/index.ts';
@@ -13,6 +13,12 @@ export interface VoteEvent {
   prevValue: -1 | 0 | 1;
   createdAt: Date;
   seq: number;
+  /** A voter's vote (default), or an integrity flag's compensating event. */
+  kind?: 'vote' | 'void' | 'restore';
+  /** The flag of a void or restore. */
+  flagId?: string;
+  /** Signals kept with a vote (keyed hashes; see @llmpt/shared VoteSignals). */
+  signals?: VoteSignals;
 }
 
 export interface Ballot {

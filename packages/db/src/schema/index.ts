@@ -1,4 +1,9 @@
 import type { AdminAuditLogTable, AdminUsersTable, FeatureFlagsTable } from './admin.table.ts';
+import type {
+  IntegrityBansTable,
+  IntegrityFlagVotesTable,
+  IntegrityFlagsTable,
+} from './integrity.table.ts';
 import type { LlmScoreHistoryTable } from './llm-score-history.table.ts';
 import type { LlmVoteCountsTable } from './llm-vote-counts.table.ts';
 import type { LlmsTable } from './llms.table.ts';
@@ -21,9 +26,13 @@ export interface Database {
   admin_users: AdminUsersTable;
   admin_audit_log: AdminAuditLogTable;
   feature_flags: FeatureFlagsTable;
+  integrity_flags: IntegrityFlagsTable;
+  integrity_flag_votes: IntegrityFlagVotesTable;
+  integrity_bans: IntegrityBansTable;
 }
 
 export type * from './admin.table.ts';
+export type * from './integrity.table.ts';
 export type * from './llm-score-history.table.ts';
 export type * from './llm-vote-counts.table.ts';
 export type * from './llms.table.ts';

@@ -12,6 +12,8 @@ export interface VotesTable {
   updated_at: Date;
   /** Orders events within one millisecond (the Redis stream id's sequence part). */
   event_seq: number;
+  /** The integrity flag that voided this ballot (value 0 then), null when it counts. */
+  voided_by: string | null;
 }
 
 export type VoteRow = Selectable<VotesTable>;

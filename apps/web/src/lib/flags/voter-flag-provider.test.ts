@@ -81,12 +81,12 @@ describe('VoterFlagProvider', () => {
     );
 
     // The version the page holds: nothing to do.
-    feed.note({ catalogue: 1, flags: 4 });
+    feed.note({ catalogue: 1, flags: 4, integrity: 0 });
     expect(api.calls()).toBe(1);
 
     // An admin turned it on for this voter.
     api.set(evaluation(5, true));
-    feed.note({ catalogue: 1, flags: 5 });
+    feed.note({ catalogue: 1, flags: 5, integrity: 0 });
     await vi.waitFor(() => expect(client.getBooleanValue('hide-results', false)).toBe(true), WAIT);
     expect(changed).toEqual([['hide-results']]);
     // A flag the server does not know: the caller's default.

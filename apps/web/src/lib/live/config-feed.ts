@@ -1,4 +1,4 @@
-import type { ConfigVersions } from '@llmpt/shared';
+import { CONFIG_KINDS, type ConfigVersions } from '@llmpt/shared';
 
 export type ConfigKind = keyof ConfigVersions;
 
@@ -19,7 +19,7 @@ export class ConfigFeed {
 
   /** Records a `config` message; listeners hear of each kind that is newer than any seen. */
   note(config: ConfigVersions): void {
-    for (const kind of ['catalogue', 'flags'] as const) {
+    for (const kind of CONFIG_KINDS) {
       const v = config[kind];
       const seen = this.versions[kind];
       if (!Number.isSafeInteger(v) || (seen !== undefined && v <= seen)) continue;

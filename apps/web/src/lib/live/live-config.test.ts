@@ -132,10 +132,10 @@ describe('ConfigFeed', () => {
     const feed = new ConfigFeed();
     const heard: string[] = [];
     feed.subscribe((kind, v) => heard.push(`${kind}:${v}`));
-    feed.note({ catalogue: 3, flags: 7 });
-    feed.note({ catalogue: 3, flags: 8 });
-    feed.note({ catalogue: 2, flags: 8 });
-    feed.note({ catalogue: 4, flags: 1 });
+    feed.note({ catalogue: 3, flags: 7, integrity: 0 });
+    feed.note({ catalogue: 3, flags: 8, integrity: 0 });
+    feed.note({ catalogue: 2, flags: 8, integrity: 0 });
+    feed.note({ catalogue: 4, flags: 1, integrity: 0 });
     expect(heard).toEqual(['catalogue:3', 'flags:7', 'flags:8', 'catalogue:4']);
     expect(feed.version('flags')).toBe(8);
   });

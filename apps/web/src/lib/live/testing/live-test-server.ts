@@ -65,7 +65,7 @@ export async function startLiveTestServer() {
   let modelLiveCalls = 0;
   let modelLiveBroken = false;
   /** The catalogue and flag versions the api would announce in `config` messages. */
-  const config: ConfigVersions = { catalogue: 1, flags: 1 };
+  const config: ConfigVersions = { catalogue: 1, flags: 1, integrity: 1 };
   /** Every `rankings.list` input (the board's catalogue reads and polls). */
   const listCalls: Array<{ catalogue: number | undefined }> = [];
 
