@@ -8,3 +8,4 @@ export * from './replica-acks.ts';
 export * from './reconcile.ts';
 export * from './config-channel.ts';
 export * from './ops-samples.ts';
+export * from './integrity.ts';
