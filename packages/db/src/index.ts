@@ -25,3 +25,4 @@ export * from './repositories/reconcile.repository.ts';
 export * from './repositories/audit.repository.ts';
 export * from './repositories/admin.repository.ts';
 export * from './repositories/flags.repository.ts';
+export * from './repositories/integrity.repository.ts';
