@@ -12,6 +12,9 @@ const EXPECTED_RELATIONS = [
   'admin_audit_log',
   'admin_users',
   'feature_flags',
+  'integrity_bans',
+  'integrity_flag_votes',
+  'integrity_flags',
   'llm_score_history',
   'llm_vote_counts',
   'llms',
@@ -20,6 +23,27 @@ const EXPECTED_RELATIONS = [
   'user_votes_default',
   'votes',
 ];
+
+/** Indexes of the integrity migration (issue 13), by table. */
+const INTEGRITY_INDEXES = [
+  'integrity_bans_pkey',
+  'integrity_flag_votes_ballot_idx',
+  'integrity_flag_votes_pkey',
+  'integrity_flags_active_subject_idx',
+  'integrity_flags_pkey',
+  'integrity_flags_status_idx',
+  'user_votes_created_at_idx',
+  'votes_voided_by_idx',
+];
+
+async function integrityIndexes(): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    SELECT indexname AS name FROM pg_indexes
+    WHERE schemaname = 'public' AND (tablename LIKE 'integrity\_%'
+      OR indexname IN ('user_votes_created_at_idx', 'votes_voided_by_idx'))
+    ORDER BY 1`.execute(t.db);
+  return rows.map((r) => r.name);
+}
 
 let t: TestDb;
 beforeAll(async () => {
@@ -52,6 +76,7 @@ describe('migrations', () => {
     expect(applied.map((r) => r.migrationName)).toEqual(Object.keys(migrations));
     expect(applied.every((r) => r.status === 'Success')).toBe(true);
     expect(await appRelations()).toEqual(EXPECTED_RELATIONS);
+    expect(await integrityIndexes()).toEqual(INTEGRITY_INDEXES);
     expect(await migrateToLatest(t.db)).toEqual([]);
   });
 
@@ -62,6 +87,7 @@ describe('migrations', () => {
       expect(step).toMatchObject({ migrationName: names[i], direction: 'Down', status: 'Success' });
     }
     expect(await appRelations()).toEqual([]);
+    expect(await integrityIndexes()).toEqual([]);
     const { rows: functions } = await sql`
       SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = 'public'`.execute(t.db);
@@ -86,6 +112,8 @@ describe('migrations', () => {
   });
 
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [integrity] = await migrateDown(t.db);
+    expect(integrity?.migrationName).toBe('2026_12_02_20_00_00_create_integrity');
     const [admin] = await migrateDown(t.db);
     expect(admin?.migrationName).toBe('2026_12_02_16_00_00_create_admin');
     const [view] = await migrateDown(t.db);
@@ -111,7 +139,8 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
-    // Down past the admin tables and the view to the rank migration again.
+    // Down past the integrity and admin tables and the view to the rank migration again.
+    await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);

@@ -63,7 +63,10 @@ describe('partition retention', () => {
       await readFile(path.join(archiveDir, 'user_votes_p202606.csv.gz')),
     ).toString();
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('event_id,created_at,voter_id,llm_id,value,prev_value');
+    // Every column of the event goes to the archive, the signals and kind of issue 13 too.
+    expect(lines[0]).toBe(
+      'event_id,created_at,voter_id,llm_id,value,prev_value,ip_hash,net_hash,ua_hash,fp_hash,new_voter,automated,kind,flag_id',
+    );
     expect(
       lines
         .slice(1)

@@ -8,6 +8,24 @@ const HOUR_MS = 3_600_000;
 /** Serializes partition creation across workers (any constant; this spells "uvp"). */
 const PARTITION_LOCK_KEY = 0x757670;
 
+/** Every column of user_votes: an event moved between partitions keeps all of them. */
+const USER_VOTES_COLUMNS = [
+  'event_id',
+  'created_at',
+  'voter_id',
+  'llm_id',
+  'value',
+  'prev_value',
+  'ip_hash',
+  'net_hash',
+  'ua_hash',
+  'fp_hash',
+  'new_voter',
+  'automated',
+  'kind',
+  'flag_id',
+] as const satisfies ReadonlyArray<keyof Database['user_votes']>;
+
 function monthStart(from: Date, offset: number): Date {
   return new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + offset, 1));
 }
@@ -59,13 +77,14 @@ export async function ensureMonthlyPartitions(
       await sql`CREATE TABLE ${table} (LIKE user_votes INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`.execute(
         trx,
       );
+      const cols = sql.join(USER_VOTES_COLUMNS.map((c) => sql.ref(c)));
       await sql`
         WITH moved AS (
           DELETE FROM user_votes_default WHERE created_at >= ${lo} AND created_at < ${hi}
-          RETURNING event_id, created_at, voter_id, llm_id, value, prev_value
+          RETURNING ${cols}
         )
-        INSERT INTO ${table} (event_id, created_at, voter_id, llm_id, value, prev_value)
-        SELECT * FROM moved`.execute(trx);
+        INSERT INTO ${table} (${cols})
+        SELECT ${cols} FROM moved`.execute(trx);
       // DDL takes no bind parameters; the bounds are ISO strings we formatted ourselves.
       await sql`
         ALTER TABLE user_votes ATTACH PARTITION ${table}
@@ -144,4 +163,65 @@ export async function rollHourlyHistory(
       score = excluded.score,
       rank = excluded.rank`.execute(db);
   return { hour: start, models: Number(result.numAffectedRows ?? 0n) };
+}
+
+/** A user_votes row that still holds any signal. */
+const HAS_SIGNAL = sql`(ip_hash IS NOT NULL OR net_hash IS NOT NULL OR ua_hash IS NOT NULL
+  OR fp_hash IS NOT NULL OR new_voter IS NOT NULL OR automated IS NOT NULL)`;
+
+export interface SignalRetentionOptions {
+  /** Events created before this lose their signals. */
+  before: Date;
+  /** Width of one UPDATE's created_at range (default one hour): each is its own short transaction. */
+  stepMs?: number;
+  /** Stop after this many ranges (default: none); the next run continues where this one ended. */
+  maxSteps?: number;
+}
+
+export interface SignalRetentionResult {
+  /** Events whose signals were cleared. */
+  cleared: number;
+  /** UPDATE statements run (created_at ranges visited). */
+  steps: number;
+}
+
+/**
+ * Ends the retention of the signals kept with vote events (issue 13: "retention is
+ * configurable"): sets ip_hash, net_hash, ua_hash, fp_hash, new_voter and automated to NULL on
+ * every user_votes row created before `before`. The event itself (voter, model, value, kind,
+ * flag) is kept: counts and flags do not depend on the signals once they are old.
+ *
+ * Works through created_at ranges of `stepMs`, oldest first, from the oldest event that still
+ * holds a signal, one autocommitted UPDATE per range (an index range scan of
+ * user_votes_created_at_idx): no statement holds row locks on more than one range's events, so
+ * flushes writing today's events never wait on it. Idempotent; safe to interrupt. Finding the
+ * oldest such event reads the index from the oldest kept event (cleared ones included): cheap
+ * next to the updates, and bounded by PARTITION_RETENTION_MONTHS where that is set.
+ */
+export async function clearOldSignals(
+  db: Kysely<Database>,
+  opts: SignalRetentionOptions,
+): Promise<SignalRetentionResult> {
+  const stepMs = opts.stepMs ?? HOUR_MS;
+  if (!(stepMs > 0)) throw new RangeError(`stepMs must be positive, got ${stepMs}`);
+  const before = opts.before;
+  const result: SignalRetentionResult = { cleared: 0, steps: 0 };
+  const { rows } = await sql<{ oldest: Date | null }>`
+    SELECT min(created_at) AS oldest FROM user_votes
+    WHERE created_at < ${before} AND ${HAS_SIGNAL}`.execute(db);
+  const oldest = rows[0]?.oldest;
+  if (!oldest) return result;
+  for (let lo = new Date(oldest).getTime(); lo < before.getTime(); lo += stepMs) {
+    if (opts.maxSteps !== undefined && result.steps >= opts.maxSteps) break;
+    const hi = Math.min(lo + stepMs, before.getTime());
+    const updated = await sql`
+      UPDATE user_votes SET ip_hash = NULL, net_hash = NULL, ua_hash = NULL, fp_hash = NULL,
+        new_voter = NULL, automated = NULL
+      WHERE created_at >= ${new Date(lo)} AND created_at < ${new Date(hi)} AND ${HAS_SIGNAL}`.execute(
+      db,
+    );
+    result.cleared += Number(updated.numAffectedRows ?? 0n);
+    result.steps++;
+  }
+  return result;
 }

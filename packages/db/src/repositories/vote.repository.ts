@@ -39,6 +39,16 @@ export interface ApplyOptions {
   partition?: number;
 }
 
+/** A signal hash as stored: '' (the contract's "none": no User-Agent, no fingerprint) is NULL. */
+function hashOrNull(hash: string | undefined): string | null {
+  return hash ? hash : null;
+}
+
+/** The flag of a compensating event (null for a vote, whatever it carries). */
+function flagOf(e: VoteEvent): string | null {
+  return e.kind === 'void' || e.kind === 'restore' ? (e.flagId ?? null) : null;
+}
+
 function compareEvents(a: VoteEvent, b: VoteEvent): number {
   return (
     a.createdAt.getTime() - b.createdAt.getTime() ||
@@ -52,6 +62,9 @@ function compareEvents(a: VoteEvent, b: VoteEvent): number {
  * ones are skipped by their (event_id, created_at) key), then the last event per (voter, llm)
  * into votes, last-writer-wins on (updated_at, event_seq). Redelivering the same batch, or an
  * older one, changes nothing; llm_vote_counts follows through the triggers on votes.
+ * Integrity (issue 13): events of every kind go to user_votes with their signals (NULL when the
+ * event carries none) and flag; the ballot a `void` writes remembers its flag in
+ * `votes.voided_by` (what a rebuild of Redis reads back), a `vote` or `restore` clears it.
  * Runs inside `db` when it is already a transaction.
  * @throws on an unknown llm id (foreign key): the whole batch is rolled back.
  * @see readBallots and readTallies for the way back to Redis.
@@ -82,29 +95,40 @@ export async function applyVoteEvents(
       );
     }
     const inserted = await sql`
-      INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value)
+      INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
+        ip_hash, net_hash, ua_hash, fp_hash, new_voter, automated, kind, flag_id)
       SELECT * FROM unnest(
         ${unique.map((e) => e.eventId)}::text[],
         ${unique.map((e) => e.createdAt.toISOString())}::timestamptz[],
         ${unique.map((e) => e.voterId)}::text[],
         ${unique.map((e) => e.llmId)}::text[],
         ${unique.map((e) => e.value)}::smallint[],
-        ${unique.map((e) => e.prevValue)}::smallint[])
+        ${unique.map((e) => e.prevValue)}::smallint[],
+        ${unique.map((e) => hashOrNull(e.signals?.ip))}::text[],
+        ${unique.map((e) => hashOrNull(e.signals?.net))}::text[],
+        ${unique.map((e) => hashOrNull(e.signals?.ua))}::text[],
+        ${unique.map((e) => hashOrNull(e.signals?.fp))}::text[],
+        ${unique.map((e) => e.signals?.newVoter ?? null)}::boolean[],
+        ${unique.map((e) => e.signals?.automated ?? null)}::boolean[],
+        ${unique.map((e) => e.kind ?? 'vote')}::text[],
+        ${unique.map((e) => flagOf(e))}::bigint[])
       ON CONFLICT (event_id, created_at) DO NOTHING`.execute(trx);
 
     // Row comparison: the stored ballot is replaced only by a strictly newer event.
     const written = await sql`
-      INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq)
+      INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq, voided_by)
       SELECT * FROM unnest(
         ${ballots.map((e) => e.voterId)}::text[],
         ${ballots.map((e) => e.llmId)}::text[],
         ${ballots.map((e) => e.value)}::smallint[],
         ${ballots.map((e) => e.createdAt.toISOString())}::timestamptz[],
-        ${ballots.map((e) => e.seq)}::integer[])
+        ${ballots.map((e) => e.seq)}::integer[],
+        ${ballots.map((e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
       ON CONFLICT (voter_id, llm_id) DO UPDATE SET
         value = excluded.value,
         updated_at = excluded.updated_at,
-        event_seq = excluded.event_seq
+        event_seq = excluded.event_seq,
+        voided_by = excluded.voided_by
       WHERE (v.updated_at, v.event_seq) < (excluded.updated_at, excluded.event_seq)`.execute(trx);
 
     return {
@@ -135,6 +159,51 @@ export async function readBallots(
   }
   const rows = await query.orderBy('voter_id').orderBy('llm_id').limit(limit).execute();
   return rows.map((r) => ({ voterId: r.voter_id, llmId: r.llm_id, value: r.value }));
+}
+
+/** A ballot an integrity flag voided: the value it held, and the flag. */
+export interface VoidedBallot {
+  voterId: string;
+  llmId: string;
+  flagId: string;
+  value: 1 | -1;
+}
+
+/**
+ * One page of voided ballots in (voter_id, llm_id) order, after the given key: `votes` rows
+ * whose last event was a flag's void (`voided_by`), with the value voided from that flag's
+ * `integrity_flag_votes` row in state 'voided'. What a rebuild of Redis needs to put back the
+ * markers that keep such a ballot from being changed (see @llmpt/vote-store's voided keys).
+ * A row with no such flag vote (a flag not written through the review path) is left out.
+ */
+export async function readVoidedBallots(
+  db: Kysely<Database>,
+  after: { voterId: string; llmId: string } | null,
+  limit: number,
+): Promise<VoidedBallot[]> {
+  let query = db
+    .selectFrom('votes as v')
+    .innerJoin('integrity_flag_votes as fv', (j) =>
+      j
+        .onRef('fv.flag_id', '=', 'v.voided_by')
+        .onRef('fv.voter_id', '=', 'v.voter_id')
+        .onRef('fv.llm_id', '=', 'v.llm_id')
+        .on('fv.state', '=', 'voided'),
+    )
+    .select(['v.voter_id', 'v.llm_id', 'fv.flag_id', 'fv.value'])
+    .where('v.voided_by', 'is not', null);
+  if (after) {
+    query = query.where((eb) =>
+      eb(eb.refTuple('v.voter_id', 'v.llm_id'), '>', eb.tuple(after.voterId, after.llmId)),
+    );
+  }
+  const rows = await query.orderBy('v.voter_id').orderBy('v.llm_id').limit(limit).execute();
+  return rows.map((r) => ({
+    voterId: r.voter_id,
+    llmId: r.llm_id,
+    flagId: String(r.flag_id),
+    value: r.value,
+  }));
 }
 
 /**
