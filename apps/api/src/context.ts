@@ -3,13 +3,20 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Database, Databases } from '@llmpt/db';
-import type { ConfigChannel, OpsSampler, ReplicaAcks, VoteStore } from '@llmpt/vote-store';
+import type {
+  ConfigChannel,
+  IntegrityStore,
+  OpsSampler,
+  ReplicaAcks,
+  VoteStore,
+} from '@llmpt/vote-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 
 import { type AdminCookie, httpAdminCookie, wsAdminCookie } from './admin/cookie.ts';
+import type { IntegrityJobs } from './admin/integrity-jobs.ts';
 import type { AdminLockout } from './admin/lockout.ts';
 import type { AdminSessions } from './admin/session.ts';
 import type { Env } from './env.ts';
@@ -62,6 +69,15 @@ export interface Deps {
   hash: KeyedHash;
   /** Keyed hash of a client address's network (/24, /64), remembered per address. */
   networkHash: (ip: string) => string;
+  /** `hash`, remembered per value: the vote path's signals (address, user agent, fingerprint). */
+  signalHash: KeyedHash;
+  /**
+   * Ranking integrity's Redis side (issue 13): bans checked on the vote path, flag statuses
+   * read by vote.mine. Postgres holds the truth (integrity_flags, integrity_bans).
+   */
+  integrity: IntegrityStore;
+  /** Nudges the worker to run the flags' transitions now (after an admin's dismissal). */
+  integrityJobs: IntegrityJobs;
   metrics: Metrics;
   /** Writes this process's metrics to Redis every OPS_SAMPLE_MS for the admins' overview. */
   ops: OpsSampler;

@@ -2,6 +2,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { Databases, registerPoolMetrics } from '@llmpt/db';
 import {
   ConfigChannel,
+  IntegrityStore,
   OpsSampler,
   ReplicaAcks,
   VoteStore,
@@ -11,6 +12,7 @@ import {
 } from '@llmpt/vote-store';
 import { pino } from 'pino';
 
+import { IntegrityJobs } from './admin/integrity-jobs.ts';
 import { AdminLockout } from './admin/lockout.ts';
 import { AdminSessions } from './admin/session.ts';
 import type { Deps } from './context.ts';
@@ -21,7 +23,7 @@ import { createMetrics } from './metrics.ts';
 import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
-import { keyedHash, networkHasher } from './services/client-network.ts';
+import { keyedHash, networkHasher, rememberedHash } from './services/client-network.ts';
 import { RankingsService } from './services/rankings.ts';
 import { TrendsCache } from './services/trends.ts';
 import { VoteLimiter } from './services/vote-limiter.ts';
@@ -111,6 +113,9 @@ export function createDeps(env: Env): Deps {
     trends: new TrendsCache(reads, metrics),
     hash,
     networkHash: networkHasher(hash),
+    signalHash: rememberedHash(hash),
+    integrity: new IntegrityStore(redis, env.REDIS_PREFIX),
+    integrityJobs: new IntegrityJobs(env, log),
     sessions: new VoterSessions(redis, env.REDIS_PREFIX, hash),
     limiter: new VoteLimiter(redis, {
       prefix: env.REDIS_PREFIX,
@@ -134,6 +139,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
   await deps.feed.stop();
   await deps.config.stop();
   await deps.flags.close();
+  await deps.integrityJobs.close();
   const votes = deps.voteStore.writer;
   await Promise.allSettled([
     deps.redis.quit(),

@@ -90,18 +90,42 @@ describe('vote.cast', () => {
       score: 0,
       myVote: -1,
     });
-    expect(await alice.client().vote.mine.query()).toEqual({ [id]: -1 });
+    expect(await alice.client().vote.mine.query()).toEqual({
+      [id]: { value: -1, status: 'counted' },
+    });
     expect(await alice.client().vote.cast.mutate({ llmId: id, value: 0 })).toMatchObject({
       up: 1,
       down: 0,
       myVote: 0,
     });
     expect(await alice.client().vote.mine.query()).toEqual({});
-    expect(await bob.client().vote.mine.query()).toEqual({ [id]: 1 });
+    expect(await bob.client().vote.mine.query()).toEqual({ [id]: { value: 1, status: 'counted' } });
 
     const events = await api.deps.redis.xrange(api.deps.voteStore.keysFor(id).outbox, '-', '+');
     expect(events.length).toBe(before + 2);
-    expect(events.at(-1)![1]).toEqual(['v', expect.any(String), 'l', id, 'n', '0', 'p', '-1']);
+    // The integrity signals ride along (keyed hashes; see integrity-signals.test.ts).
+    expect(events.at(-1)![1]).toEqual([
+      'v',
+      expect.any(String),
+      'l',
+      id,
+      'n',
+      '0',
+      'p',
+      '-1',
+      'ip',
+      api.deps.hash('127.0.0.1'),
+      'nw',
+      api.deps.networkHash('127.0.0.1'),
+      'ua',
+      expect.any(String),
+      'fp',
+      '',
+      'nv',
+      '0',
+      'au',
+      '0',
+    ]);
   });
 
   it('works through the stock batching client (official adapter)', async () => {
@@ -114,7 +138,10 @@ describe('vote.cast', () => {
     ]);
     expect(a).toMatchObject({ llmId: llms[1]!.id, myVote: 1 });
     expect(b).toMatchObject({ llmId: llms[2]!.id, myVote: -1 });
-    expect(await client.vote.mine.query()).toEqual({ [llms[1]!.id]: 1, [llms[2]!.id]: -1 });
+    expect(await client.vote.mine.query()).toEqual({
+      [llms[1]!.id]: { value: 1, status: 'counted' },
+      [llms[2]!.id]: { value: -1, status: 'counted' },
+    });
   });
 
   it('ranks by score and by Wilson lower bound', async () => {

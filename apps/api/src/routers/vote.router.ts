@@ -1,7 +1,15 @@
-import { type CastVoteResult, castVoteInputSchema } from '@llmpt/shared';
+import {
+  type CastVoteResult,
+  type FlagStatus,
+  type MyVotes,
+  type VoteStatus,
+  castVoteInputSchema,
+} from '@llmpt/shared';
+import { type OwnBallot, integrityKeys } from '@llmpt/vote-store';
 
 import type { Deps } from '../context.ts';
 import { appError } from '../errors.ts';
+import { voteSignals } from '../services/vote-signals.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 /** The window of the per-(network, model) limit on new ballots. */
@@ -46,14 +54,28 @@ export const voteRouter = router({
       // New: no vote of theirs accepted yet (a cookie alone costs nothing to obtain).
       const newVoter =
         voter.status === 'new' || !(await redisStep(deps, () => deps.sessions.known(voter.id)));
-      const verdict = await redisStep(deps, () =>
-        deps.limiter.check({
-          voterId: voter.id,
-          ip: ctx.ip,
-          networkHash,
-          newVoter,
-        }),
+      // Bans (confirmed integrity flags) in the rate limits' round trip: both are plain
+      // commands on the auto-pipelined connection. A banned client's vote (a retraction too)
+      // is refused before the vote script: no ballot, tally, outbox entry or session changes.
+      const [verdict, banned] = await redisStep(deps, () =>
+        Promise.all([
+          deps.limiter.check({
+            voterId: voter.id,
+            ip: ctx.ip,
+            networkHash,
+            newVoter,
+          }),
+          deps.integrity.banned(voter.id, networkHash),
+        ]),
       );
+      if (banned) {
+        metrics.votes.inc({ result: 'banned' });
+        const left = await banLeftMs(deps, banned, banned === 'voter' ? voter.id : networkHash);
+        throw appError(
+          'VOTER_BANNED',
+          `Votes from ${banned === 'voter' ? 'this browser' : 'your network'} are suspended ${formatBan(left)}: our integrity review found votes from it that broke the rules`,
+        );
+      }
       if (!verdict.allowed) {
         metrics.votes.inc({ result: 'rate_limited' });
         const wait = verdict.retryAfterSec;
@@ -68,11 +90,23 @@ export const voteRouter = router({
 
       const stop = metrics.redisScript.startTimer({ script: 'cast-vote' });
       const outcome = await redisStep(deps, () =>
-        deps.voteStore.cast(voter.id, input.llmId, input.value, {
-          networkHash,
-          max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
-          windowSec: NETWORK_WINDOW_SEC,
-        }),
+        deps.voteStore.cast(
+          voter.id,
+          input.llmId,
+          input.value,
+          {
+            networkHash,
+            max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
+            windowSec: NETWORK_WINDOW_SEC,
+          },
+          voteSignals(deps.signalHash, {
+            ip: ctx.ip,
+            userAgent: ctx.userAgent,
+            networkHash,
+            newVoter,
+            client: input.client,
+          }),
+        ),
       );
       stop();
       if (outcome.status === 'not_ready') {
@@ -97,9 +131,15 @@ export const voteRouter = router({
       }
       if (outcome.status === 'voided') {
         metrics.votes.inc({ result: 'voided' });
+        // Rare path: one HMGET to tell "under review" from "removed" (as vote.mine does).
+        const flagStatus = (
+          await deps.integrity.statuses([outcome.flagId]).catch(() => new Map<string, FlagStatus>())
+        ).get(outcome.flagId);
         throw appError(
           'VOTE_UNDER_REVIEW',
-          'Your vote on this model was removed by our integrity checks and is under review: it cannot be changed until the review ends',
+          flagStatus === 'confirmed'
+            ? 'Your vote on this model was removed after an integrity review: it can no longer be changed'
+            : 'Your vote on this model is set aside while our integrity checks review it: it cannot be changed until the review ends',
         );
       }
       if (deps.replicaAcks) {
@@ -148,14 +188,21 @@ export const voteRouter = router({
     }),
 
   /**
-   * The caller's current ballots (non-zero), keyed by model id. A new visitor gets none, and
-   * their voter cookie (nothing is written server-side); a forged cookie is removed.
+   * The caller's current ballots (non-zero), keyed by model id, each with whether it counts:
+   * a ballot an integrity flag voided is 'removed' once an admin confirmed the flag, else
+   * 'under_review'. One pipeline for the ballots, plus one HMGET of the flags' statuses only
+   * when something is voided. A new visitor gets none, and their voter cookie (nothing is
+   * written server-side); a forged cookie is removed.
    */
-  mine: publicProcedure.query(({ ctx }) => {
+  mine: publicProcedure.query(async ({ ctx }): Promise<MyVotes> => {
     const voter = ctx.voter();
     if (voter.status === 'forged') ctx.dropVoterCookie();
     if (voter.status !== 'returning') return {};
-    return ctx.deps.voteStore.ballotsOf(voter.id);
+    const own = await ctx.deps.voteStore.ownBallotsOf(voter.id);
+    const flagIds = new Set<string>();
+    for (const b of Object.values(own)) if (b.voidedBy) flagIds.add(b.voidedBy);
+    const statuses = await ctx.deps.integrity.statuses([...flagIds]);
+    return myVotes(own, statuses);
   }),
 });
 
@@ -176,6 +223,53 @@ async function redisStep<T>(deps: Deps, step: () => Promise<T>): Promise<T> {
       1,
     );
   }
+}
+
+/**
+ * What a voter is told of each ballot: voided by a confirmed flag is 'removed'; voided by a flag
+ * in any other state (voiding, open, restoring, or not known here yet) is 'under_review', the
+ * cautious answer (it may still come back).
+ */
+function myVotes(own: Record<string, OwnBallot>, statuses: Map<string, FlagStatus>): MyVotes {
+  const out: MyVotes = {};
+  for (const [llmId, b] of Object.entries(own)) {
+    const status: VoteStatus = !b.voidedBy
+      ? 'counted'
+      : statuses.get(b.voidedBy) === 'confirmed'
+        ? 'removed'
+        : 'under_review';
+    out[llmId] = { value: b.value, status };
+  }
+  return out;
+}
+
+/**
+ * How long a ban has left (ms; null when it just ended or cannot be read). Only on the refused
+ * path: one PTTL, so the voter can be told roughly until when.
+ */
+async function banLeftMs(
+  deps: Deps,
+  scope: 'voter' | 'network',
+  subject: string,
+): Promise<number | null> {
+  const keys = integrityKeys(deps.env.REDIS_PREFIX);
+  try {
+    const ms = await deps.redis.pttl(
+      scope === 'voter' ? keys.voterBan(subject) : keys.networkBan(subject),
+    );
+    return ms > 0 ? ms : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "for about 3 hours", "for about 2 days", "for a while" (unknown). */
+function formatBan(ms: number | null): string {
+  if (ms === null) return 'for a while';
+  const hours = ms / 3_600_000;
+  if (hours < 1) return `for about ${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (hours < 48) return `for about ${Math.round(hours)} hour${Math.round(hours) === 1 ? '' : 's'}`;
+  return `for about ${Math.round(hours / 24)} days`;
 }
 
 /** "42 s", "17 min". */

@@ -46,3 +46,22 @@ export function networkHasher(hash: KeyedHash, max = 50_000): (ip: string) => st
     return h;
   };
 }
+
+/**
+ * A keyed hash that remembers its recent answers (bounded: past `max` values it starts over).
+ * The vote path hashes the same few addresses, user agents and fingerprints again and again
+ * (one voter votes many times); an HMAC for each showed in its profile for the network alone.
+ * Same answers as `hash`, so a signal and a voter session's hash of one address agree.
+ */
+export function rememberedHash(hash: KeyedHash, max = 50_000): KeyedHash {
+  const known = new Map<string, string>();
+  return (value) => {
+    let h = known.get(value);
+    if (h === undefined) {
+      if (known.size >= max) known.clear();
+      h = hash(value);
+      known.set(value, h);
+    }
+    return h;
+  };
+}

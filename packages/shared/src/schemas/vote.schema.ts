@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { voteClientSignalsSchema } from './integrity.schema.ts';
 import { llmIdSchema } from './llm.schema.ts';
 
 export const voteValueSchema = z.union([z.literal(1), z.literal(-1), z.literal(0)], {
@@ -9,6 +10,8 @@ export const voteValueSchema = z.union([z.literal(1), z.literal(-1), z.literal(0
 export const castVoteInputSchema = z.strictObject({
   llmId: llmIdSchema,
   value: voteValueSchema,
+  /** What the browser adds for the integrity checks (issue 13); optional, votes work without. */
+  client: voteClientSignalsSchema.optional(),
 });
 export type CastVoteInput = z.infer<typeof castVoteInputSchema>;
 
