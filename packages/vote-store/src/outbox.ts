@@ -30,6 +30,11 @@ export interface OutboxEvent {
   flagId?: string;
   /** The signals kept with a vote (absent on compensating events and on older entries). */
   signals?: VoteSignals;
+  /**
+   * The entry's fields exactly as the script appended them: what a dead letter keeps, so an
+   * entry set aside (an unknown model) can be replayed whole, kind, flag and signals included.
+   */
+  fields?: Record<string, string>;
 }
 
 /** An outbox entry the flush cannot write; it goes to the partition's dead-letter stream. */
@@ -94,6 +99,7 @@ export function parseOutboxEntry(partition: number, [streamId, fields]: StreamEn
           },
         }
       : {}),
+    fields: f,
   };
 }
 

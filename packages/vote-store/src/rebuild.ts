@@ -6,17 +6,28 @@ import type { VoteStore } from './vote-store.ts';
 
 export type BallotPage = Array<{ voterId: string; llmId: string; value: number }>;
 
+/** Ballots integrity flags voided: the flag, and the value it took out of the tally. */
+export type VoidedPage = Array<{ voterId: string; llmId: string; flagId: string; value: number }>;
+
 /** Where a rebuild reads the truth from: Postgres, through @llmpt/db's repositories. */
 export interface RebuildSource {
   tallies(): Promise<Array<{ llmId: string; up: number; down: number }>>;
   /** Non-zero ballots, in pages. */
   ballots(): AsyncIterable<BallotPage> | Iterable<BallotPage>;
+  /**
+   * Voided ballots, in pages (issue 13): each becomes its marker `voided:<voter>` again, so the
+   * voter still cannot change it and a dismissal can restore it. Optional: a source without it
+   * rebuilds no markers.
+   */
+  voided?(): AsyncIterable<VoidedPage> | Iterable<VoidedPage>;
 }
 
 export interface RebuildResult {
   partitions: number[];
   tallies: number;
   ballots: number;
+  /** Voided-ballot markers written. */
+  voided: number;
   /** True when another process holds the rebuild lock; try again later. */
   busy: boolean;
 }
@@ -24,7 +35,8 @@ export interface RebuildResult {
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
- * Rebuilds the partitions that have no ready marker (a cold or wiped Redis) from Postgres, then
+ * Rebuilds the partitions that have no ready marker (a cold or wiped Redis) from Postgres
+ * (tallies, ballots, and the markers of ballots integrity flags voided), then
  * marks them ready: until then the vote script answers not_ready, so no vote is accepted on a
  * tally that would be overwritten. A partition whose outbox still holds events is refused:
  * Postgres lags it, and overwriting would lose acknowledged votes.
@@ -36,12 +48,13 @@ export async function rebuildUnreadyPartitions(
 ): Promise<RebuildResult> {
   const redis = store.redis;
   let unready = await store.unreadyPartitions();
-  if (unready.length === 0) return { partitions: [], tallies: 0, ballots: 0, busy: false };
+  if (unready.length === 0)
+    return { partitions: [], tallies: 0, ballots: 0, voided: 0, busy: false };
 
   const lockKey = `${store.prefix}rebuild-lock`;
   const token = randomUUID();
   const locked = await redis.set(lockKey, token, 'PX', opts.lockTtlMs ?? 120_000, 'NX');
-  if (locked !== 'OK') return { partitions: [], tallies: 0, ballots: 0, busy: true };
+  if (locked !== 'OK') return { partitions: [], tallies: 0, ballots: 0, voided: 0, busy: true };
 
   try {
     unready = await store.unreadyPartitions();
@@ -79,12 +92,24 @@ export async function rebuildUnreadyPartitions(
       await execOrThrow(pipe);
     }
 
+    let voided = 0;
+    for await (const page of source.voided?.() ?? []) {
+      const pipe = redis.pipeline();
+      for (const b of page) {
+        if (!inTodo(b.llmId) || (b.value !== 1 && b.value !== -1)) continue;
+        // The format void-ballot-1.lua writes: '<flagId>:<value voided>'.
+        pipe.hset(store.keysFor(b.llmId).voided(b.voterId), b.llmId, `${b.flagId}:${b.value}`);
+        voided++;
+      }
+      await execOrThrow(pipe);
+    }
+
     const reader = new OutboxReader(store, 'rebuild');
     for (const p of safe) await reader.ensureGroup(p);
     const readyPipe = redis.pipeline();
     for (const p of safe) readyPipe.set(store.keysOf(p).ready, new Date().toISOString());
     await execOrThrow(readyPipe);
-    return { partitions: safe, tallies, ballots, busy: false };
+    return { partitions: safe, tallies, ballots, voided, busy: false };
   } finally {
     await redis.eval(RELEASE_LOCK, 1, lockKey, token);
   }
