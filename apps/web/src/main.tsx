@@ -4,7 +4,7 @@ import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
-import { flagProvider, queryClient } from './lib/trpc.ts';
+import { browserSignals, flagProvider, queryClient } from './lib/trpc.ts';
 import { router } from './router.tsx';
 import './styles.css';
 
@@ -14,6 +14,9 @@ if (!root) throw new Error('index.html has no #root element');
 // Not awaited: the page renders at once with every flag at its default (off), and components
 // re-render when the voter's evaluation arrives.
 void OpenFeature.setProvider(flagProvider);
+
+// The optional fingerprint for votes (issue 13): after the first paint, when the browser is idle.
+browserSignals.startWhenIdle();
 
 createRoot(root).render(
   <StrictMode>

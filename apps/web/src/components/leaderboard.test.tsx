@@ -1,8 +1,10 @@
 // @vitest-environment jsdom
 import {
+  type IntegritySummary,
   type LeaderboardSearch,
   type Llm,
   type RankingsTrends,
+  type VoteStatus,
   wilsonLowerBound,
 } from '@llmpt/shared';
 import {
@@ -102,6 +104,9 @@ interface SetupOptions {
   ballots?: Record<string, 1 | -1>;
   /** Results hidden until the voter votes, with the revealed tallies. */
   hidden?: HiddenResults;
+  /** Statuses of the voter's ballots (issue 13): what `vote.mine` says. */
+  statuses?: Record<string, VoteStatus>;
+  integrity?: IntegritySummary;
 }
 
 async function setup(opts: SetupOptions = {}) {
@@ -112,6 +117,7 @@ async function setup(opts: SetupOptions = {}) {
   });
   cleanups.push(() => server.close());
   for (const [id, value] of Object.entries(opts.ballots ?? {})) server.setBallot(id, value);
+  for (const [id, status] of Object.entries(opts.statuses ?? {})) server.setStatus(id, status);
   const client = createTRPCClient<VoteTestRouter>({ links: [httpLink({ url: server.url })] });
   const votes = new VoteController(client);
   const live = rowsStore(opts.rows ?? board(['alpha', 10, 2], ['beta', 6, 1], ['gamma', 3, 3]));
@@ -134,6 +140,7 @@ async function setup(opts: SetupOptions = {}) {
         trends={opts.trends}
         votes={votes}
         hidden={opts.hidden}
+        integrity={opts.integrity}
         announceEveryMs={0}
       />
     );
@@ -474,5 +481,48 @@ describe('results hidden until you vote', () => {
     expect(cell('alpha', 'score')).toBe('8');
     expect(document.querySelectorAll('[data-sealed]')).toHaveLength(0);
     expect(screen.getByTestId('board-stats').textContent).not.toContain('Results hidden');
+  });
+});
+
+describe('integrity on the leaderboard (issue 13)', () => {
+  it('marks the voter’s vote under review or removed and locks those models’ buttons', async () => {
+    await setup({
+      ballots: { alpha: 1, beta: -1, gamma: 1 },
+      statuses: { alpha: 'under_review', beta: 'removed' },
+    });
+    await waitFor(() => expect(button('Upvote Gamma').disabled).toBe(false));
+    const status = (id: string) =>
+      rowOf(id).querySelector('[data-own-status]')?.getAttribute('data-own-status') ?? null;
+    expect(status('alpha')).toBe('under_review');
+    expect(
+      within(rowOf('alpha')).getByRole('link', { name: 'Your vote: Under review' }),
+    ).toBeTruthy();
+    expect(status('beta')).toBe('removed');
+    expect(status('gamma')).toBeNull();
+    expect(button('Upvote Alpha').disabled).toBe(true);
+    expect(button('Downvote Beta').disabled).toBe(true);
+    expect(pressed('Upvote Alpha')).toBe('true');
+    expect(button('Upvote Alpha').getAttribute('aria-describedby')).toBeTruthy();
+    expect(button('Upvote Gamma').getAttribute('aria-describedby')).toBeNull();
+  });
+
+  it('shows removed votes beside the models that have some, and the total below', async () => {
+    await setup({
+      integrity: { version: 3, removedTotal: 1234, removedByModel: { beta: 1234 }, underReview: 0 },
+    });
+    const mark = rowOf('beta').querySelector('.removed-mark');
+    expect(mark?.getAttribute('title')).toBe('1,234 votes removed by integrity checks');
+    expect(mark?.textContent).toBe('−1,234 removed, 1,234 votes removed by integrity checks');
+    expect(rowOf('alpha').querySelector('.removed-mark')).toBeNull();
+    expect(screen.getByTestId('removed-total').textContent).toBe(
+      '1,234 votes removed by integrity checks · how we check',
+    );
+  });
+
+  it('shows no total line while nothing was removed', async () => {
+    await setup({
+      integrity: { version: 1, removedTotal: 0, removedByModel: {}, underReview: 0 },
+    });
+    expect(screen.queryByTestId('removed-total')).toBeNull();
   });
 });

@@ -1,10 +1,12 @@
 import {
+  type IntegritySummary,
   type LeaderboardSearch,
   type Llm,
   type RankingsTrends,
   boardKey,
   rankChange,
 } from '@llmpt/shared';
+import { Link } from '@tanstack/react-router';
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 
 import type { Ballot, Tally } from '../lib/ballot.ts';
@@ -13,10 +15,11 @@ import { filterRows, vendorsOf } from '../lib/filter-rows.ts';
 import { type HiddenResults, shownRow } from '../lib/flags/hidden-results.ts';
 import { categoryLabel } from '../lib/format.ts';
 import { outOfPlace, useFrozenOrder } from '../lib/frozen-order.ts';
+import { removedOf, removedTotalText } from '../lib/integrity.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { hasFilters, withoutFilters } from '../lib/search-params.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
-import { type VoteController, ballotOf } from '../lib/votes/vote-controller.ts';
+import { type VoteController, ballotOf, statusOf } from '../lib/votes/vote-controller.ts';
 import { BoardSummary } from './board-summary.tsx';
 import { LeaderboardFilters } from './leaderboard-filters.tsx';
 import { PausedOrder } from './paused-order.tsx';
@@ -42,6 +45,8 @@ export interface LeaderboardProps {
   votes: VoteController;
   /** Results hidden until the voter votes ('hide-results'); absent: shown. */
   hidden?: HiddenResults;
+  /** Votes removed by the integrity checks (`integrity.summary`); absent: none shown. */
+  integrity?: IntegritySummary;
   /** For tests: the announcer's throttle. */
   announceEveryMs?: number;
 }
@@ -116,6 +121,10 @@ export function Leaderboard(props: LeaderboardProps) {
     [votes, hidden],
   );
   const ballot = useCallback((id: string) => ballotOf(voteState, id), [voteState]);
+  const status = useCallback((id: string) => statusOf(voteState, id), [voteState]);
+  const { integrity } = props;
+  const removed = useCallback((id: string) => removedOf(integrity, id), [integrity]);
+  const removedTotal = removedTotalText(integrity);
 
   const loading = props.loading && rows.length === 0;
   const failed = rows.length === 0 && props.error != null;
@@ -200,6 +209,8 @@ export function Leaderboard(props: LeaderboardProps) {
                 rankScope={scope}
                 tied={tied}
                 ballotOf={ballot}
+                statusOf={status}
+                removedOf={removed}
                 votingDisabled={!voteState.ready}
                 gains={rankGains.gains}
                 since={rankGains.since}
@@ -209,6 +220,11 @@ export function Leaderboard(props: LeaderboardProps) {
               />
             </div>
           </div>
+          {removedTotal ? (
+            <p className="board-integrity muted" data-testid="removed-total">
+              {removedTotal} · <Link to="/integrity">how we check</Link>
+            </p>
+          ) : null}
         </>
       )}
 

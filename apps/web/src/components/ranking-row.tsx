@@ -1,10 +1,12 @@
-import type { Llm, TrendSeries, VoteValue } from '@llmpt/shared';
+import type { Llm, TrendSeries, VoteStatus, VoteValue } from '@llmpt/shared';
 import { Link } from '@tanstack/react-router';
 import { type RefObject, memo, useEffect, useMemo, useRef } from 'react';
 
 import type { Ballot } from '../lib/ballot.ts';
 import { formatWilson } from '../lib/format.ts';
+import { ownVoteStatus } from '../lib/integrity.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
+import { OwnVoteStatus, RemovedMark } from './integrity-marks.tsx';
 import { RankChange } from './rank-change.tsx';
 import { Sparkline } from './sparkline.tsx';
 import { VoteButtons } from './vote-buttons.tsx';
@@ -14,6 +16,10 @@ interface RankingRowProps {
   /** Another model on the board has the same rank. */
   tied: boolean;
   ballot: VoteValue;
+  /** Whether the voter's own vote on it counts (issue 13); not 'counted': buttons locked. */
+  status: VoteStatus;
+  /** Votes the integrity checks removed from it (0: none). */
+  removed: number;
   votingDisabled: boolean;
   /** Places gained since the arrows' reference point (negative: lost). */
   gained: number;
@@ -32,6 +38,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
   useHighlightOnChange(ref, `${rank}:${up}:${down}`);
   const trend = useMemo(() => [...(series?.score ?? []), score], [series, score]);
   const trendChange = trend.length > 1 ? score - (trend[0] ?? score) : null;
+  const own = ownVoteStatus(props.status);
   const trendLabel =
     trendChange === null
       ? 'No score history yet'
@@ -80,6 +87,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
         <Link to="/models/$id" params={{ id: llm.id }} className="model-link" title={llm.name}>
           {llm.name}
         </Link>
+        {own ? <OwnVoteStatus status={props.status} /> : null}
         <span className="model-meta">
           {llm.vendor}
           {sealed ? null : (
@@ -98,7 +106,14 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
       ) : (
         <>
           <td data-col="score" className="col-score">
-            {score}
+            {props.removed > 0 ? (
+              <span className="score-with-removed">
+                <span data-score-value="">{score}</span>
+                <RemovedMark removed={props.removed} />
+              </span>
+            ) : (
+              score
+            )}
           </td>
           <td data-col="up" className="col-up">
             {up}
@@ -119,6 +134,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
           name={llm.name}
           ballot={props.ballot}
           disabled={props.votingDisabled}
+          lockedReason={own ? `Voting is off for ${llm.name}: ${own.explain}` : null}
           onVote={(clicked) => props.onVote(llm, clicked)}
         />
       </td>

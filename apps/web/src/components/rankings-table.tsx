@@ -1,4 +1,4 @@
-import type { Llm, RankingSort, TrendSeries, VoteValue } from '@llmpt/shared';
+import type { Llm, RankingSort, TrendSeries, VoteStatus, VoteValue } from '@llmpt/shared';
 import { Fragment } from 'react';
 
 import type { Ballot } from '../lib/ballot.ts';
@@ -21,6 +21,10 @@ export interface RankingsTableProps {
   /** Ranks two or more models share on the board. */
   tied: ReadonlySet<number>;
   ballotOf: (llmId: string) => VoteValue;
+  /** Whether the voter's own vote on a model counts (issue 13). */
+  statusOf?: (llmId: string) => VoteStatus;
+  /** Votes the integrity checks removed, per model (absent: none shown). */
+  removedOf?: (llmId: string) => number;
   votingDisabled: boolean;
   /** Places each model gained (the rank arrows); a model missing has no arrow. */
   gains: ReadonlyMap<string, number>;
@@ -118,6 +122,8 @@ export function RankingsTable(props: RankingsTableProps) {
                 row={row}
                 tied={row.rank !== null && props.tied.has(row.rank)}
                 ballot={props.ballotOf(row.llm.id)}
+                status={props.statusOf?.(row.llm.id) ?? 'counted'}
+                removed={row.sealed ? 0 : (props.removedOf?.(row.llm.id) ?? 0)}
                 votingDisabled={props.votingDisabled}
                 gained={props.gains.get(row.llm.id) ?? 0}
                 since={props.since}

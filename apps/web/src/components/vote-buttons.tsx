@@ -1,4 +1,5 @@
 import type { VoteValue } from '@llmpt/shared';
+import { useId } from 'react';
 
 import type { Ballot } from '../lib/ballot.ts';
 
@@ -8,20 +9,39 @@ interface VoteButtonsProps {
   /** The voter's current ballot on this model (0: none). */
   ballot: VoteValue;
   disabled: boolean;
+  /**
+   * Why voting on this model is off (the voter's vote is under review or removed): the buttons
+   * are disabled and describe it to screen readers, and show it on hover.
+   */
+  lockedReason?: string | null;
   onVote: (clicked: Ballot) => void;
   size?: 'normal' | 'large';
 }
 
 /** Toggle buttons: pressing the pressed one again retracts the ballot. */
-export function VoteButtons({ name, ballot, disabled, onVote, size = 'normal' }: VoteButtonsProps) {
+export function VoteButtons({
+  name,
+  ballot,
+  disabled,
+  lockedReason,
+  onVote,
+  size = 'normal',
+}: VoteButtonsProps) {
+  const reasonId = useId();
+  const locked = Boolean(lockedReason);
+  const common = {
+    disabled: disabled || locked,
+    title: lockedReason ?? undefined,
+    'aria-describedby': locked ? reasonId : undefined,
+  };
   return (
-    <div className="vote-buttons" data-size={size}>
+    <div className="vote-buttons" data-size={size} data-locked={locked ? '' : undefined}>
       <button
         type="button"
         className="vote vote-up"
         aria-label={`Upvote ${name}`}
         aria-pressed={ballot === 1}
-        disabled={disabled}
+        {...common}
         onClick={() => onVote(1)}
       >
         <Arrow direction="up" />
@@ -31,11 +51,16 @@ export function VoteButtons({ name, ballot, disabled, onVote, size = 'normal' }:
         className="vote vote-down"
         aria-label={`Downvote ${name}`}
         aria-pressed={ballot === -1}
-        disabled={disabled}
+        {...common}
         onClick={() => onVote(-1)}
       >
         <Arrow direction="down" />
       </button>
+      {locked ? (
+        <span id={reasonId} className="visually-hidden">
+          {lockedReason}
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -18,6 +18,13 @@ export function isNotFound(error: unknown): boolean {
   return isTRPCClientError<AppRouter>(error) && error.data?.code === 'NOT_FOUND';
 }
 
+/** The api's domain error code (`AppError`: 'RATE_LIMITED', 'VOTE_UNDER_REVIEW', …), if any. */
+export function appCodeOf(error: unknown): string | null {
+  if (!isTRPCClientError<AppRouter>(error)) return null;
+  const code: unknown = error.data?.appCode;
+  return typeof code === 'string' ? code : null;
+}
+
 /** Seconds the server asked us to wait (rate limited, voting starting up), if it said. */
 export function retryAfterSec(error: unknown): number | null {
   if (!isTRPCClientError<AppRouter>(error)) return null;

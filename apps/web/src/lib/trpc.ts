@@ -7,6 +7,7 @@ import { env } from '../env.ts';
 import { isClientFault } from './errors.ts';
 import { type RevealedApi, RevealedTallies } from './flags/revealed-tallies.ts';
 import { type FlagsApi, VoterFlagProvider } from './flags/voter-flag-provider.ts';
+import { summaryIsStale } from './integrity.ts';
 import { ConfigFeed } from './live/config-feed.ts';
 import { createConnectionStore } from './live/connection-store.ts';
 import { createLiveLinks } from './live/create-links.ts';
@@ -14,6 +15,7 @@ import { startLatencyMonitor } from './live/latency-monitor.ts';
 import type { LiveApi } from './live/live-contract.ts';
 import { sharedThrottle } from './live/shared-throttle.ts';
 import type { LiveModelApi } from './live/live-model.ts';
+import { BrowserSignals } from './votes/browser-signals.ts';
 import type { VoteApi } from './votes/vote-contract.ts';
 import { VoteController } from './votes/vote-controller.ts';
 
@@ -82,9 +84,28 @@ configFeed.subscribe((kind, version) => {
   if (kind === 'flags') flagProvider.noteVersion(version);
 });
 
+/**
+ * The optional browser signals of a vote (issue 13): FingerprintJS in its own chunk, loaded once
+ * the page has painted and the browser is idle (`main.tsx` starts it); votes never wait for it.
+ */
+export const browserSignals = new BrowserSignals(() =>
+  import('@fingerprintjs/fingerprintjs').then((m) => m.default),
+);
+
 /** The voter's ballots and optimistic votes, shared by every page. */
 const voteApi: VoteApi = trpcClient;
-export const votes = new VoteController(voteApi);
+export const votes = new VoteController(voteApi, { signals: browserSignals.read });
+
+/**
+ * Removed votes per model and in total (`integrity.summary`), read again whenever the live feed
+ * reports an integrity version newer than the one held (a flag raised, confirmed or dismissed).
+ */
+configFeed.subscribe((kind, version) => {
+  if (kind !== 'integrity') return;
+  const key = trpc.integrity.summary.queryKey();
+  if (summaryIsStale(queryClient.getQueryData(key), version))
+    void queryClient.invalidateQueries({ queryKey: key });
+});
 
 // A voter's id (the HttpOnly cookie) may be new with their first counted vote: evaluate again.
 const unwatchFirstVote = votes.subscribe(() => {

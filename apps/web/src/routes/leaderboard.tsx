@@ -5,6 +5,7 @@ import { useCallback, useMemo, useState } from 'react';
 
 import { Leaderboard } from '../components/leaderboard.tsx';
 import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
+import { useIntegritySummary } from '../lib/use-integrity-summary.ts';
 import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
 import { usePageTitle } from '../lib/page-title.ts';
 import { flagProvider, revealed, trpc, votes } from '../lib/trpc.ts';
@@ -70,6 +71,7 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
     category: search.category,
     onEntries,
   });
+  const integrity = useIntegritySummary();
   const trends = useQuery(
     trpc.rankings.trends.queryOptions(undefined, {
       staleTime: TRENDS_EVERY_MS,
@@ -88,6 +90,7 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
       updatedAt={live.updatedAt}
       votes={votes}
       hidden={hidden}
+      integrity={integrity}
     />
   );
 }

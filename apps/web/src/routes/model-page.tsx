@@ -4,6 +4,7 @@ import { Link, getRouteApi } from '@tanstack/react-router';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { HistoryChart } from '../components/history-chart.tsx';
+import { OwnVoteStatus, RemovedMark } from '../components/integrity-marks.tsx';
 import { StatusMessage } from '../components/status-message.tsx';
 import { VoteAlert } from '../components/vote-alert.tsx';
 import { VoteButtons } from '../components/vote-buttons.tsx';
@@ -39,7 +40,9 @@ import {
   votes,
 } from '../lib/trpc.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
-import { ballotOf, displayTally } from '../lib/votes/vote-controller.ts';
+import { ownVoteStatus, removedOf } from '../lib/integrity.ts';
+import { useIntegritySummary } from '../lib/use-integrity-summary.ts';
+import { ballotOf, displayTally, statusOf } from '../lib/votes/vote-controller.ts';
 
 const route = getRouteApi('/models/$id');
 
@@ -114,6 +117,9 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
   const standing: ModelStanding = live.standing ?? llm;
   const at = live.at ?? fetchedAt;
   const ballot = ballotOf(voteState, llm.id);
+  const status = statusOf(voteState, llm.id);
+  const ownStatus = ownVoteStatus(status);
+  const removed = removedOf(useIntegritySummary(), llm.id);
   // Hidden until the voter votes ('hide-results', or a tally the server withheld); once they
   // have, their revealed tally (or their vote's answer until that is read).
   const withheld = (standing.up as number | null) === null;
@@ -192,7 +198,10 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
             <>
               <div className="stat">
                 <dt>Score</dt>
-                <dd data-col="score">{score}</dd>
+                <dd data-col="score">
+                  <span data-score-value="">{score}</span>
+                  {removed > 0 ? <RemovedMark removed={removed} /> : null}
+                </dd>
               </div>
               <div className="stat">
                 <dt>Up</dt>
@@ -220,17 +229,22 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
             name={llm.name}
             ballot={ballot}
             disabled={!voteState.ready}
+            lockedReason={ownStatus ? `Voting is off for ${llm.name}: ${ownStatus.explain}` : null}
             onVote={onVote}
             size="large"
           />
           <p className="muted model-vote-hint">
-            {ballot !== 0
-              ? `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`
-              : sealed
-                ? 'Results are hidden until you vote: vote to see its score and history.'
-                : tally.up + tally.down === 0
-                  ? 'Nobody has voted on it yet: be the first.'
-                  : 'You haven’t voted on this model.'}
+            {ownStatus ? (
+              <OwnVoteStatus status={status} long />
+            ) : ballot !== 0 ? (
+              `You ${ballot === 1 ? 'upvoted' : 'downvoted'} it; press again to take it back.`
+            ) : sealed ? (
+              'Results are hidden until you vote: vote to see its score and history.'
+            ) : tally.up + tally.down === 0 ? (
+              'Nobody has voted on it yet: be the first.'
+            ) : (
+              'You haven’t voted on this model.'
+            )}
           </p>
         </div>
       </section>

@@ -27,6 +27,7 @@ const state = (
         confirmed: b,
         desired: b,
         inFlight: false,
+        status: 'counted' as const,
         ack:
           ack?.id === id
             ? { tally: { up: ack.up, down: ack.down }, from: 0, to: b, liveAtSend: null }

@@ -1,4 +1,4 @@
-import type { CastVoteInput, CastVoteResult } from '@llmpt/shared';
+import type { CastVoteInput, CastVoteResult, MyVotes, VoteClientSignals } from '@llmpt/shared';
 
 /**
  * The procedures voting calls, written out (as `LiveApi` is) so the controller and its test
@@ -7,8 +7,10 @@ import type { CastVoteInput, CastVoteResult } from '@llmpt/shared';
  */
 export interface VoteApi {
   vote: {
-    cast: { mutate(input: CastVoteInput): Promise<CastVoteResult> };
-    /** The caller's non-zero ballots by model id. */
-    mine: { query(): Promise<Record<string, 1 | -1>> };
+    cast: {
+      mutate(input: CastVoteInput & { client?: VoteClientSignals }): Promise<CastVoteResult>;
+    };
+    /** The caller's non-zero ballots by model id, each with whether it counts (issue 13). */
+    mine: { query(): Promise<MyVotes> };
   };
 }

@@ -1,3 +1,4 @@
+import type { VoteClientSignals } from '@llmpt/shared';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -6,7 +7,15 @@ import {
   type VoteTestServer,
   startVoteTestServer,
 } from './testing/vote-test-server.ts';
-import { type Ack, VoteController, displayTally, includesAck } from './vote-controller.ts';
+import {
+  type Ack,
+  VoteController,
+  ballotOf,
+  displayTally,
+  includesAck,
+  parseMyVotes,
+  statusOf,
+} from './vote-controller.ts';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -125,5 +134,86 @@ describe('VoteController', () => {
     expect(votes.getSnapshot().confirmation).toBe(confirmation);
     votes.dismissConfirmation(confirmation!.id);
     expect(votes.getSnapshot().confirmation).toBeNull();
+  });
+});
+
+describe('VoteController and the integrity checks (issue 13)', () => {
+  it('reads each ballot’s status from vote.mine and refuses to change one under review', async () => {
+    const server: VoteTestServer = await startVoteTestServer({ alpha: { up: 10, down: 2 } });
+    cleanups.push(() => server.close());
+    server.setBallot('alpha', 1);
+    server.setStatus('alpha', 'under_review');
+    const client = createTRPCClient<VoteTestRouter>({ links: [httpLink({ url: server.url })] });
+    const votes = new VoteController(client);
+    await votes.start();
+    expect(statusOf(votes.getSnapshot(), 'alpha')).toBe('under_review');
+    expect(ballotOf(votes.getSnapshot(), 'alpha')).toBe(1);
+    votes.vote(ALPHA, 1, { up: 10, down: 2 });
+    // Nothing sent, nothing moved on screen.
+    expect(votes.getSnapshot().votes.get('alpha')?.desired).toBe(1);
+    expect(server.casts).toHaveLength(0);
+    // Restored after a dismissed flag: counted again, and voting works.
+    server.setStatus('alpha', 'counted');
+    await votes.reload();
+    expect(statusOf(votes.getSnapshot(), 'alpha')).toBe('counted');
+    votes.vote(ALPHA, 1, { up: 10, down: 2 });
+    await vi.waitFor(() => expect(server.casts).toHaveLength(1));
+    expect(server.casts[0]?.value).toBe(0);
+  });
+
+  it('shows the api’s 409 when this page didn’t know yet, then learns the status', async () => {
+    const { server, votes } = await setup();
+    server.setBallot('alpha', 1);
+    server.setStatus('alpha', 'under_review');
+    votes.vote(ALPHA, -1, { up: 10, down: 2 });
+    await vi.waitFor(() => expect(votes.getSnapshot().alert).not.toBeNull());
+    expect(votes.getSnapshot().alert?.message).toBe(
+      'Your downvote for Alpha wasn’t counted. Your vote on this model was removed by our integrity checks and is under review: it cannot be changed until the review ends.',
+    );
+    await vi.waitFor(() => expect(statusOf(votes.getSnapshot(), 'alpha')).toBe('under_review'));
+    expect(ballotOf(votes.getSnapshot(), 'alpha')).toBe(1);
+  });
+
+  it('shows a ban’s message and rolls the ballot back', async () => {
+    const { server, votes } = await setup();
+    server.answer({ kind: 'banned' });
+    votes.vote(ALPHA, 1, { up: 10, down: 2 });
+    await vi.waitFor(() => expect(votes.getSnapshot().alert).not.toBeNull());
+    expect(votes.getSnapshot().alert?.message).toBe(
+      'Your upvote for Alpha wasn’t counted. Voting from this browser is blocked for a while after a review.',
+    );
+    expect(ballotOf(votes.getSnapshot(), 'alpha')).toBe(0);
+  });
+
+  it('sends the browser’s signals as they are when the vote leaves, none when there are none', async () => {
+    const server: VoteTestServer = await startVoteTestServer({ alpha: { up: 10, down: 2 } });
+    cleanups.push(() => server.close());
+    const client = createTRPCClient<VoteTestRouter>({ links: [httpLink({ url: server.url })] });
+    const browser: { signals?: VoteClientSignals } = {};
+    const votes = new VoteController(client, { signals: () => browser.signals });
+    await votes.start();
+    votes.vote(ALPHA, 1, null);
+    await vi.waitFor(() => expect(server.casts).toHaveLength(1));
+    expect(server.casts[0]?.client).toBeUndefined();
+    await vi.waitFor(() => expect(votes.getSnapshot().votes.get('alpha')?.inFlight).toBe(false));
+    browser.signals = { fp: 'a'.repeat(32), webdriver: false };
+    votes.vote(ALPHA, 1, null);
+    await vi.waitFor(() => expect(server.casts).toHaveLength(2));
+    expect(server.casts[1]?.client).toEqual({ fp: 'a'.repeat(32), webdriver: false });
+  });
+});
+
+describe('parseMyVotes', () => {
+  it('keeps well-formed entries, reads bare values as counted, and skips the rest', () => {
+    expect(
+      parseMyVotes({
+        a: { value: 1, status: 'removed' },
+        b: -1,
+        c: { value: 2, status: 'counted' },
+        d: { value: 1, status: 'gone' },
+        e: null,
+      }),
+    ).toEqual({ a: { value: 1, status: 'removed' }, b: { value: -1, status: 'counted' } });
+    expect(parseMyVotes(null)).toEqual({});
   });
 });

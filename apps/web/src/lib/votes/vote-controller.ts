@@ -1,7 +1,7 @@
-import type { VoteValue } from '@llmpt/shared';
+import type { MyVotes, VoteClientSignals, VoteStatus, VoteValue } from '@llmpt/shared';
 
 import { type Ballot, type Tally, moveBallot, nextBallot, sameTally } from '../ballot.ts';
-import { errorMessage, isClientFault } from '../errors.ts';
+import { appCodeOf, errorMessage, isClientFault } from '../errors.ts';
 import type { VoteApi } from './vote-contract.ts';
 
 /** One model's voting state. */
@@ -13,6 +13,11 @@ export interface ModelVote {
   inFlight: boolean;
   /** The server's last answer for this model, shown until the live feed has caught up with it. */
   ack: Ack | null;
+  /**
+   * Whether the confirmed ballot counts (`vote.mine`): 'under_review' or 'removed' when the
+   * integrity checks took it out. Such a ballot cannot be changed, so the buttons are disabled.
+   */
+  status: VoteStatus;
 }
 
 /** A `vote.cast` answer: the tally right after the ballot moved `from` → `to`. */
@@ -61,6 +66,32 @@ export function ballotOf(state: VoteState, llmId: string): VoteValue {
   return state.votes.get(llmId)?.desired ?? 0;
 }
 
+/** Whether the voter's own vote on `llmId` counts ('counted' when they have none). */
+export function statusOf(state: VoteState, llmId: string): VoteStatus {
+  return state.votes.get(llmId)?.status ?? 'counted';
+}
+
+/**
+ * `vote.mine` as ballots and statuses. Anything that is not a well-formed entry is skipped
+ * (an api from before issue 13 answered bare values: those count), so a surprise in the answer
+ * can hide a ballot but never break voting.
+ */
+export function parseMyVotes(mine: unknown): MyVotes {
+  const out: MyVotes = {};
+  if (typeof mine !== 'object' || mine === null) return out;
+  for (const [id, entry] of Object.entries(mine as Record<string, unknown>)) {
+    if (entry === 1 || entry === -1) out[id] = { value: entry, status: 'counted' };
+    else if (typeof entry === 'object' && entry !== null) {
+      const { value, status } = entry as { value?: unknown; status?: unknown };
+      if ((value === 1 || value === -1) && isVoteStatus(status)) out[id] = { value, status };
+    }
+  }
+  return out;
+}
+
+const isVoteStatus = (s: unknown): s is VoteStatus =>
+  s === 'counted' || s === 'under_review' || s === 'removed';
+
 /**
  * The tally to show for `llmId` given the live one. The last answer's tally stands until the live
  * tally has caught up with it: a diff computed before the vote landed, arriving after the answer,
@@ -95,6 +126,11 @@ export function includesAck(live: Tally, ack: Ack): boolean {
 export interface VoteControllerOptions {
   /** How long an answer's tally may stand in for a live tally that hasn't caught up (ms). */
   ackHoldMs?: number;
+  /**
+   * The browser's signals to send with a vote, read when the vote leaves (the fingerprint
+   * arrives late, or never: a vote never waits for it). Absent: none sent.
+   */
+  signals?: () => VoteClientSignals | undefined;
 }
 
 const VERB: Record<VoteValue, string> = { 1: 'upvote', [-1]: 'downvote', 0: 'vote' };
@@ -114,12 +150,14 @@ export class VoteController {
   private alertSeq = 0;
   private loading: Promise<void> | null = null;
   private readonly ackHoldMs: number;
+  private readonly signals: () => VoteClientSignals | undefined;
 
   constructor(
     private readonly api: VoteApi,
     opts: VoteControllerOptions = {},
   ) {
     this.ackHoldMs = opts.ackHoldMs ?? 10_000;
+    this.signals = opts.signals ?? (() => undefined);
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -148,6 +186,8 @@ export class VoteController {
   vote(llm: VoteTarget, clicked: Ballot, live: Tally | null): void {
     if (!this.state.ready) return;
     const v = this.modelVote(llm.id);
+    // Taken out by the integrity checks: the api would refuse (409), the buttons say why.
+    if (v.status !== 'counted') return;
     this.liveAt.set(llm.id, live);
     this.patch(llm.id, { ...v, desired: nextBallot(v.desired, clicked) });
     if (!v.inFlight) void this.send(llm);
@@ -168,7 +208,10 @@ export class VoteController {
     const liveAtSend = this.liveAt.get(llm.id) ?? null;
     this.patch(llm.id, { ...sent, inFlight: true });
     try {
-      const result = await this.api.vote.cast.mutate({ llmId: llm.id, value });
+      const client = this.signals();
+      const result = await this.api.vote.cast.mutate(
+        client ? { llmId: llm.id, value, client } : { llmId: llm.id, value },
+      );
       const v = this.modelVote(llm.id);
       const tally = { up: result.up, down: result.down };
       const ack: Ack = { tally, from: sent.confirmed, to: result.myVote, liveAtSend };
@@ -199,14 +242,15 @@ export class VoteController {
         alert: { id: this.alertSeq, message: `${what} ${failed}. ${errorMessage(error)}` },
         confirmation: null,
       });
-      if (!isClientFault(error)) await this.reload();
+      // No answer: it may have landed. Under review: this page didn't know yet, learn the status.
+      if (!isClientFault(error) || appCodeOf(error) === 'VOTE_UNDER_REVIEW') await this.reload();
     }
   }
 
   private async readBallots(): Promise<void> {
-    let mine: Record<string, 1 | -1>;
+    let mine: MyVotes;
     try {
-      mine = await this.api.vote.mine.query();
+      mine = parseMyVotes(await this.api.vote.mine.query());
     } catch {
       // Unknown ballots show as none; voting still works (the server knows the truth).
       if (!this.state.ready) this.set({ ...this.state, ready: true });
@@ -215,11 +259,14 @@ export class VoteController {
     const votes = new Map(this.state.votes);
     for (const [id, v] of votes) {
       // A model with a vote in flight keeps the voter's wish; its answer will confirm it.
-      if (!v.inFlight) votes.set(id, { ...v, confirmed: mine[id] ?? 0, desired: mine[id] ?? 0 });
+      const m = mine[id];
+      const value = m?.value ?? 0;
+      if (!v.inFlight)
+        votes.set(id, { ...v, confirmed: value, desired: value, status: m?.status ?? 'counted' });
     }
-    for (const [id, value] of Object.entries(mine)) {
+    for (const [id, { value, status }] of Object.entries(mine)) {
       if (!votes.has(id))
-        votes.set(id, { confirmed: value, desired: value, inFlight: false, ack: null });
+        votes.set(id, { confirmed: value, desired: value, inFlight: false, ack: null, status });
     }
     this.set({ ...this.state, ready: true, votes });
   }
@@ -233,7 +280,15 @@ export class VoteController {
   }
 
   private modelVote(llmId: string): ModelVote {
-    return this.state.votes.get(llmId) ?? { confirmed: 0, desired: 0, inFlight: false, ack: null };
+    return (
+      this.state.votes.get(llmId) ?? {
+        confirmed: 0,
+        desired: 0,
+        inFlight: false,
+        ack: null,
+        status: 'counted',
+      }
+    );
   }
 
   private patch(llmId: string, v: ModelVote): void {

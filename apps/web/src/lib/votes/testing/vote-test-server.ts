@@ -1,13 +1,24 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { type CastVoteResult, type VoteValue, castVoteInputSchema } from '@llmpt/shared';
+import {
+  type CastVoteResult,
+  type MyVotes,
+  type VoteClientSignals,
+  type VoteStatus,
+  type VoteValue,
+  castVoteInputSchema,
+  voteClientSignalsSchema,
+} from '@llmpt/shared';
 import { TRPCError, initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 
 /** How the next `vote.cast` calls are answered. */
 export type CastBehaviour =
-  { kind: 'ok' } | { kind: 'rate-limited'; retryAfterSec: number } | { kind: 'unknown-model' };
+  | { kind: 'ok' }
+  | { kind: 'rate-limited'; retryAfterSec: number }
+  | { kind: 'unknown-model' }
+  | { kind: 'banned' };
 
 class TestAppError extends Error {
   constructor(
@@ -28,9 +39,10 @@ class TestAppError extends Error {
 export async function startVoteTestServer(initial: Record<string, { up: number; down: number }>) {
   const tallies = new Map(Object.entries(initial).map(([id, t]) => [id, { ...t }]));
   const ballots = new Map<string, VoteValue>();
+  const statuses = new Map<string, VoteStatus>();
   let behaviour: CastBehaviour = { kind: 'ok' };
   let held: Array<() => void> | null = null;
-  const casts: Array<{ llmId: string; value: VoteValue }> = [];
+  const casts: Array<{ llmId: string; value: VoteValue; client?: VoteClientSignals }> = [];
 
   const t = initTRPC.create({
     errorFormatter({ shape, error }) {
@@ -49,7 +61,8 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
   const router = t.router({
     vote: t.router({
       cast: t.procedure
-        .input(castVoteInputSchema)
+        // The api's input since issue 13: the browser's optional signals beside the ballot.
+        .input(castVoteInputSchema.extend({ client: voteClientSignalsSchema.optional() }))
         .mutation(async ({ input }): Promise<CastVoteResult> => {
           if (held) await new Promise<void>((resolve) => held?.push(resolve));
           casts.push(input);
@@ -59,6 +72,23 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
               code: 'TOO_MANY_REQUESTS',
               message,
               cause: new TestAppError('RATE_LIMITED', message, behaviour.retryAfterSec),
+            });
+          }
+          if (behaviour.kind === 'banned') {
+            const message = 'Voting from this browser is blocked for a while after a review';
+            throw new TRPCError({
+              code: 'FORBIDDEN',
+              message,
+              cause: new TestAppError('VOTER_BANNED', message),
+            });
+          }
+          if ((statuses.get(input.llmId) ?? 'counted') !== 'counted') {
+            const message =
+              'Your vote on this model was removed by our integrity checks and is under review: it cannot be changed until the review ends';
+            throw new TRPCError({
+              code: 'CONFLICT',
+              message,
+              cause: new TestAppError('VOTE_UNDER_REVIEW', message),
             });
           }
           const tally = tallies.get(input.llmId);
@@ -85,8 +115,10 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
           };
         }),
       mine: t.procedure.query(() => {
-        const out: Record<string, 1 | -1> = {};
-        for (const [id, v] of ballots) if (v !== 0) out[id] = v;
+        const out: MyVotes = {};
+        for (const [id, v] of ballots) {
+          if (v !== 0) out[id] = { value: v, status: statuses.get(id) ?? 'counted' };
+        }
         return out;
       }),
     }),
@@ -110,6 +142,11 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
     },
     /** Sets a ballot as if cast in another tab (what `vote.mine` will say). */
     setBallot: (id: string, value: VoteValue) => ballots.set(id, value),
+    /**
+     * The integrity checks took the ballot out ('under_review', 'removed') or put it back
+     * ('counted'): what `vote.mine` says, and casts on the model are refused (409) meanwhile.
+     */
+    setStatus: (id: string, status: VoteStatus) => statuses.set(id, status),
     answer(next: CastBehaviour): void {
       behaviour = next;
     },
