@@ -45,6 +45,13 @@ const methodologyRoute = createRoute({
   component: lazyRouteComponent(() => import('./routes/methodology.tsx'), 'MethodologyPage'),
 });
 
+/** How votes are checked (issue 13): the integrity checks, statuses and privacy notes. */
+const integrityRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/integrity',
+  component: lazyRouteComponent(() => import('./routes/integrity.tsx'), 'IntegrityPage'),
+});
+
 /**
  * `/admin/*` (issue 12): one lazy chunk for every admin view, fetched on the first visit there,
  * so voters never download it. The layout shows the sign-in form in place of a view while
@@ -77,15 +84,22 @@ const adminAuditRoute = createRoute({
   path: '/audit',
   component: lazyRouteComponent(adminChunk, 'AuditPage'),
 });
+const adminIntegrityRoute = createRoute({
+  getParentRoute: () => adminRoute,
+  path: '/integrity',
+  component: lazyRouteComponent(adminChunk, 'IntegrityQueuePage'),
+});
 
 const routeTree = rootRoute.addChildren([
   leaderboardRoute,
   modelRoute,
   methodologyRoute,
+  integrityRoute,
   adminRoute.addChildren([
     adminOverviewRoute,
     adminCatalogueRoute,
     adminFlagsRoute,
+    adminIntegrityRoute,
     adminAuditRoute,
   ]),
 ]);

@@ -8,4 +8,5 @@ export { OverviewPage } from './overview.tsx';
 export { CataloguePage } from './catalogue.tsx';
 export { FlagsPage } from './flags.tsx';
 export { AuditPage } from './audit.tsx';
+export { IntegrityQueuePage } from './integrity.tsx';
 export { AdminNotFound } from './view.tsx';

@@ -1,13 +1,14 @@
 import type { AdminMe } from '@llmpt/shared';
-import { QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 import { ThemeToggle } from '../components/theme-toggle.tsx';
 import { usePageTitle } from '../lib/page-title.ts';
 import { checkSession, signOut } from './auth.ts';
-import { adminQueryClient } from './client.ts';
+import { adminQueryClient, adminTrpc } from './client.ts';
 import { adminErrorMessage } from './errors.ts';
+import { useIntegrityLive } from './integrity-live.ts';
 import { useSession } from './session.ts';
 import { SignIn } from './sign-in.tsx';
 import { StatusMessage as AdminStatus } from '../components/status-message.tsx';
@@ -91,10 +92,33 @@ const NAV = [
   { to: '/admin', label: 'Overview', exact: true },
   { to: '/admin/catalogue', label: 'Catalogue', exact: false },
   { to: '/admin/flags', label: 'Flags', exact: false },
+  { to: '/admin/integrity', label: 'Integrity', exact: false },
   { to: '/admin/audit', label: 'Audit log', exact: false },
 ] as const;
 
+/** The queue's pending count for the nav (a 1-row page; `pending` counts all open flags). */
+const PENDING_INPUT = { status: 'pending', limit: 1 } as const;
+
+/**
+ * "Integrity 3": flags waiting for an admin, beside the nav entry; kept current by the live
+ * feed (`useIntegrityLive`), nothing while unknown or on failure.
+ */
+function PendingCount() {
+  const { data } = useQuery(
+    adminTrpc.admin.integrity.list.queryOptions(PENDING_INPUT, { refetchInterval: 60_000 }),
+  );
+  if (!data || data.pending === 0) return null;
+  return (
+    <span className="admin-nav-count" data-testid="integrity-pending">
+      <span className="visually-hidden">, </span>
+      {data.pending}
+      <span className="visually-hidden"> waiting for review</span>
+    </span>
+  );
+}
+
 function AdminHeader({ me }: { me: AdminMe | null }) {
+  useIntegrityLive(me !== null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -160,6 +184,7 @@ function AdminHeader({ me }: { me: AdminMe | null }) {
                     activeProps={{ 'aria-current': 'page' }}
                   >
                     {item.label}
+                    {item.to === '/admin/integrity' ? <PendingCount /> : null}
                   </Link>
                 </li>
               ))}
