@@ -2,6 +2,7 @@ import { adminAuditRouter } from '../admin/audit.router.ts';
 import { adminAuthRouter } from '../admin/auth.router.ts';
 import { adminCatalogueRouter } from '../admin/catalogue.router.ts';
 import { adminFlagsRouter } from '../admin/flags.router.ts';
+import { adminIntegrityRouter } from '../admin/integrity.router.ts';
 import { adminOverviewProcedure } from '../admin/overview.router.ts';
 import { router } from '../trpc.ts';
 
@@ -11,5 +12,6 @@ export const adminRouter = router({
   overview: adminOverviewProcedure,
   catalogue: adminCatalogueRouter,
   flags: adminFlagsRouter,
+  integrity: adminIntegrityRouter,
   audit: adminAuditRouter,
 });

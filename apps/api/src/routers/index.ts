@@ -1,6 +1,7 @@
 import { router } from '../trpc.ts';
 import { adminRouter } from './admin.router.ts';
 import { flagsRouter } from './flags.router.ts';
+import { integrityRouter } from './integrity.router.ts';
 import { llmRouter } from './llm.router.ts';
 import { rankingsRouter } from './rankings.router.ts';
 import { telemetryRouter } from './telemetry.router.ts';
@@ -12,6 +13,7 @@ export const appRouter = router({
   rankings: rankingsRouter,
   telemetry: telemetryRouter,
   flags: flagsRouter,
+  integrity: integrityRouter,
   admin: adminRouter,
 });
 
