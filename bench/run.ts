@@ -27,6 +27,7 @@ const SCENARIOS = [
   ['rankingsRead', 'rankings-read.ts'],
   ['cache', 'cache.ts'],
   ['adminChange', 'admin-change.ts'],
+  ['integrity', 'integrity.ts'],
   ['wsAbuse', 'ws-abuse.ts'],
   ['flush', 'flush.ts'],
   ['fanout', 'fanout.ts'],
