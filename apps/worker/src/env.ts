@@ -104,6 +104,11 @@ const schema = z
      */
     PARTITION_ARCHIVE: z.enum(['file', 'table', 'drop']).default('file'),
     PARTITION_ARCHIVE_DIR: dir.default('.data/archive'),
+    /**
+     * Days the signals kept with a vote event (address, network, user-agent and fingerprint
+     * hashes, automation and new-voter marks) are kept; older events keep only the vote itself.
+     */
+    INTEGRITY_SIGNAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** Outbox consumers idle this long with nothing pending are removed (dead workers). */
     OUTBOX_CONSUMER_IDLE_MS: z.coerce.number().int().min(60_000).default(3_600_000),
     /** Compare Redis with Postgres and repair Redis this often (0: never). */

@@ -123,7 +123,8 @@ async function splitUnknownModels(
     }
     unknown.push({
       streamId: e.streamId,
-      fields: { v: e.voterId, l: e.llmId, n: String(e.value), p: String(e.prevValue) },
+      // The whole entry (kind, flag, signals), so the dead letter can be replayed as it was.
+      fields: e.fields ?? { v: e.voterId, l: e.llmId, n: String(e.value), p: String(e.prevValue) },
       reason: `unknown model "${e.llmId}"`,
     });
   }

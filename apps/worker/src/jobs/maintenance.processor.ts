@@ -2,6 +2,7 @@ import {
   type Database,
   type DetachedPartition,
   analyzeUserVotes,
+  clearOldSignals,
   detachOldPartitions,
   ensureMonthlyPartitions,
   partitionHealth,
@@ -23,9 +24,15 @@ export interface MaintenanceDeps {
   log: (msg: string) => void;
   env: Pick<
     Env,
-    'DATABASE_URL' | 'PARTITION_RETENTION_MONTHS' | 'PARTITION_ARCHIVE' | 'PARTITION_ARCHIVE_DIR'
+    | 'DATABASE_URL'
+    | 'PARTITION_RETENTION_MONTHS'
+    | 'PARTITION_ARCHIVE'
+    | 'PARTITION_ARCHIVE_DIR'
+    | 'INTEGRITY_SIGNAL_RETENTION_DAYS'
   >;
 }
+
+const DAY_MS = 86_400_000;
 
 /** Months of user_votes partitions kept ahead of the current one. */
 export const PARTITIONS_AHEAD = 3;
@@ -33,13 +40,14 @@ export const PARTITIONS_AHEAD = 3;
 /**
  * The partition housekeeping, hourly: keeps PARTITIONS_AHEAD months of partitions ahead (so no
  * event lands in the default partition), detaches months older than PARTITION_RETENTION_MONTHS,
- * ANALYZEs user_votes after any change, and exports votes_default_partition_rows and
- * votes_partitions_ahead_months.
+ * ANALYZEs user_votes after any change, exports votes_default_partition_rows and
+ * votes_partitions_ahead_months, and ends the retention of old events' signals
+ * (clearSignals).
  */
 export async function maintainPartitions(
   deps: MaintenanceDeps,
   now = new Date(),
-): Promise<{ created: string[]; detached: DetachedPartition[] }> {
+): Promise<{ created: string[]; detached: DetachedPartition[]; signalsCleared: number }> {
   const created = await ensureMonthlyPartitions(deps.db, now, PARTITIONS_AHEAD);
   if (created.length > 0) {
     deps.log(`created partitions ${created.join(', ')}`);
@@ -58,7 +66,25 @@ export async function maintainPartitions(
   const health = await partitionHealth(deps.db, now);
   deps.metrics.defaultPartitionRows.set(health.defaultRows);
   deps.metrics.partitionsAhead.set(health.monthsAhead);
-  return { created, detached };
+  const signalsCleared = await clearSignals(deps, now);
+  return { created, detached, signalsCleared };
+}
+
+/**
+ * Signal retention (issue 13): events older than INTEGRITY_SIGNAL_RETENTION_DAYS lose their
+ * signal hashes and marks, in hour-wide created_at ranges (each its own short UPDATE, see
+ * clearOldSignals). Runs with the hourly partition housekeeping, so each run has about an
+ * hour of events to clear; the detection sweep only ever reads recent events.
+ * @returns the events cleared.
+ */
+export async function clearSignals(deps: MaintenanceDeps, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - deps.env.INTEGRITY_SIGNAL_RETENTION_DAYS * DAY_MS);
+  const { cleared, steps } = await clearOldSignals(deps.db, { before });
+  if (cleared > 0)
+    deps.log(
+      `cleared the signals of ${cleared} vote events older than ${before.toISOString()} (${steps} ranges)`,
+    );
+  return cleared;
 }
 
 export async function refreshSummary(deps: MaintenanceDeps): Promise<void> {
