@@ -15,6 +15,7 @@ import {
   votesOfFlag,
   type FlagInput,
   type FlagVote,
+  type VoteEvent,
 } from '@llmpt/db';
 import { integrityListInputSchema, type FlagEvidence } from '@llmpt/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +56,7 @@ const flag = (subject: string, votes: FlagVote[], prefixHash?: string): FlagInpu
 describe('integrity repository', () => {
   it('reads the window of vote events with their signals, oldest first, newest kept at the bound', async () => {
     let seq = 0;
-    const ev = (voter: string, at: number, kind: 'vote' | 'void' = 'vote') => ({
+    const ev = (voter: string, at: number, kind: 'vote' | 'void' = 'vote'): VoteEvent => ({
       eventId: `0:${at}-${++seq}`,
       voterId: voter,
       llmId: m[0]!,
@@ -98,7 +99,7 @@ describe('integrity repository', () => {
       f.db,
       flag('net:x', [vote('v1', m[0]!), vote('v2', m[0]!), vote('v3', m[0]!, -1)]),
     );
-    expect(again).toEqual({ flagId: first!.flagId, added: 1 });
+    expect(again).toEqual({ flagId: first!.flagId, added: 1, created: false });
     // Another subject blaming the same ballots: nothing new, so no flag.
     expect(await raiseFlag(f.db, flag('net:y', [vote('v1', m[0]!)]))).toBeNull();
     expect(await flagsInTransition(f.db)).toEqual([{ id: first!.flagId, status: 'voiding' }]);

@@ -162,11 +162,12 @@ export async function modelVoteCounts(
  * flag holds (the partial unique index integrity_flag_votes_ballot_idx: ON CONFLICT DO NOTHING),
  * and those a dismissed flag restored (an admin judged exactly that vote honest; a sweep seeing
  * it again in its window must not take it out again). Null: nothing added and no active flag.
+ * `created`: a new flag (the sweep measures its detection delay).
  */
 export async function raiseFlag(
   db: Kysely<Database>,
   f: FlagInput,
-): Promise<{ flagId: string; added: number } | null> {
+): Promise<{ flagId: string; added: number; created: boolean } | null> {
   return inTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom('integrity_flags')
@@ -219,20 +220,23 @@ export async function raiseFlag(
         await trx.deleteFrom('integrity_flags').where('id', '=', flagId).execute();
         return null;
       }
-      return { flagId, added };
+      return { flagId, added, created: true };
     }
-    // The latest sweep's explanation and evidence describe the flag as it now stands.
-    await trx
-      .updateTable('integrity_flags')
-      .set({
-        explanation: f.explanation,
-        evidence: JSON.stringify(f.evidence),
-        updated_at: sql`now()`,
-        ...(added > 0 ? { status: 'voiding' as const } : {}),
-      })
-      .where('id', '=', flagId)
-      .execute();
-    return { flagId, added };
+    // New ballots: the latest sweep's explanation and evidence describe the flag as it now
+    // stands, and the worker voids them. None: the flag keeps the evidence it was raised with
+    // (a later sweep sees fewer of its events as they leave the window).
+    if (added > 0)
+      await trx
+        .updateTable('integrity_flags')
+        .set({
+          explanation: f.explanation,
+          evidence: JSON.stringify(f.evidence),
+          updated_at: sql`now()`,
+          status: 'voiding',
+        })
+        .where('id', '=', flagId)
+        .execute();
+    return { flagId, added, created: false };
   });
 }
 
