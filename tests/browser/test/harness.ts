@@ -152,6 +152,7 @@ export async function serverBallots(
   const cookie = (await context.cookies(baseUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
   const res = await fetch(`${baseUrl}/trpc/vote.mine`, { headers: { cookie } });
   if (!res.ok) throw new Error(`vote.mine answered ${res.status}`);
-  const body = (await res.json()) as { result: { data: Record<string, 1 | -1> } };
-  return body.result.data;
+  // vote.mine answers each ballot with its integrity status (issue 13): the values only here.
+  const body = (await res.json()) as { result: { data: Record<string, { value: 1 | -1 }> } };
+  return Object.fromEntries(Object.entries(body.result.data).map(([id, b]) => [id, b.value]));
 }

@@ -98,13 +98,21 @@ export const votes = new VoteController(voteApi, { signals: browserSignals.read 
 
 /**
  * Removed votes per model and in total (`integrity.summary`), read again whenever the live feed
- * reports an integrity version newer than the one held (a flag raised, confirmed or dismissed).
+ * reports an integrity version newer than the one held (a flag raised, confirmed or dismissed);
+ * the voter's own statuses (`vote.mine`) too.
  */
+let integrityHeard = false;
 configFeed.subscribe((kind, version) => {
   if (kind !== 'integrity') return;
   const key = trpc.integrity.summary.queryKey();
   if (summaryIsStale(queryClient.getQueryData(key), version))
     void queryClient.invalidateQueries({ queryKey: key });
+  // A flag may have taken out (or given back) one of this voter's ballots: re-read their
+  // statuses. Not for the first version heard (the page read them just now), not for a voter
+  // with no ballot, and spread over a few seconds: every open page hears the same message.
+  const first = !integrityHeard;
+  integrityHeard = true;
+  if (!first && votes.hasBallots()) setTimeout(() => void votes.reload(), Math.random() * 3_000);
 });
 
 // A voter's id (the HttpOnly cookie) may be new with their first counted vote: evaluate again.

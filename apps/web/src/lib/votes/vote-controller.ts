@@ -179,6 +179,12 @@ export class VoteController {
     return this.loading;
   }
 
+  /** True when the voter holds a ballot (only then can a flag have touched one of theirs). */
+  hasBallots(): boolean {
+    for (const v of this.state.votes.values()) if (v.confirmed !== 0) return true;
+    return false;
+  }
+
   /**
    * A click on `clicked` for `llm`: casts it, or retracts it when it is the current ballot.
    * `live` is the tally on screen before the optimistic change (null if unknown).
