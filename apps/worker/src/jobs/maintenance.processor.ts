@@ -111,7 +111,7 @@ export async function syncRedis(
   if (result.partitions.length > 0) {
     deps.metrics.rebuilds.inc(result.partitions.length);
     deps.log(
-      `rebuilt vote partitions [${result.partitions.join(',')}] from Postgres: ${result.tallies} tallies, ${result.ballots} ballots`,
+      `rebuilt vote partitions [${result.partitions.join(',')}] from Postgres: ${result.tallies} tallies, ${result.ballots} ballots, ${result.voided} voided ballots`,
     );
   }
   await ensureTallies(deps.store, await listLlmIds(deps.db));

@@ -172,9 +172,12 @@ export interface VoidedBallot {
 /**
  * One page of voided ballots in (voter_id, llm_id) order, after the given key: `votes` rows
  * whose last event was a flag's void (`voided_by`), with the value voided from that flag's
- * `integrity_flag_votes` row in state 'voided'. What a rebuild of Redis needs to put back the
- * markers that keep such a ballot from being changed (see @llmpt/vote-store's voided keys).
- * A row with no such flag vote (a flag not written through the review path) is left out.
+ * `integrity_flag_votes` row. What a rebuild of Redis needs to put back the markers that keep
+ * such a ballot from being changed (see @llmpt/vote-store's voided keys).
+ * The event log decides, not the flag vote's state: a ballot whose void was flushed is voided
+ * even when the review path had not marked its row 'voided' yet (or already marked it
+ * 'restored' and died before the restore), so a retried restore still finds the marker.
+ * A row with no flag vote (a flag not written through the review path) is left out.
  */
 export async function readVoidedBallots(
   db: Kysely<Database>,
@@ -187,8 +190,7 @@ export async function readVoidedBallots(
       j
         .onRef('fv.flag_id', '=', 'v.voided_by')
         .onRef('fv.voter_id', '=', 'v.voter_id')
-        .onRef('fv.llm_id', '=', 'v.llm_id')
-        .on('fv.state', '=', 'voided'),
+        .onRef('fv.llm_id', '=', 'v.llm_id'),
     )
     .select(['v.voter_id', 'v.llm_id', 'fv.flag_id', 'fv.value'])
     .where('v.voided_by', 'is not', null);
