@@ -3,6 +3,8 @@ import path from 'node:path';
 import { databaseEnvShape, parseEnv, redisEnvShape, requireRedisTarget } from '@llmpt/shared';
 import { z } from 'zod';
 
+import { integrityEnvShape } from './integrity/config.ts';
+
 const bool = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
@@ -109,6 +111,8 @@ const schema = z
      * hashes, automation and new-voter marks) are kept; older events keep only the vote itself.
      */
     INTEGRITY_SIGNAL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** The integrity sweep and its rules' thresholds (see integrity/config.ts). */
+    ...integrityEnvShape,
     /** Outbox consumers idle this long with nothing pending are removed (dead workers). */
     OUTBOX_CONSUMER_IDLE_MS: z.coerce.number().int().min(60_000).default(3_600_000),
     /** Compare Redis with Postgres and repair Redis this often (0: never). */
@@ -125,6 +129,11 @@ const schema = z
      * transaction commits and before XACK, to prove redelivery is harmless.
      */
     FLUSH_FAILPOINT: z.enum(['none', 'after-commit']).default('none'),
+    /**
+     * Test-only: 'mid-voiding' kills the process (SIGKILL) after part of a flag's ballots are
+     * voided in Redis and before Postgres records it, to prove the transitions resume cleanly.
+     */
+    INTEGRITY_FAILPOINT: z.enum(['none', 'mid-voiding']).default('none'),
   })
   .superRefine(requireRedisTarget)
   .transform((env) => ({

@@ -1,3 +1,4 @@
+import { FLAG_STATUSES, INTEGRITY_RULES } from '@llmpt/shared';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricsSources {
@@ -168,6 +169,62 @@ export function createMetrics(sources: MetricsSources = {}) {
     rankerIsLeader: new Gauge({
       name: 'ranker_is_leader',
       help: '1 while this worker is the ranker leader',
+      registers: [registry],
+    }),
+    ...integrityMetrics(registry),
+  };
+}
+
+/** Ranking integrity (issue 13): the sweep, its rules and the flags' transitions. */
+function integrityMetrics(registry: Registry) {
+  const ruleFired = new Counter({
+    name: 'integrity_rule_fired_total',
+    help: 'Times a detection rule flagged ballots (a new flag, or new ballots for its active one), by rule',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  const votesFlagged = new Counter({
+    name: 'integrity_votes_flagged_total',
+    help: 'Ballots flagged by the detection rules, by rule',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  // Every rule present from the start: rate() and "never fired" need a 0 to start from.
+  for (const rule of INTEGRITY_RULES) {
+    ruleFired.inc({ rule }, 0);
+    votesFlagged.inc({ rule }, 0);
+  }
+  const flags = new Gauge({
+    name: 'integrity_flags',
+    help: 'Integrity flags by status (as of the last sweep)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  for (const status of FLAG_STATUSES) flags.set({ status }, 0);
+  return {
+    integrityRuleFired: ruleFired,
+    integrityVotesFlagged: votesFlagged,
+    integrityVotesVoided: new Counter({
+      name: 'integrity_votes_voided_total',
+      help: 'Ballots voided for integrity flags (compensating events written)',
+      registers: [registry],
+    }),
+    integrityVotesRestored: new Counter({
+      name: 'integrity_votes_restored_total',
+      help: 'Ballots restored after their flag was dismissed',
+      registers: [registry],
+    }),
+    integritySweepDuration: new Histogram({
+      name: 'integrity_sweep_duration_seconds',
+      help: 'Duration of one integrity sweep: read the window, run the rules, raise flags, transitions',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    integrityFlags: flags,
+    integrityDetectionDelay: new Histogram({
+      name: 'integrity_detection_delay_seconds',
+      help: "Time from a new flag's earliest affected vote to the flag being raised",
+      buckets: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
   };

@@ -5,6 +5,7 @@ import { Databases, registerPoolMetrics } from '@llmpt/db';
 import { type MetricsServer, serveMetrics } from '@llmpt/shared/metrics-server';
 import {
   ConfigChannel,
+  IntegrityStore,
   OpsSampler,
   OutboxReader,
   VoteStore,
@@ -17,6 +18,8 @@ import { pino } from 'pino';
 
 import type { Env } from './env.ts';
 import { listBackups, runBackup } from './jobs/backup.processor.ts';
+import { thresholdsOf } from './integrity/config.ts';
+import { integrityApply, integritySweep } from './integrity/sweep.ts';
 import { flushPartition } from './jobs/flush.processor.ts';
 import {
   type MaintenanceDeps,
@@ -153,6 +156,25 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   ops.start();
 
   const warn = (msg: string) => logger.warn(msg);
+  // Created before the jobs: the integrity transitions announce their changes on it.
+  const config = new ConfigChannel(
+    redis,
+    createRedis(target, 'subscriber', logger),
+    env.REDIS_PREFIX,
+    (err) => logger.warn({ err }, 'config channel'),
+  );
+  const integrityDeps = {
+    db,
+    store,
+    integrity: new IntegrityStore(redis, env.REDIS_PREFIX),
+    bump: () => config.bump('integrity'),
+    metrics,
+    log,
+    warn,
+    thresholds: thresholdsOf(env),
+    maxEvents: env.INTEGRITY_SWEEP_MAX_EVENTS,
+    failpoint: env.INTEGRITY_FAILPOINT,
+  };
   const flushDeps = { env, db, reader, metrics, redis, log: warn };
   const flushWorker = new Worker<{ partition: number }>(
     QUEUE_FLUSH,
@@ -167,6 +189,8 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
         'refresh-summary': () => refreshSummary(mdeps),
         'roll-history': () => rollHistory(mdeps),
         'outbox-consumers': () => removeDeadConsumers({ env, store, reader, metrics, log }),
+        'integrity-sweep': () => integritySweep(integrityDeps),
+        'integrity-apply': () => integrityApply(integrityDeps),
       };
       const handler = handlers[job.name as MaintenanceJob] as (() => Promise<unknown>) | undefined;
       if (!handler) throw new Error(`unknown maintenance job "${job.name}"`);
@@ -213,12 +237,6 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     : null;
 
   // Admins' changes (ConfigChannel): a catalogue edit reaches the ranker within milliseconds.
-  const config = new ConfigChannel(
-    redis,
-    createRedis(target, 'subscriber', logger),
-    env.REDIS_PREFIX,
-    (err) => logger.warn({ err }, 'config channel'),
-  );
   config.onChange((_versions, changed) => {
     if (changed.includes('catalogue')) ranker?.catalogueChanged();
   });

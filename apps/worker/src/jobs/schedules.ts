@@ -5,18 +5,31 @@ import type { Env } from '../env.ts';
 // One definition of the queue names, shared with the api's BullMQ board (/admin/queues).
 export { QUEUE_BACKGROUND, QUEUE_FLUSH, QUEUE_MAINTENANCE } from '@llmpt/shared';
 
-export type MaintenanceJob = 'refresh-summary' | 'roll-history' | 'sync-redis' | 'outbox-consumers';
+export type MaintenanceJob =
+  | 'refresh-summary'
+  | 'roll-history'
+  | 'sync-redis'
+  | 'outbox-consumers'
+  | 'integrity-sweep'
+  | 'integrity-apply';
 export type BackgroundJob = 'partitions' | 'backup' | 'reconcile';
 
 type Repeat = { every: number } | { pattern: string };
 
-/** Repeat schedule of each maintenance job. */
-const MAINTENANCE: Record<MaintenanceJob, Repeat> = {
-  'sync-redis': { every: 5_000 },
-  'refresh-summary': { every: 5 * 60_000 },
-  'roll-history': { every: 5 * 60_000 },
-  'outbox-consumers': { every: 10 * 60_000 },
-};
+/**
+ * Repeat schedule of each maintenance job; null: run on demand only (`integrity-apply` is added
+ * by the api when an admin dismisses a flag, so its ballots come back at once).
+ */
+function maintenance(env: Env): Record<MaintenanceJob, Repeat | null> {
+  return {
+    'sync-redis': { every: 5_000 },
+    'refresh-summary': { every: 5 * 60_000 },
+    'roll-history': { every: 5 * 60_000 },
+    'outbox-consumers': { every: 10 * 60_000 },
+    'integrity-sweep': { every: env.INTEGRITY_SWEEP_MS },
+    'integrity-apply': null,
+  };
+}
 
 /** Background jobs and their schedule; null: not scheduled (turned off in the env). */
 function background(env: Env): Record<BackgroundJob, Repeat | null> {
@@ -38,7 +51,7 @@ const RETIRED = ['create-partitions'];
 export async function upsertSchedules(
   env: Env,
   flush: Queue,
-  maintenance: Queue,
+  maintenanceQueue: Queue,
   backgroundQueue: Queue,
 ): Promise<void> {
   const jobOpts = { removeOnComplete: 100, removeOnFail: 500, attempts: 1 };
@@ -57,10 +70,10 @@ export async function upsertSchedules(
     const p = Number(/^flush:p(\d+)$/.exec(scheduler.key)?.[1] ?? -1);
     if (p >= env.VOTE_PARTITIONS) await flush.removeJobScheduler(scheduler.key);
   }
-  for (const [name, repeat] of Object.entries(MAINTENANCE)) {
-    await maintenance.upsertJobScheduler(name, repeat, { name, opts: jobOpts });
+  for (const [name, repeat] of Object.entries(maintenance(env))) {
+    if (repeat) await maintenanceQueue.upsertJobScheduler(name, repeat, { name, opts: jobOpts });
   }
-  for (const name of RETIRED) await maintenance.removeJobScheduler(name);
+  for (const name of RETIRED) await maintenanceQueue.removeJobScheduler(name);
   for (const [name, repeat] of Object.entries(background(env))) {
     if (repeat) await backgroundQueue.upsertJobScheduler(name, repeat, { name, opts: jobOpts });
     else await backgroundQueue.removeJobScheduler(name);

@@ -614,3 +614,21 @@ export async function flagStatuses(
   const rows = await db.selectFrom('integrity_flags').select(['id', 'status']).execute();
   return rows.map((r) => ({ flagId: String(r.id), status: r.status }));
 }
+
+/** Flags per status (every status present, 0 when none): the integrity_flags gauge. */
+export async function flagCounts(db: Kysely<Database>): Promise<Record<FlagStatus, number>> {
+  const rows = await db
+    .selectFrom('integrity_flags')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
+  const out: Record<FlagStatus, number> = {
+    voiding: 0,
+    open: 0,
+    confirmed: 0,
+    restoring: 0,
+    dismissed: 0,
+  };
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
+}
