@@ -97,10 +97,7 @@ export function IntegrityPage() {
             <dd>{OWN_VOTE_STATUS.removed.explain}</dd>
           </div>
         </dl>
-        <p>
-          If you think your vote was caught by mistake, that is what the review is for: most people
-          voting on their own are never flagged.
-        </p>
+        <p>If your vote was caught by mistake, the review is there to give it back.</p>
       </section>
 
       <section aria-labelledby="i-privacy">
@@ -121,12 +118,12 @@ export function IntegrityPage() {
             automation.
           </li>
           <li>
-            These signals are kept only for a limited time (a retention period the site’s operators
-            set) and then erased; the votes themselves stay.
+            These signals are kept for a limited time (30 days unless the site’s operators set
+            another period) and then erased; the votes themselves stay.
           </li>
           <li>
-            Your voter id is the random cookie the site already uses to know which votes are yours.
-            There is no account, and nothing here is shared with anyone else.
+            Your voter id is the random cookie the site already uses to know which votes are yours;
+            there is no account.
           </li>
         </ul>
         <p>
