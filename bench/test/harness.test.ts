@@ -37,6 +37,7 @@ const ALL = [
   'rankingsRead',
   'cache',
   'adminChange',
+  'integrity',
   'wsAbuse',
   'flush',
   'fanout',
@@ -52,6 +53,8 @@ const NUMERIC: Record<string, string[]> = {
   wsAbuse: ['bytesForOneVote', 'bytesForOneFrame'],
   // A config message often reaches B's page before A's answer: 0 ms from the answer.
   adminChange: ['catalogueWsP50Ms', 'catalogueWsMaxMs', 'flagsWsP50Ms', 'flagsWsMaxMs', 'missed'],
+  // No honest vote voided is the expected outcome: 0.
+  integrity: ['honestVoided', 'falsePositiveRate', 'missed'],
 };
 
 /** The figures each scenario must report, every one a number > 0. */
@@ -85,6 +88,16 @@ const REQUIRED: Record<string, string[]> = {
     'flagsWsFromRequestP50Ms',
   ],
   flush: ['rowsPerSec', 'rawRowsPerSec', 'ratioToRaw'],
+  integrity: [
+    'attackVotes',
+    'honestBallots',
+    'flagVisibleMs',
+    'scoreBackOnScreensMs',
+    'scoreBackInPostgresMs',
+    'flagVisibleMsRotating',
+    'scoreBackOnScreensMsRotating',
+    'scoreBackInPostgresMsRotating',
+  ],
   wsAbuse: ['subscriptionsStarted', 'allowedBytesForOneVote', 'healthzWorstMs'],
 };
 
@@ -137,6 +150,9 @@ describe('npm run bench (tiny run)', () => {
     }
     // Every admin change reached api B (its live page, llm.list, flags.evaluate).
     expect(report.scenarios.adminChange?.missed, 'adminChange.missed').toBe(0);
+    // Both attacks were flagged and undone everywhere; no honest vote went with them.
+    expect(report.scenarios.integrity?.missed, 'integrity.missed').toBe(0);
+    expect(report.scenarios.integrity?.honestVoided, 'integrity.honestVoided').toBe(0);
   });
 
   it('refuses a bad flag with usage and exit code 2, running nothing', async () => {

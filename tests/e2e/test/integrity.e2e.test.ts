@@ -180,6 +180,7 @@ describe('issue 13: a scripted attack from one /24, while 200 honest voters vote
 
     const flags = await attackFlagged(target, ATTACKERS);
     figures.flagVisibleMs = Math.round(performance.now() - attack.lastAckAt);
+    figures.rules = flags.map((f) => `${f.rule}:${heldOn([f], target)}`).join(' ');
     await everywhere(target, level);
     const onScreens = screens.map((s) => s.reached(target, level, attack.lastAckAt));
     expect(onScreens.every((t) => t !== null)).toBe(true);
@@ -311,6 +312,7 @@ describe('issue 13: a scripted attack from one /24, while 200 honest voters vote
     expect(attack.refused).toEqual([]);
     const flags = await attackFlagged(target, ATTACKERS);
     figures.flagVisibleMsRotating = Math.round(performance.now() - attack.lastAckAt);
+    figures.rulesRotating = flags.map((f) => `${f.rule}:${heldOn([f], target)}`).join(' ');
     await everywhere(target, level);
     const onScreens = screens.map((s) => s.reached(target, level, attack.lastAckAt));
     expect(onScreens.every((t) => t !== null)).toBe(true);
