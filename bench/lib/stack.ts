@@ -57,6 +57,10 @@ export async function startBenchStack(
     VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000000',
     VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000000',
     LOG_LEVEL: 'warn',
+    // To the worker's integrity rules, many new voters from one network casting the same ballot
+    // are an attack, and every voter here is 127.0.0.1: the rules run only where the caller
+    // sets the sweep's pace (the integrity scenarios) or turns them on by name.
+    INTEGRITY_RULES_ENABLED: opts.env?.INTEGRITY_SWEEP_MS === undefined ? 'false' : 'true',
     ...opts.env,
   };
   const profileDir = path.join(ctx.repoRoot, 'bench', 'results', 'profiles');

@@ -173,6 +173,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
     warn,
     thresholds: thresholdsOf(env),
     maxEvents: env.INTEGRITY_SWEEP_MAX_EVENTS,
+    rulesEnabled: env.INTEGRITY_RULES_ENABLED,
     failpoint: env.INTEGRITY_FAILPOINT,
   };
   const flushDeps = { env, db, reader, metrics, redis, log: warn };

@@ -280,6 +280,12 @@ describe('integrity rules on synthetic events', () => {
         bot.filter((_, i) => i % 50 < 40),
       ),
     ).toEqual([]);
+    // Under a low limit (5 a minute), no pace a person can keep counts: at least 20 a minute.
+    const slow = ctx({ thresholds: { ...DEFAULT_THRESHOLDS, rateLimitPerMin: 5 } });
+    const steady = Array.from({ length: 40 }, (_, i) =>
+      ev('steady', MODELS[i % 40]!, 1, START + i * 15_000, { ip: 'ip-s', net: 'net-s' }),
+    );
+    expect(run(rateLimitRiding, steady, slow)).toEqual([]);
   });
 
   it('automation fires on many automated votes from one network', () => {

@@ -55,6 +55,10 @@ export async function startStack(opts: {
     VOTE_PARTITIONS: '8',
     FLUSH_EVERY_MS: '200',
     LOG_LEVEL: 'warn',
+    // To the worker's integrity rules, many new voters from one network casting the same ballot
+    // are an attack, and every voter here is 127.0.0.1: the rules run only where the caller
+    // sets the sweep's pace (the integrity scenarios) or turns them on by name.
+    INTEGRITY_RULES_ENABLED: opts.env?.INTEGRITY_SWEEP_MS === undefined ? 'false' : 'true',
     ...opts.env,
   };
   let processes: Processes;

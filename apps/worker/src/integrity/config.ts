@@ -11,6 +11,14 @@ const share = z.coerce.number().gt(0).max(1);
  * only harmed by votes that concentrate.
  */
 export const integrityEnvShape = {
+  /**
+   * Run the detection rules (false: the sweep only moves flags in transition on). Off in test
+   * stacks whose every voter comes from 127.0.0.1: to the rules, that crowd is one network.
+   */
+  INTEGRITY_RULES_ENABLED: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(true),
   /** Run the detection sweep (and the flags' voiding/restoring transitions) this often. */
   INTEGRITY_SWEEP_MS: count(500, 3_600_000).default(5_000),
   /** The rules look at the vote events of this many seconds before each sweep. */

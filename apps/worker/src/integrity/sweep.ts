@@ -14,6 +14,8 @@ export interface SweepDeps {
   thresholds: IntegrityThresholds;
   /** At most this many events are read per sweep (the newest). */
   maxEvents: number;
+  /** False: no detection, only the transitions (INTEGRITY_RULES_ENABLED). Default true. */
+  rulesEnabled?: boolean;
   rules?: readonly Rule[];
 }
 
@@ -82,7 +84,7 @@ export async function integritySweep(
 ): Promise<{ raised: RaisedFlag[]; transitions: TransitionResult }> {
   const stop = deps.metrics.integritySweepDuration.startTimer();
   try {
-    const raised = await detect(deps, now);
+    const raised = deps.rulesEnabled === false ? [] : await detect(deps, now);
     const transitions = await runTransitions(deps);
     await updateFlagGauge(deps.db, deps.metrics);
     return { raised, transitions };

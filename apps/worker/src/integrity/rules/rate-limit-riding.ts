@@ -3,6 +3,12 @@ import type { SweepEvent } from '@llmpt/db';
 import type { Ballot, FlagDraft, Rule } from './common.ts';
 import { ballotView, evidence, flagVotes, groupBy, minutes } from './common.ts';
 
+/**
+ * The least pace that counts, whatever the limit: with a low VOTE_RATE_LIMIT (a test cluster's
+ * 5 a minute) a person clicking along would otherwise be "at the limit".
+ */
+const MIN_PER_MINUTE = 20;
+
 /** Minutes (of the clock) in which `events` reached `perMinute`. */
 function minutesAtLimit(events: readonly SweepEvent[], perMinute: number): number {
   const byMinute = new Map<number, number>();
@@ -25,7 +31,7 @@ export const rateLimitRiding: Rule = {
   name: 'rate-limit-riding',
   detect(events, { thresholds: t }) {
     const view = ballotView(events);
-    const perMinute = Math.max(1, Math.ceil(t.rateLimitPerMin * t.rateRidingShare));
+    const perMinute = Math.max(MIN_PER_MINUTE, Math.ceil(t.rateLimitPerMin * t.rateRidingShare));
     const drafts: FlagDraft[] = [];
     const judge = (
       kind: 'voter' | 'address',
