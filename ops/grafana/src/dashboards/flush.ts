@@ -1,6 +1,7 @@
 /**
  * Flush and queues: the workers moving outbox events from Redis to Postgres (rate, batch size,
- * duration, lag per partition), the BullMQ jobs behind them, and the ranker's leader and ticks.
+ * duration, lag per partition), the BullMQ jobs behind them, the ranker's leader and ticks, and
+ * the integrity sweep (flags, rules firing, votes voided and restored).
  */
 import { dashboard, q, stat, steps, timeseries } from '../panels.ts';
 import { datasourceVariable, targetVariable } from '../variables.ts';
@@ -16,7 +17,7 @@ export const flush = () =>
     uid: 'llmpt-flush',
     title: 'LLMPT / Flush and queues',
     description:
-      'Outbox flush to Postgres (rate, batch size, duration, lag per partition), BullMQ jobs, the ranker leader and its ticks.',
+      'Outbox flush to Postgres (rate, batch size, duration, lag per partition), BullMQ jobs, the ranker leader and its ticks, the integrity sweep.',
     variables: [datasourceVariable(), targetVariable('instance', 'instance', 'worker', 'worker')],
     rows: [
       {
@@ -182,6 +183,53 @@ export const flush = () =>
             queries: [
               q(quantile(0.5, 'ranker_diff_entries'), 'p50'),
               q(quantile(0.95, 'ranker_diff_entries'), 'p95'),
+            ],
+            width: 6,
+          }),
+        ],
+      },
+      {
+        title: 'Integrity',
+        panels: [
+          stat({
+            title: 'Flags waiting for review',
+            description:
+              'Integrity flags open: their votes are out of the ranking until an admin confirms or dismisses them (/admin/integrity). Alert IntegrityFlagsWaiting after 30 minutes.',
+            unit: 'short',
+            queries: [q(`max(integrity_flags{${WORKER},status="open"})`, 'open')],
+            thresholds: steps.below(1),
+            width: 6,
+          }),
+          timeseries({
+            title: 'Rules firing',
+            description:
+              'Ballots flagged per second by each detection rule (a new flag, or new ballots for an active one).',
+            unit: 'ops',
+            queries: [
+              q(`sum by (rule) (rate(integrity_votes_flagged_total{${WORKER}}${R}))`, '{{rule}}'),
+            ],
+            stacked: true,
+            width: 6,
+          }),
+          timeseries({
+            title: 'Votes voided and restored /s',
+            description:
+              "Compensating events written by the flags' transitions: voided when a flag is raised, restored when one is dismissed.",
+            unit: 'ops',
+            queries: [
+              q(`sum(rate(integrity_votes_voided_total{${WORKER}}${R}))`, 'voided'),
+              q(`sum(rate(integrity_votes_restored_total{${WORKER}}${R}))`, 'restored'),
+            ],
+            width: 6,
+          }),
+          timeseries({
+            title: 'Sweep duration',
+            description:
+              'One integrity sweep (every INTEGRITY_SWEEP_MS): read the window, run the rules, raise flags, move transitions; p50 / p95.',
+            unit: 's',
+            queries: [
+              q(quantile(0.5, 'integrity_sweep_duration_seconds'), 'p50'),
+              q(quantile(0.95, 'integrity_sweep_duration_seconds'), 'p95'),
             ],
             width: 6,
           }),
