@@ -16,7 +16,8 @@
  *    User-Agent, as fast as 16 sockets go. Measured from the last acknowledged vote:
  *    `flagVisibleMs` (admin.integrity.list on A holds all 300 votes in open flags, polled every
  *    100 ms), `scoreBackOnScreensMs` (the later of the two live subscribers showing the model at
- *    its honest score), `scoreBackInPostgresMs` (llm_vote_counts, polled every 100 ms).
+ *    its honest score), `scoreBackInPostgresMs` (llm_vote_counts at the honest score and the 300
+ *    `votes` rows at 0 with `voided_by` set, polled every 100 ms).
  * 3. The same attack on another model from 127.1.202.0/24 with a new User-Agent and fingerprint
  *    (client.fp) on every vote: the same three figures with the suffix `Rotating`.
  * 4. Busy NAT: 150 (tiny 60) honest voters behind four addresses of 127.1.210.0/24, 3–5 models
@@ -42,6 +43,7 @@ import {
   flagsOn,
   heldOn,
   openScreen,
+  pgBallots,
   pgFlaggedBallots,
   pgScore,
 } from '../../tests/e2e/test/attack/observe.ts';
@@ -106,12 +108,21 @@ async function measureAttack(
   if (attack.refused.length > 0)
     throw new Error(`${attack.refused.length} attack votes refused: the front door is not open`);
   const from = attack.lastAckAt;
+  const attackers = attack.browsers.flatMap((b) => b.identities.map((i) => i.voterId));
   const [flagged, postgres] = await Promise.all([
     when(async () => {
       const flags = flagsOn(await admin.flags('pending'), opts.target);
       return heldOn(flags, opts.target) >= ATTACKERS && flags.every((f) => f.status === 'open');
     }),
-    when(async () => (await pgScore(stack.db, opts.target)) === opts.level),
+    // The score alone could read the honest level before the attack was even flushed: also
+    // every attack ballot's row voided.
+    when(async () => {
+      if ((await pgScore(stack.db, opts.target)) !== opts.level) return false;
+      const rows = await pgBallots(stack.db, opts.target, attackers);
+      return (
+        [...rows.values()].filter((r) => r.value === 0 && r.voidedBy !== null).length === ATTACKERS
+      );
+    }),
   ]);
   const onScreens = await Promise.all(
     screens.map((s) => when(async () => s.reached(opts.target, opts.level, from) !== null)),
