@@ -154,6 +154,8 @@ describe('admin sign-in', () => {
       'Overview',
       'Catalogue',
       'Flags',
+      // Issue 13's review queue (no pending count: no flags here).
+      'Integrity',
       'Audit log',
       'Queues',
       'Grafana ↗',
