@@ -236,4 +236,43 @@ describe('integrity: what voters and admins see', () => {
     await page.setViewportSize(PHONE);
     await shot(page, 'integrity-page-phone');
   });
+
+  it('votes carry the browser fingerprint once it has loaded (its own chunk, after the page), and the automation signal', async () => {
+    const target = s.llms[2]!;
+    const { page } = await s.newPage();
+    const sent: Array<{ fp?: unknown; webdriver?: unknown } | undefined> = [];
+    page.on('request', (req) => {
+      if (!req.url().includes('/trpc/vote.cast')) return;
+      const body = req.postDataJSON() as { client?: { fp?: unknown; webdriver?: unknown } };
+      sent.push(body.client);
+    });
+    await page.goto('/');
+    await expect.poll(() => attrOf(upvote(page, target.name), 'disabled')).toBeNull();
+    // Each click toggles the ballot and sends it; the ones before FingerprintJS answered go
+    // without `fp`, and one after carries its 32-hex visitor id.
+    await expect
+      .poll(async () => {
+        const before = sent.length;
+        await upvote(page, target.name).click();
+        await expect.poll(() => sent.length).toBe(before + 1);
+        return sent.at(-1)?.fp;
+      })
+      .toMatch(/^[0-9a-f]{32}$/);
+    // Playwright's Chromium says it is automated, in every vote.
+    expect(sent.every((c) => c?.webdriver === true)).toBe(true);
+    // The api kept its keyed hash (never the id itself) with the event.
+    const fpId = sent.at(-1)?.fp as string;
+    await expect
+      .poll(async () => {
+        const rows = await s.stack.db
+          .selectFrom('user_votes')
+          .select(['fp_hash', 'automated'])
+          .where('llm_id', '=', target.id)
+          .where('fp_hash', 'is not', null)
+          .where('fp_hash', '!=', '')
+          .execute();
+        return rows.length > 0 && rows.every((r) => r.fp_hash !== fpId && r.automated === true);
+      })
+      .toBe(true);
+  });
 });
