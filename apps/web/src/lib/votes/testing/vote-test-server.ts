@@ -8,7 +8,6 @@ import {
   type VoteStatus,
   type VoteValue,
   castVoteInputSchema,
-  voteClientSignalsSchema,
 } from '@llmpt/shared';
 import { TRPCError, initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -61,8 +60,7 @@ export async function startVoteTestServer(initial: Record<string, { up: number; 
   const router = t.router({
     vote: t.router({
       cast: t.procedure
-        // The api's input since issue 13: the browser's optional signals beside the ballot.
-        .input(castVoteInputSchema.extend({ client: voteClientSignalsSchema.optional() }))
+        .input(castVoteInputSchema)
         .mutation(async ({ input }): Promise<CastVoteResult> => {
           if (held) await new Promise<void>((resolve) => held?.push(resolve));
           casts.push(input);
