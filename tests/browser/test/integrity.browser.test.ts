@@ -190,7 +190,10 @@ describe('integrity: what voters and admins see', () => {
     await shot(voter, 'leaderboard-removed-total');
   });
 
-  it('dismissing a flag from the queue gives the vote back', async () => {
+  it('a flag raised while the queue is open appears live; dismissing it gives the vote back', async () => {
+    // The queue is open (and empty) before the flag exists: it appears without a reload.
+    const admin = await adminPage();
+    await admin.getByText('Nothing to review.', { exact: true }).waitFor();
     const voter = await voterPage();
     await upvote(voter, restored.name).click();
     await expect.poll(() => attrOf(upvote(voter, restored.name), 'aria-pressed')).toBe('true');
@@ -198,9 +201,11 @@ describe('integrity: what voters and admins see', () => {
     await expect.poll(() => ownStatus(voter, restored.id)).toBe('under_review');
     await expect.poll(() => removedOn(voter, restored.id)).toBe('1');
 
-    const admin = await adminPage();
     const card = flagCard(admin, restored);
     await expect.poll(() => attrOf(card, 'data-status')).toBe('open');
+    await expect
+      .poll(() => textOf(admin.getByTestId('integrity-pending')))
+      .toBe(', 1 waiting for review');
     await card.getByRole('button', { name: 'Dismiss and restore…', exact: true }).click();
     const dialog = admin.getByRole('alertdialog', { name: /^Dismiss flag #\d+\?$/ });
     await dialog.getByRole('button', { name: 'Dismiss and restore', exact: true }).click();
