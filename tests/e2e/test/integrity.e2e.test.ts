@@ -21,6 +21,7 @@ import {
   pgBallots,
   pgFlaggedBallots,
   pgScore,
+  publicSummary,
 } from './attack/observe.ts';
 import { type Stack, startStack, waitUntil } from './stack.ts';
 
@@ -57,6 +58,9 @@ beforeAll(async () => {
       VOTE_RATE_LIMIT: '100000',
       VOTE_RATE_LIMIT_IP: '100000',
       INTEGRITY_SWEEP_MS: String(SWEEP_MS),
+      // The worker's default (stack.ts flushes every 200 ms): the sweep reads flushed events, so
+      // the detection delay measured here includes a production-like flush.
+      FLUSH_EVERY_MS: '1000',
     },
   });
   apis = stack.apiUrls;
@@ -231,6 +235,18 @@ describe('issue 13: a scripted attack from one /24, while 200 honest voters vote
         [target]: { value: 1, status: 'removed' },
       });
     }
+    // The public transparency figures on every api: these 300 removed, none under review.
+    for (const api of apis) {
+      await waitUntil(
+        async () => (await publicSummary(api)).removedByModel[target] === ATTACKERS,
+        EVENTUALLY_MS,
+      ).catch(() => undefined);
+      expect(await publicSummary(api)).toMatchObject({
+        removedTotal: ATTACKERS,
+        removedByModel: { [target]: ATTACKERS },
+        underReview: 0,
+      });
+    }
     // A new voter from the banned /24 (another address in it) is refused; nothing changes.
     for (const api of apis) {
       const refused = await new Browser('127.1.200.250', 'Mozilla/5.0').cast(api, llms[5]!, 1);
@@ -291,6 +307,13 @@ describe('issue 13: a scripted attack from one /24, while 200 honest voters vote
     expect(await browser.mine(apis[0]!, attackers[0]!.cookie)).toEqual({
       [target]: { value: 1, status: 'counted' },
     });
+    for (const api of apis) {
+      await waitUntil(
+        async () => (await publicSummary(api)).removedByModel[target] === undefined,
+        EVENTUALLY_MS,
+      ).catch(() => undefined);
+      expect((await publicSummary(api)).removedByModel[target]).toBeUndefined();
+    }
     // A dismissal is final: later sweeps (the votes are still in their window) do not take
     // the restored votes out again.
     await new Promise((r) => setTimeout(r, 3 * SWEEP_MS + 1_000));

@@ -6,6 +6,7 @@ import type {
   IntegrityFlag,
   IntegrityList,
   IntegrityListInput,
+  IntegritySummary,
 } from '@llmpt/shared';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
@@ -82,6 +83,13 @@ export async function listedScore(baseUrl: string, llmId: string): Promise<numbe
   };
   const row = body.result.data.find((r) => r.llm.id === llmId);
   return row?.up == null || row.down == null ? null : row.up - row.down;
+}
+
+/** integrity.summary of one api process: the public figures of removed votes. */
+export async function publicSummary(baseUrl: string): Promise<IntegritySummary> {
+  const res = await fetch(`${baseUrl}/trpc/integrity.summary`);
+  if (!res.ok) throw new Error(`integrity.summary: ${res.status}`);
+  return ((await res.json()) as { result: { data: IntegritySummary } }).result.data;
 }
 
 /** The model's trigger-maintained counts in Postgres (what the worker flushed). */
