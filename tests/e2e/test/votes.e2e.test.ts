@@ -59,7 +59,10 @@ describe('the vote path, end to end', () => {
     const mine = await voters[3]!.client(b).vote.mine.query();
     expect(mine).toEqual(
       Object.fromEntries(
-        llms.flatMap((id) => (finals.get(`3|${id}`) ? [[id, finals.get(`3|${id}`)]] : [])),
+        llms.flatMap((id) => {
+          const value = finals.get(`3|${id}`);
+          return value ? [[id, { value, status: 'counted' }]] : [];
+        }),
       ),
     );
 

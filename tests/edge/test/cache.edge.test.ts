@@ -100,12 +100,12 @@ describe('the L3 cache of public reads', () => {
     };
 
     expect((await alice.vote(m1, 1)).status).toBe(200);
-    expect(await mine(alice)).toEqual({ [m1]: 1 });
-    expect(await mine(alice)).toEqual({ [m1]: 1 });
+    expect(await mine(alice)).toEqual({ [m1]: { value: 1, status: 'counted' } });
+    expect(await mine(alice)).toEqual({ [m1]: { value: 1, status: 'counted' } });
     expect(await mine(bob)).toEqual({});
     expect((await bob.vote(m2, -1)).status).toBe(200);
-    expect(await mine(bob)).toEqual({ [m2]: -1 });
-    expect(await mine(alice)).toEqual({ [m1]: 1 });
+    expect(await mine(bob)).toEqual({ [m2]: { value: -1, status: 'counted' } });
+    expect(await mine(alice)).toEqual({ [m1]: { value: 1, status: 'counted' } });
 
     // The same POST twice with another ballot in between: each answer is the app's own.
     const votes = [await alice.vote(m1, -1), await alice.vote(m1, 1), await alice.vote(m1, -1)];
