@@ -20,11 +20,15 @@
  *    `votes` rows at 0 with `voided_by` set, polled every 100 ms).
  * 3. The same attack on another model from 127.1.202.0/24 with a new User-Agent and fingerprint
  *    (client.fp) on every vote: the same three figures with the suffix `Rotating`.
+ *    Then the admin dismisses that attack's flags (admin.integrity.dismiss on A):
+ *    `dismissMs` (the mutations' own time) and `restoreOnScreensMs` (from the first dismiss
+ *    request until both live subscribers show the model at honest + 300 again).
  * 4. Busy NAT: 150 (tiny 60) honest voters behind four addresses of 127.1.210.0/24, 3–5 models
  *    each; then three sweeps.
  * `honestBallots`, `honestVoided` (honest ballots any flag holds, from integrity_flag_votes) and
  * `falsePositiveRate` = honestVoided / honestBallots over all honest voters (1 and 4).
- * `missed` counts attacks not fully flagged within 60 s (tiny 25 s; their figures are then absent).
+ * `missed` counts attacks not fully flagged (or a dismissal not restored) within 60 s (tiny 25 s;
+ * their figures are then absent).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -202,6 +206,25 @@ export async function runIntegrity(ctx: BenchContext): Promise<ScenarioResult> {
     });
     if (rotating) for (const [k, v] of Object.entries(rotating)) result[`${k}Rotating`] = v;
     else (result.missed as number)++;
+
+    // An admin dismisses the rotating attack's flags: until both screens show the votes back.
+    if (rotating) {
+      ctx.log('integrity: dismissing the second attack');
+      const back = level(second, honest) + ATTACKERS;
+      const sent = performance.now();
+      for (const f of flagsOn(await admin.flags('pending'), second)) await admin.dismiss(f.id);
+      const answered = performance.now();
+      const screensBack = await Promise.all(
+        screens.map((s) => when(async () => s.reached(second, back, sent) !== null)),
+      );
+      if (screensBack.includes(null)) (result.missed as number)++;
+      else {
+        result.dismissMs = fig(answered - sent);
+        result.restoreOnScreensMs = fig(
+          Math.max(...screens.map((s) => s.reached(second, back, sent) ?? Infinity)) - sent,
+        );
+      }
+    }
 
     ctx.log(`integrity: a busy NAT of ${tiny ? 60 : 150} voters in one /24`);
     const nat = await honestCrowd({

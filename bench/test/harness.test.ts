@@ -97,6 +97,8 @@ const REQUIRED: Record<string, string[]> = {
     'flagVisibleMsRotating',
     'scoreBackOnScreensMsRotating',
     'scoreBackInPostgresMsRotating',
+    'dismissMs',
+    'restoreOnScreensMs',
   ],
   wsAbuse: ['subscriptionsStarted', 'allowedBytesForOneVote', 'healthzWorstMs'],
 };
