@@ -164,7 +164,7 @@ describe('integrity sweep', () => {
       const voided = await f.db
         .selectFrom('votes')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('voided_by', '=', flagId)
+        .where('voided_by', '=', Number(flagId))
         .executeTakeFirstOrThrow();
       expect(Number(voided.n)).toBe(300);
 
@@ -246,7 +246,7 @@ describe('integrity sweep', () => {
             await f.db
               .selectFrom('integrity_flags')
               .select('status')
-              .where('id', '=', String(flag.id))
+              .where('id', '=', flag.id)
               .executeTakeFirstOrThrow()
           ).status,
         (s) => s === 'open',

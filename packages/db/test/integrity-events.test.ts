@@ -107,7 +107,7 @@ describe('applyVoteEvents with integrity events', () => {
     await t.db
       .updateTable('integrity_flag_votes')
       .set({ state: 'held' })
-      .where('flag_id', '=', flagId)
+      .where('flag_id', '=', Number(flagId))
       .execute();
     expect(await readVoidedBallots(t.db, null, 10)).toEqual([
       { voterId: 'eve', llmId: llm, flagId, value: 1 },

@@ -217,7 +217,7 @@ export async function raiseFlag(
     if (!existing) {
       if (added === 0) {
         // Nothing new to hold: the flag never existed (the transaction's own row goes).
-        await trx.deleteFrom('integrity_flags').where('id', '=', flagId).execute();
+        await trx.deleteFrom('integrity_flags').where('id', '=', Number(flagId)).execute();
         return null;
       }
       return { flagId, added, created: true };
@@ -234,7 +234,7 @@ export async function raiseFlag(
           updated_at: sql`now()`,
           status: 'voiding',
         })
-        .where('id', '=', flagId)
+        .where('id', '=', Number(flagId))
         .execute();
     return { flagId, added, created: false };
   });
@@ -263,7 +263,7 @@ export async function votesOfFlag(
   let q = db
     .selectFrom('integrity_flag_votes')
     .select(['voter_id', 'llm_id', 'value', 'voted_at'])
-    .where('flag_id', '=', flagId)
+    .where('flag_id', '=', Number(flagId))
     .where('state', '=', state)
     .orderBy('voter_id')
     .orderBy('llm_id');
@@ -315,7 +315,7 @@ export async function finishTransition(
   const res = await db
     .updateTable('integrity_flags')
     .set({ status: to, updated_at: sql`now()` })
-    .where('id', '=', flagId)
+    .where('id', '=', Number(flagId))
     .where('status', '=', from)
     .where((eb) =>
       eb.not(
@@ -323,7 +323,7 @@ export async function finishTransition(
           eb
             .selectFrom('integrity_flag_votes')
             .select(sql`1`.as('one'))
-            .where('flag_id', '=', flagId)
+            .where('flag_id', '=', Number(flagId))
             .where('state', '=', pending),
         ),
       ),
@@ -407,7 +407,7 @@ export async function listIntegrityFlags(
     .orderBy('id', 'desc')
     .limit(input.limit + 1);
   if (input.status !== 'all') q = q.where('status', 'in', STATUS_FILTER[input.status]);
-  if (input.before !== undefined) q = q.where('id', '<', String(input.before));
+  if (input.before !== undefined) q = q.where('id', '<', input.before);
   const [rows, pending] = await Promise.all([
     q.execute(),
     db
@@ -432,7 +432,7 @@ export async function getIntegrityFlag(
   const row = await db
     .selectFrom('integrity_flags')
     .selectAll()
-    .where('id', '=', String(id))
+    .where('id', '=', Number(id))
     .executeTakeFirst();
   if (!row) return null;
   return (await toFlags(db, [row]))[0] ?? null;
@@ -445,7 +445,7 @@ async function lockFlagRow(
   return trx
     .selectFrom('integrity_flags')
     .selectAll()
-    .where('id', '=', flagId)
+    .where('id', '=', Number(flagId))
     .forUpdate()
     .executeTakeFirst();
 }
@@ -470,7 +470,7 @@ export async function confirmFlag(
             .selectFrom('integrity_flag_votes')
             .select('voter_id')
             .distinct()
-            .where('flag_id', '=', input.flagId)
+            .where('flag_id', '=', Number(input.flagId))
             .orderBy('voter_id')
             .execute()
         ).map((r) => r.voter_id)
@@ -488,7 +488,7 @@ export async function confirmFlag(
         ban_prefix: networkHash !== null,
         ban_until: banned ? input.until : null,
       })
-      .where('id', '=', input.flagId)
+      .where('id', '=', Number(input.flagId))
       .execute();
     const bans = [
       ...voterIds.map((subject) => ({ kind: 'voter' as const, subject })),
@@ -544,11 +544,11 @@ export async function dismissFlag(
         reviewed_by: input.by,
         updated_at: sql`now()`,
       })
-      .where('id', '=', input.flagId)
+      .where('id', '=', Number(input.flagId))
       .execute();
     const lifted = await trx
       .deleteFrom('integrity_bans')
-      .where('flag_id', '=', input.flagId)
+      .where('flag_id', '=', Number(input.flagId))
       .returning(['kind', 'subject'])
       .execute();
     return {

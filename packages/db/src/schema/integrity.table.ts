@@ -1,9 +1,13 @@
 import type { FlagEvidence, FlagStatus, IntegrityRule } from '@llmpt/shared';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
+/** A flag id column: bigint, read as a number (createDb parses int8), written as either. */
+export type FlagId = ColumnType<number, number | string, number | string>;
+
 /** A detection rule's flag (see the create_integrity migration). */
 export interface IntegrityFlagsTable {
-  id: ColumnType<string, never, never>;
+  /** bigint, read as a number (createDb parses int8: ids stay far below 2^53). */
+  id: ColumnType<number, never, never>;
   rule: IntegrityRule;
   status: FlagStatus;
   /** What the flag is about (rule-specific): at most one voiding/open flag per (rule, subject). */
@@ -21,7 +25,7 @@ export interface IntegrityFlagsTable {
 
 /** The ballots a flag holds: `held` (to void) → `voided` → `restored` (flag dismissed). */
 export interface IntegrityFlagVotesTable {
-  flag_id: string;
+  flag_id: FlagId;
   voter_id: string;
   llm_id: string;
   value: 1 | -1;
@@ -34,7 +38,7 @@ export interface IntegrityBansTable {
   kind: 'voter' | 'prefix';
   subject: string;
   until: Date;
-  flag_id: string;
+  flag_id: FlagId;
   created_at: Generated<Date>;
   created_by: string;
 }

@@ -19,7 +19,7 @@ export interface UserVotesTable {
   automated: boolean | null;
   /** A voter's vote, or a compensating event of an integrity flag (`flag_id`). */
   kind: ColumnType<'vote' | 'void' | 'restore', 'vote' | 'void' | 'restore' | undefined>;
-  flag_id: string | null;
+  flag_id: ColumnType<number | null, number | string | null, number | string | null>;
 }
 
 export type UserVoteRow = Selectable<UserVotesTable>;

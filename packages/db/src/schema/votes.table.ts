@@ -1,5 +1,5 @@
 import type { VoteValue } from '@llmpt/shared';
-import type { Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 /**
  * The current ballot per (voter, llm). A retraction keeps the row with value 0 so that a late,
@@ -13,7 +13,7 @@ export interface VotesTable {
   /** Orders events within one millisecond (the Redis stream id's sequence part). */
   event_seq: number;
   /** The integrity flag that voided this ballot (value 0 then), null when it counts. */
-  voided_by: string | null;
+  voided_by: ColumnType<number | null, number | string | null, number | string | null>;
 }
 
 export type VoteRow = Selectable<VotesTable>;
