@@ -24,7 +24,9 @@ export const integrityRouter = router({
     .query(async ({ ctx }): Promise<IntegritySummary> => {
       // The version before the read: the answer is at least as new as the version it carries.
       const version = ctx.deps.config.versions.integrity;
-      const removed = await removedVotes(ctx.deps.reads());
+      // From the primary: read once per version per process, and a replica a moment behind the
+      // bump would pin an older answer under the new version until the next one.
+      const removed = await removedVotes(ctx.deps.db);
       return { version, ...removed };
     }),
 });
