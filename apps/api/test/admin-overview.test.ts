@@ -243,7 +243,7 @@ describe('admin.overview over HTTP', () => {
     // machine can delay one sample past the step it belongs to (the process then counts again
     // from its next sample), so one read could catch the gap.
     let body: Overview | undefined;
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
       const ok = await admin.call('admin.overview', 'query', {});
       expect(ok.status).toBe(200);
       body = ok.body.result!.data as Overview;

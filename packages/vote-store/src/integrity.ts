@@ -63,7 +63,9 @@ export class IntegrityStore {
   }
 
   /** Records flags' statuses (after the Postgres commit that changed them). */
-  async setStatuses(statuses: ReadonlyArray<{ flagId: string; status: FlagStatus }>): Promise<void> {
+  async setStatuses(
+    statuses: ReadonlyArray<{ flagId: string; status: FlagStatus }>,
+  ): Promise<void> {
     if (statuses.length === 0) return;
     await this.redis.hset(
       this.keys.flagStatus,

@@ -56,7 +56,10 @@ describe('ConfigChannel', () => {
 
     await b.c.bump('flags');
     await until(() => a.c.versions.flags === 1, 'process A to hear the flags bump');
-    expect(a.heard.at(-1)).toEqual({ versions: { catalogue: 8, flags: 1, integrity: 0 }, changed: ['flags'] });
+    expect(a.heard.at(-1)).toEqual({
+      versions: { catalogue: 8, flags: 1, integrity: 0 },
+      changed: ['flags'],
+    });
     // Its own message coming back moves nothing: each change is heard once per process.
     await new Promise((r) => setTimeout(r, 50));
     expect(a.heard.filter((h) => h.changed.includes('catalogue'))).toHaveLength(2);

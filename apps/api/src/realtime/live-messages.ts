@@ -19,7 +19,6 @@ export { configMoved };
 /** Where a subscription hears of admin changes (the process's ConfigChannel). */
 export type ConfigSource = Pick<ConfigChannel, 'versions' | 'onChange'>;
 
-
 /** Keeps the entries a room shows, each with only that room's rank. */
 export type EntryFilter = (e: RankingEntry) => RankingEntry | null;
 

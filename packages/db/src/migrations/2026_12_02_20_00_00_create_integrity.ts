@@ -18,7 +18,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('new_voter', 'boolean')
     .addColumn('automated', 'boolean')
     .addColumn('kind', 'text', (c) =>
-      c.notNull().defaultTo('vote').check(sql`kind IN ('vote', 'void', 'restore')`),
+      c
+        .notNull()
+        .defaultTo('vote')
+        .check(sql`kind IN ('vote', 'void', 'restore')`),
     )
     .addColumn('flag_id', 'bigint')
     .execute();
@@ -39,9 +42,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
     .addColumn('rule', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) =>
-      c
-        .notNull()
-        .check(sql`status IN ('voiding', 'open', 'confirmed', 'restoring', 'dismissed')`),
+      c.notNull().check(sql`status IN ('voiding', 'open', 'confirmed', 'restoring', 'dismissed')`),
     )
     /** What the flag is about (rule-specific: network, fingerprint, model…): one active flag each. */
     .addColumn('subject', 'text', (c) => c.notNull())

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 
-
 // ── Signals (sent by the SPA with a vote; the api adds the rest) ────────────────────────────
 
 /**
@@ -200,4 +199,3 @@ export interface IntegritySummary {
   /** Votes under review (open flags) among removedTotal. */
   underReview: number;
 }
-
