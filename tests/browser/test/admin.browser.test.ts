@@ -442,8 +442,15 @@ describe('admin views with real data', () => {
 
     // Search: the catalogue's changes made through the page, with before and after.
     await page.getByLabel('Search', { exact: true }).fill('acme-one');
-    await expect.poll(() => entries.count()).toBeGreaterThanOrEqual(2);
-    const texts = await entries.locator('summary').allTextContents();
+    // Until the searched page replaces the unfiltered one (the count alone is already ≥ 2 before).
+    const summaries = () => entries.locator('summary').allTextContents();
+    await expect
+      .poll(async () => {
+        const t = await summaries();
+        return t.length >= 2 && t.every((x) => x.includes('acme-one'));
+      })
+      .toBe(true);
+    const texts = await summaries();
     expect(texts.every((t) => t.includes('acme-one'))).toBe(true);
     expect(texts.join('\n')).toContain(ADMIN);
     expect(texts.join('\n')).toContain('127.0.0.1');
