@@ -12,10 +12,15 @@ import { randomVoterCookies } from '../lib/voter-ids.ts';
 
 const PARTITIONS = 16;
 
-/** The floor any vote path pays: the vote Lua script behind a bare node:http handler. */
+/**
+ * The floor any vote path pays: the vote Lua script behind a bare node:http handler. `rps` runs
+ * the script with its gate on (bans, rate limits, session: the Redis work the api's vote does,
+ * since issue 14 folded them into the script), `ungatedRps` the bare ballot (what rawVote
+ * measured before).
+ */
 export const scenario: Scenario = {
   name: 'rawVote',
-  describe: 'cast-vote-6.lua behind a plain node:http POST handler (no framework)',
+  describe: 'cast-vote-7.lua behind a plain node:http POST handler (no framework), gated and bare',
   async run(ctx) {
     const b = budgetOf(ctx.opts);
     const prefix = `bench:${process.pid}:raw:`;
@@ -31,33 +36,44 @@ export const scenario: Scenario = {
     } finally {
       redis.disconnect();
     }
-    const server = await startServer(ctx, 'raw-vote-server.ts', {
-      REDIS_URL: ctx.redisUrl,
-      REDIS_PREFIX: prefix,
-      VOTE_PARTITIONS: String(PARTITIONS),
-    });
-    try {
-      const r = await runLoad(ctx.repoRoot, {
-        origin: server.url,
-        workload: {
-          kind: 'vote',
-          path: '/',
-          models,
-          cookies: randomVoterCookies(b.voters),
-          body: 'single',
-        },
-        connections: b.connections,
-        warmupSec: b.warmupSec,
-        durationSec: b.durationSec,
-        maxRequests: b.maxRequests,
+    const measure = async (gate: '0' | '1') => {
+      const server = await startServer(ctx, 'raw-vote-server.ts', {
+        REDIS_URL: ctx.redisUrl,
+        REDIS_PREFIX: prefix,
+        VOTE_PARTITIONS: String(PARTITIONS),
+        RAW_VOTE_GATE: gate,
       });
-      assertFewErrors('rawVote', r);
+      try {
+        const r = await runLoad(ctx.repoRoot, {
+          origin: server.url,
+          workload: {
+            kind: 'vote',
+            path: '/',
+            models,
+            cookies: randomVoterCookies(b.voters),
+            body: 'single',
+          },
+          connections: b.connections,
+          warmupSec: b.warmupSec,
+          durationSec: b.durationSec,
+          maxRequests: b.maxRequests,
+        });
+        assertFewErrors(`rawVote (gate ${gate})`, r);
+        return r;
+      } finally {
+        await server.stop();
+      }
+    };
+    try {
+      const gated = await measure('1');
+      const bare = await measure('0');
       return {
-        ...httpFigures(r),
-        ratioToCeiling: ratio(r.rps, figure(ctx.results, 'ceiling', 'rps')),
+        ...httpFigures(gated),
+        ratioToCeiling: ratio(gated.rps, figure(ctx.results, 'ceiling', 'rps')),
+        ungatedRps: bare.rps,
+        ungatedP99Ms: bare.p99Ms,
       };
     } finally {
-      await server.stop();
       await deleteKeysWithPrefix(ctx.redisUrl, prefix);
     }
   },

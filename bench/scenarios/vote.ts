@@ -47,6 +47,7 @@ export const scenario: Scenario = {
       ...httpFigures(single),
       ratioToCeiling: ratio(rps, figure(ctx.results, 'ceiling', 'rps')),
       ratioToRawVote: ratio(rps, figure(ctx.results, 'rawVote', 'rps')),
+      ratioToUngatedRawVote: ratio(rps, figure(ctx.results, 'rawVote', 'ungatedRps')),
       // Filled in by naivePeer, which runs next.
       ratioToNaive: null,
       ...batch,

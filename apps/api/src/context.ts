@@ -39,7 +39,6 @@ import type { Catalogue } from './services/catalogue.ts';
 import type { KeyedHash } from './services/client-network.ts';
 import type { RankingsService } from './services/rankings.ts';
 import type { TrendsCache } from './services/trends.ts';
-import type { VoteLimiter } from './services/vote-limiter.ts';
 import type { VoterSessions } from './services/voter-sessions.ts';
 
 /** Long-lived collaborators, built once per process in `index.ts` (or per test). */
@@ -63,7 +62,6 @@ export interface Deps {
   flags: FlagsService;
   rankings: RankingsService;
   trends: TrendsCache;
-  limiter: VoteLimiter;
   sessions: VoterSessions;
   /** Keyed hash of addresses, networks and user agents (never stored in the clear). */
   hash: KeyedHash;

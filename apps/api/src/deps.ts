@@ -26,7 +26,6 @@ import { Catalogue } from './services/catalogue.ts';
 import { keyedHash, networkHasher, rememberedHash } from './services/client-network.ts';
 import { RankingsService } from './services/rankings.ts';
 import { TrendsCache } from './services/trends.ts';
-import { VoteLimiter } from './services/vote-limiter.ts';
 import { VoterSessions } from './services/voter-sessions.ts';
 
 /** Opens connections and builds the services of one api process. */
@@ -116,13 +115,7 @@ export function createDeps(env: Env): Deps {
     signalHash: rememberedHash(hash),
     integrity: new IntegrityStore(redis, env.REDIS_PREFIX),
     integrityJobs: new IntegrityJobs(env, log),
-    sessions: new VoterSessions(redis, env.REDIS_PREFIX, hash),
-    limiter: new VoteLimiter(redis, {
-      prefix: env.REDIS_PREFIX,
-      perVoterPerMin: env.VOTE_RATE_LIMIT,
-      perIpPerMin: env.VOTE_RATE_LIMIT_IP,
-      newVotersPerNetworkHour: env.VOTE_NEW_VOTERS_PER_NETWORK_HOUR,
-    }),
+    sessions: new VoterSessions(),
   };
 }
 

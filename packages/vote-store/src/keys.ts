@@ -65,6 +65,32 @@ export function rankingsKeys(prefix: string): RankingsKeys {
 }
 
 /**
+ * The vote gate's keys (see cast-vote-7.lua): per voter, address or network, outside the vote
+ * partitions. The limits' names are rate-limiter-flexible's (`<keyPrefix>:<key>`), which kept
+ * them before they moved into the vote script, so counters carry over an upgrade.
+ */
+export interface GateKeys {
+  voterBan(voterId: string): string;
+  networkBan(networkHash: string): string;
+  session(voterId: string): string;
+  voterLimit(voterId: string): string;
+  addressLimit(ip: string): string;
+  newVotersLimit(networkHash: string): string;
+}
+
+export function gateKeys(prefix: string): GateKeys {
+  const bans = integrityKeys(prefix);
+  return {
+    voterBan: bans.voterBan,
+    networkBan: bans.networkBan,
+    session: (voterId) => `${prefix}session:${voterId}`,
+    voterLimit: (voterId) => `${prefix}rl:vote:voter:${voterId}`,
+    addressLimit: (ip) => `${prefix}rl:vote:ip:${ip}`,
+    newVotersLimit: (networkHash) => `${prefix}rl:vote:newvoters:${networkHash}`,
+  };
+}
+
+/**
  * Integrity keys outside the vote partitions (issue 13): bans, checked with the rate limits in
  * the same auto-pipelined round trip, and each flag's status, read by vote.mine.
  */

@@ -3,15 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { VoteSignals, VoteValue } from '@llmpt/shared';
 import type { Redis, Result } from 'ioredis';
 
-import { type PartitionKeys, partitionKeys, partitionOf } from './keys.ts';
+import { type GateKeys, type PartitionKeys, gateKeys, partitionKeys, partitionOf } from './keys.ts';
 
-const castVoteLua = readFileSync(new URL('./lua/cast-vote-6.lua', import.meta.url), 'utf8');
+const castVoteLua = readFileSync(new URL('./lua/cast-vote-7.lua', import.meta.url), 'utf8');
 const voidBallotLua = readFileSync(new URL('./lua/void-ballot-1.lua', import.meta.url), 'utf8');
 
 /** Connections the script is already defined on (several stores may share one). */
 const defined = new WeakSet<Redis>();
 
-type CastReply = [number, number, number, number, number, string, number];
+type CastReply = [number, number, number, number, number, string, number, number];
 type VoidReply = [number, number, number, number, number, string];
 
 declare module 'ioredis' {
@@ -22,12 +22,19 @@ declare module 'ioredis' {
       tally: string,
       outbox: string,
       networkBallots: string,
+      voided: string,
+      voterBan: string,
+      networkBan: string,
+      session: string,
+      voterLimit: string,
+      addressLimit: string,
+      newVotersLimit: string,
       voterId: string,
       llmId: string,
       value: string,
       networkLimit: string,
       networkWindowSec: string,
-      ...signals: string[]
+      ...rest: string[]
     ): Result<CastReply, Context>;
     llmptVoidBallot(
       ballot: string,
@@ -51,13 +58,43 @@ export type CastOutcome =
       prev: VoteValue;
       /** Outbox stream id of the event; '' when unchanged. */
       eventId: string;
+      /** The voter counted as new (no session before this vote); false without a gate. */
+      newVoter: boolean;
     }
+  /** A ban from a confirmed integrity flag (only with a gate). */
+  | { status: 'banned'; scope: 'voter' | 'network'; flagId: string; leftMs: number | null }
+  /** Over a rate limit (only with a gate); nothing was counted. */
+  | { status: 'rate_limited'; scope: RateLimitScope; retryAfterSec: number }
   | { status: 'not_ready' }
   | { status: 'unknown_model' }
   /** The client network added its most new ballots to this model for now. */
   | { status: 'network_limited'; retryAfterSec: number }
   /** This ballot is voided by an integrity flag (under review or removed): it cannot change. */
   | { status: 'voided'; flagId: string };
+
+/** Which rate limit refused a vote: per voter, per address, or new voter ids per network. */
+export type RateLimitScope = 'voter' | 'ip' | 'new_voters';
+
+const LIMIT_SCOPES: readonly RateLimitScope[] = ['voter', 'ip', 'new_voters'];
+
+/**
+ * The front door's checks, run in the vote script itself (one call per vote): bans, the rate
+ * limits (fixed windows; 0 turns one off) and the voter's session. The api passes one; tools and
+ * tests that only need a ballot written pass none.
+ */
+export interface VoteGate {
+  /** The client's address, for the per-address limit. */
+  ip: string;
+  /** The request carried no voter cookie: the voter id was minted for it. */
+  cookieless: boolean;
+  /** This process already knows the voter has a session: the script skips its EXISTS. */
+  knownVoter: boolean;
+  perVoterPerMin: number;
+  perIpPerMin: number;
+  newVotersPerNetworkHour: number;
+  /** Write the session (open or refresh it) with these keyed hashes; a new voter's is always written. */
+  session: { refresh: boolean; ipHash: string; uaHash: string; ttlSec: number };
+}
 
 /** What a void or restore did (see void-ballot-1.lua). */
 export type VoidOutcome =
@@ -104,12 +141,13 @@ export interface VoteStoreOptions {
 /**
  * The Redis side of the write path: one Lua round trip per vote, tallies and ballots readable
  * at once, events left in a per-partition outbox for the worker to flush to Postgres.
- * @see ./lua/cast-vote-5.lua
+ * @see ./lua/cast-vote-7.lua
  */
 export class VoteStore {
   readonly prefix: string;
   readonly partitions: number;
   private readonly keys: PartitionKeys[];
+  private readonly gateKeys: GateKeys;
   /** Where the vote script runs (see VoteStoreOptions.writer). */
   readonly writer: Redis;
 
@@ -123,9 +161,10 @@ export class VoteStore {
     this.prefix = opts.prefix ?? '';
     this.partitions = opts.partitions;
     this.keys = Array.from({ length: opts.partitions }, (_, p) => partitionKeys(this.prefix, p));
+    this.gateKeys = gateKeys(this.prefix);
     this.writer = opts.writer ?? redis;
     if (!defined.has(this.writer)) {
-      this.writer.defineCommand('llmptCastVote', { numberOfKeys: 6, lua: castVoteLua });
+      this.writer.defineCommand('llmptCastVote', { numberOfKeys: 12, lua: castVoteLua });
       this.writer.defineCommand('llmptVoidBallot', { numberOfKeys: 4, lua: voidBallotLua });
       defined.add(this.writer);
     }
@@ -151,39 +190,81 @@ export class VoteStore {
     value: VoteValue,
     limit?: NetworkBallotLimit,
     signals?: VoteSignals,
+    gate?: VoteGate,
   ): Promise<CastOutcome> {
     const k = this.keysFor(llmId);
-    const [status, up, down, ver, prev, eventId, retryAfterSec] = await this.writer.llmptCastVote(
-      k.ready,
-      k.ballot(voterId),
-      k.tally(llmId),
-      k.outbox,
-      k.networkBallots(limit?.networkHash ?? '-', llmId),
-      k.voided(voterId),
-      voterId,
-      llmId,
-      String(value),
-      String(limit?.max ?? 0),
-      String(limit?.windowSec ?? 1),
-      signals?.ip ?? '',
-      signals?.net ?? '',
-      signals?.ua ?? '',
-      signals?.fp ?? '',
-      signals?.newVoter ? '1' : '0',
-      signals?.automated ? '1' : '0',
-    );
-    if (status === -1) return { status: 'not_ready' };
-    if (status === -4) return { status: 'voided', flagId: eventId };
-    if (status === -2) return { status: 'unknown_model' };
-    if (status === -3) return { status: 'network_limited', retryAfterSec };
-    return {
-      status: status === 1 ? 'changed' : 'unchanged',
-      up,
-      down,
-      ver,
-      prev: prev as VoteValue,
-      eventId,
-    };
+    const networkHash = limit?.networkHash ?? '-';
+    const g = this.gateKeys;
+    const [status, up, down, ver, prev, eventId, retryAfter, extra] =
+      await this.writer.llmptCastVote(
+        k.ready,
+        k.ballot(voterId),
+        k.tally(llmId),
+        k.outbox,
+        k.networkBallots(networkHash, llmId),
+        k.voided(voterId),
+        g.voterBan(voterId),
+        g.networkBan(networkHash),
+        g.session(voterId),
+        g.voterLimit(voterId),
+        g.addressLimit(gate?.ip ?? '-'),
+        g.newVotersLimit(networkHash),
+        voterId,
+        llmId,
+        String(value),
+        String(limit?.max ?? 0),
+        String(limit?.windowSec ?? 1),
+        signals?.ip ?? '',
+        signals?.net ?? '',
+        signals?.ua ?? '',
+        signals?.fp ?? '',
+        signals?.newVoter ? '1' : '0',
+        signals?.automated ? '1' : '0',
+        gate ? '1' : '0',
+        gate?.cookieless ? '1' : '0',
+        gate?.knownVoter ? '1' : '0',
+        String(gate?.perVoterPerMin ?? 0),
+        String(gate?.perIpPerMin ?? 0),
+        String(gate?.newVotersPerNetworkHour ?? 0),
+        gate?.session.refresh ? '1' : '0',
+        gate ? new Date().toISOString() : '',
+        gate?.session.ipHash ?? '',
+        gate?.session.uaHash ?? '',
+        String(gate?.session.ttlSec ?? 1),
+      );
+    switch (status) {
+      case -1:
+        return { status: 'not_ready' };
+      case -2:
+        return { status: 'unknown_model' };
+      case -3:
+        return { status: 'network_limited', retryAfterSec: retryAfter };
+      case -4:
+        return { status: 'voided', flagId: eventId };
+      case -5:
+        return {
+          status: 'banned',
+          scope: extra === 1 ? 'voter' : 'network',
+          flagId: eventId,
+          leftMs: retryAfter > 0 ? retryAfter : null,
+        };
+      case -6:
+        return {
+          status: 'rate_limited',
+          scope: LIMIT_SCOPES[extra - 1] ?? 'voter',
+          retryAfterSec: retryAfter,
+        };
+      default:
+        return {
+          status: status === 1 ? 'changed' : 'unchanged',
+          up,
+          down,
+          ver,
+          prev: prev as VoteValue,
+          eventId,
+          newVoter: extra === 1,
+        };
+    }
   }
 
   /**

@@ -5,11 +5,12 @@ import {
   type VoteStatus,
   castVoteInputSchema,
 } from '@llmpt/shared';
-import { type OwnBallot, integrityKeys } from '@llmpt/vote-store';
+import type { OwnBallot } from '@llmpt/vote-store';
 
 import type { Deps } from '../context.ts';
 import { appError } from '../errors.ts';
 import { voteSignals } from '../services/vote-signals.ts';
+import { SESSION_TTL_SEC } from '../services/voter-sessions.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 /** The window of the per-(network, model) limit on new ballots. */
@@ -18,8 +19,8 @@ const NETWORK_WINDOW_SEC = 3600;
 export const voteRouter = router({
   /**
    * One ballot per voter per model: 1 up, -1 down, 0 retract. Acknowledged from Redis in one
-   * Lua round trip (after one auto-pipelined round trip for the rate limits); the worker
-   * flushes the event to Postgres. A voter's session is written only once a vote of theirs is
+   * Redis call (cast-vote-7.lua: bans, rate limits, ballot, tally, outbox event, session); the
+   * worker flushes the event to Postgres. A voter's session is written only once a vote of theirs is
    * accepted: refused calls leave nothing behind in Redis (which runs with noeviction).
    */
   cast: publicProcedure
@@ -51,43 +52,18 @@ export const voteRouter = router({
         return { llmId: input.llmId, up, down, score: up - down, myVote: 0 };
       }
       const networkHash = deps.networkHash(ctx.ip);
-      // New: no vote of theirs accepted yet (a cookie alone costs nothing to obtain).
-      const newVoter =
-        voter.status === 'new' || !(await redisStep(deps, () => deps.sessions.known(voter.id)));
-      // Bans (confirmed integrity flags) in the rate limits' round trip: both are plain
-      // commands on the auto-pipelined connection. A banned client's vote (a retraction too)
-      // is refused before the vote script: no ballot, tally, outbox entry or session changes.
-      const [verdict, banned] = await redisStep(deps, () =>
-        Promise.all([
-          deps.limiter.check({
-            voterId: voter.id,
-            ip: ctx.ip,
-            networkHash,
-            newVoter,
-          }),
-          deps.integrity.banned(voter.id, networkHash),
-        ]),
-      );
-      if (banned) {
-        metrics.votes.inc({ result: 'banned' });
-        const left = await banLeftMs(deps, banned, banned === 'voter' ? voter.id : networkHash);
-        throw appError(
-          'VOTER_BANNED',
-          `Votes from ${banned === 'voter' ? 'this browser' : 'your network'} are suspended ${formatBan(left)}: our integrity review found votes from it that broke the rules`,
-        );
-      }
-      if (!verdict.allowed) {
-        metrics.votes.inc({ result: 'rate_limited' });
-        const wait = verdict.retryAfterSec;
-        throw appError(
-          'RATE_LIMITED',
-          verdict.scope === 'new_voters'
-            ? `Too many new voters from your network this hour: try again in ${formatWait(wait)}`
-            : `Too many votes from this ${verdict.scope === 'ip' ? 'network' : 'browser'}: try again in ${formatWait(wait)}`,
-          wait,
-        );
-      }
-
+      const cookieless = voter.status === 'new';
+      const hint = deps.sessions.hint(voter.id);
+      const signals = voteSignals(deps.signalHash, {
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        networkHash,
+        newVoter: cookieless,
+        client: input.client,
+      });
+      // ONE call: bans, rate limits, the ballot, its outbox event and the voter's session, in
+      // the vote script (cast-vote-7.lua). Whether the voter is new (no session yet: they spend
+      // their network's budget of new voters) is decided there too.
       const stop = metrics.redisScript.startTimer({ script: 'cast-vote' });
       const outcome = await redisStep(deps, () =>
         deps.voteStore.cast(
@@ -99,16 +75,42 @@ export const voteRouter = router({
             max: deps.env.VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR,
             windowSec: NETWORK_WINDOW_SEC,
           },
-          voteSignals(deps.signalHash, {
+          signals,
+          {
             ip: ctx.ip,
-            userAgent: ctx.userAgent,
-            networkHash,
-            newVoter,
-            client: input.client,
-          }),
+            cookieless,
+            knownVoter: hint.knownVoter,
+            perVoterPerMin: deps.env.VOTE_RATE_LIMIT,
+            perIpPerMin: deps.env.VOTE_RATE_LIMIT_IP,
+            newVotersPerNetworkHour: deps.env.VOTE_NEW_VOTERS_PER_NETWORK_HOUR,
+            session: {
+              refresh: hint.refresh,
+              ipHash: signals.ip,
+              uaHash: signals.ua,
+              ttlSec: SESSION_TTL_SEC,
+            },
+          },
         ),
       );
       stop();
+      if (outcome.status === 'banned') {
+        metrics.votes.inc({ result: 'banned' });
+        throw appError(
+          'VOTER_BANNED',
+          `Votes from ${outcome.scope === 'voter' ? 'this browser' : 'your network'} are suspended ${formatBan(outcome.leftMs)}: our integrity review found votes from it that broke the rules`,
+        );
+      }
+      if (outcome.status === 'rate_limited') {
+        metrics.votes.inc({ result: 'rate_limited' });
+        const wait = outcome.retryAfterSec;
+        throw appError(
+          'RATE_LIMITED',
+          outcome.scope === 'new_voters'
+            ? `Too many new voters from your network this hour: try again in ${formatWait(wait)}`
+            : `Too many votes from this ${outcome.scope === 'ip' ? 'network' : 'browser'}: try again in ${formatWait(wait)}`,
+          wait,
+        );
+      }
       if (outcome.status === 'not_ready') {
         metrics.votes.inc({ result: 'not_ready' });
         throw appError(
@@ -163,16 +165,12 @@ export const voteRouter = router({
         }
       }
       metrics.votes.inc({ result: outcome.status });
-      // A new voter's session is opened once they hold a ballot.
-      if (outcome.status === 'changed' || !newVoter) {
-        if (newVoter) {
-          deps.limiter
-            .countFirstVote(voter.id)
-            .catch((err: unknown) => deps.log.warn({ err }, 'rate-limit count failed'));
-        }
-        deps.sessions
-          .touch(voter.id, ctx.ip, ctx.userAgent)
-          .catch((err: unknown) => deps.log.warn({ err }, 'voter session write failed'));
+      // The script opened the session (a new voter's accepted ballot) or refreshed it (due).
+      if (
+        (outcome.status === 'changed' || !outcome.newVoter) &&
+        (hint.refresh || outcome.newVoter)
+      ) {
+        deps.sessions.remember(voter.id);
       }
       if (outcome.status === 'changed') deps.voteToDiff.voted(input.llmId);
       // Experiments' outcome: a ballot cast (not a retraction), in the voter's arm of each flag
@@ -241,26 +239,6 @@ function myVotes(own: Record<string, OwnBallot>, statuses: Map<string, FlagStatu
     out[llmId] = { value: b.value, status };
   }
   return out;
-}
-
-/**
- * How long a ban has left (ms; null when it just ended or cannot be read). Only on the refused
- * path: one PTTL, so the voter can be told roughly until when.
- */
-async function banLeftMs(
-  deps: Deps,
-  scope: 'voter' | 'network',
-  subject: string,
-): Promise<number | null> {
-  const keys = integrityKeys(deps.env.REDIS_PREFIX);
-  try {
-    const ms = await deps.redis.pttl(
-      scope === 'voter' ? keys.voterBan(subject) : keys.networkBan(subject),
-    );
-    return ms > 0 ? ms : null;
-  } catch {
-    return null;
-  }
 }
 
 /** "for about 3 hours", "for about 2 days", "for a while" (unknown). */
