@@ -53,7 +53,7 @@ async function tally(store: VoteStore, llmId: string) {
   return { up: t.up, down: t.down };
 }
 
-describe('cast-vote-6.lua signals', () => {
+describe('cast-vote-7.lua signals', () => {
   it('writes the signals into the outbox entry, and parseOutboxEntry returns them', async () => {
     const store = await readyStore();
     expect(await store.cast('v1', 'm-a', 1, undefined, SIGNALS)).toMatchObject({

@@ -1,6 +1,7 @@
 // The production topology (npm run cluster) under use and under failure: nginx in front of two
 // apis, two workers, PgBouncer over a Postgres primary and streaming replica, Redis primary and
 // replica under three Sentinels — real servers on loopback, killed for real.
+import { request } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 
 import { type Cluster, freeBasePort, pgQuery, startCluster } from '@llmpt/cluster';
@@ -9,7 +10,7 @@ import { boardOf, follow, serverBoard } from '@llmpt/e2e/live';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sentinelClient, votersThroughEdge } from '../src/cluster-votes.ts';
+import { sentinelClient, voterIdOf, votersThroughEdge } from '../src/cluster-votes.ts';
 import { drill, until } from '../src/drill.ts';
 import type { LedgerVoter } from '../src/ledger.ts';
 
@@ -114,6 +115,46 @@ describe('the topology in use', () => {
       async () => ((await metric(apiMetrics, 'db_replica_lag_seconds')) ?? -1) >= 0,
       'the replica back',
     );
+  });
+});
+
+/** POSTs one vote straight to an api from `localAddress`; answers the HTTP status. */
+function castFrom(api: string, localAddress: string, cookie: string, llmId: string, value: number) {
+  return new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ llmId, value });
+    const req = request(
+      `${api}/trpc/vote.cast`,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', cookie, 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the rate limits under Sentinel (issue 14: folded into the vote script)', () => {
+  it('are exact across both apis: the 61st vote of a minute is refused and the counters hold 60', async () => {
+    const [apiA, apiB] = cluster.endpoints.apis as [string, string];
+    const address = '127.3.0.1'; // an address no other test votes from
+    const { cookie } = (await votersThroughEdge(cluster.endpoints.edge, 1))[0]!;
+    const statuses: number[] = [];
+    // Up and down on the same models: every request is a vote the limits count.
+    for (let i = 0; i < 62; i++) {
+      const api = i % 2 === 0 ? apiA : apiB;
+      statuses.push(await castFrom(api, address, cookie, models[i % 5]!, i % 10 < 5 ? 1 : -1));
+    }
+    expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(60)).toEqual([429, 429]);
+    // Through the Sentinels to the primary: exactly the requests let through, none of the refused.
+    expect(await redis.get(`rl:vote:voter:${voterIdOf(cookie)}`)).toBe('60');
+    expect(await redis.get(`rl:vote:ip:${address}`)).toBe('60');
   });
 });
 
