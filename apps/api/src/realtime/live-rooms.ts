@@ -21,6 +21,7 @@ import {
 } from './live-messages.ts';
 import { type FeedMessage, compareIds } from './rankings-feed.ts';
 import { MAX_BUFFERED_BYTES } from './ws-guard.ts';
+import { textFrame, writeFrame } from './ws-frames.ts';
 
 interface Member {
   socket: WebSocket;
@@ -28,7 +29,7 @@ interface Member {
   jsonrpc: boolean;
   /** Members whose request id and jsonrpc flag match receive the very same frame. */
   frameKey: string;
-  /** Until its snapshot or replay is sent, a member's live frames wait here. */
+  /** Until its snapshot or replay is sent, a member's live frames (ws frames) wait here. */
   pending: Array<{ id: string; frame: Buffer }> | null;
   sent: string;
 }
@@ -56,7 +57,8 @@ interface Room {
  * Fan-out of the live rankings over WebSocket. DESIGN.md measured one async generator per
  * subscriber at 754 ms p50 to 10,000 clients (raw ws: 169 ms): the cost is the per-subscriber
  * iterator and promise chain. Here each diff is projected and serialized ONCE per room, framed
- * once per distinct request id, and the same bytes are written to every socket of the room.
+ * (tRPC envelope and WebSocket header) once per distinct request id, and the same Buffer is
+ * written to every socket of the room (ws-frames.ts: as Socket.IO does).
  * The wire format is tRPC's (`started`, tracked `data`, `stopped`), so the stock `wsLink` works.
  * SSE and in-process callers keep using the generator procedures.
  */
@@ -262,15 +264,24 @@ export class LiveRooms {
       const data = JSON.stringify(message);
       const frames = new Map<string, Buffer>();
       let bytes = 0;
+      // Nearly every member was last sent the same id: compare it once, not once per socket.
+      let lastSent = '';
+      let newer = false;
       for (const member of room.members) {
         let frame = frames.get(member.frameKey);
         if (!frame) {
           frame = dataFrame(member, id, data);
           frames.set(member.frameKey, frame);
         }
-        if (member.pending) member.pending.push({ id, frame });
-        else if (m.type === 'snapshot' || compareIds(id, member.sent) > 0)
-          bytes += this.write(member, id, frame);
+        if (member.pending) {
+          member.pending.push({ id, frame });
+          continue;
+        }
+        if (member.sent !== lastSent) {
+          lastSent = member.sent;
+          newer = compareIds(id, lastSent) > 0;
+        }
+        if (m.type === 'snapshot' || newer) bytes += this.write(member, id, frame);
       }
       // One metrics update per room, not per socket: this loop runs for every subscriber.
       metrics.liveMessages.inc({ kind: message.type }, room.members.size);
@@ -313,7 +324,10 @@ export class LiveRooms {
     this.deps.metrics.liveMessages.inc({ kind: message.type });
   }
 
-  /** Writes one frame; returns the bytes written (0 when the socket is gone or dropped). */
+  /**
+   * Writes one ws frame (`dataFrame`); returns the bytes written (0 when the socket is gone or
+   * dropped). A socket that has not read MAX_BUFFERED_BYTES of what it was sent is terminated.
+   */
   private write(member: Member, id: string, frame: Buffer): number {
     const { socket } = member;
     if (socket.readyState !== socket.OPEN) return 0;
@@ -321,8 +335,7 @@ export class LiveRooms {
       socket.terminate();
       return 0;
     }
-    // Text frames (tRPC's JSON encoder refuses binary ones), from bytes encoded once per room.
-    socket.send(frame, { binary: false });
+    writeFrame(socket, frame);
     member.sent = id;
     return frame.length;
   }
@@ -333,8 +346,9 @@ export class LiveRooms {
   }
 }
 
+/** A text frame (tRPC's JSON encoder refuses binary ones) of a tracked value, header included. */
 function dataFrame(member: Member, trackedId: string, dataJson: string): Buffer {
-  return wsTrackedFrame(member.id, member.jsonrpc, trackedId, dataJson);
+  return textFrame(wsTrackedFrame(member.id, member.jsonrpc, trackedId, dataJson));
 }
 
 function parseOrThrow<T>(
