@@ -32,9 +32,13 @@ export async function startInfra(log: (msg: string) => void): Promise<Infra> {
     if (!givenPg || !givenRedis) log('starting a throwaway Postgres and/or Redis');
     const [pgUrl, redisUrl] = await Promise.all([
       givenPg ??
-        throwaway('llmpt-bench-pg-', cleanups, (dataDir) =>
-          startEmbeddedPostgres({ dataDir, persistent: false }),
-        ),
+        throwaway('llmpt-bench-pg-', cleanups, async (dataDir) => {
+          // Started as a durable cluster (its settings from files, not the command line, so
+          // naivePeer can turn durability on for its run), then made fast for everything else.
+          const server = await startEmbeddedPostgres({ dataDir, persistent: true });
+          await setPostgresDurability(server.url, false);
+          return server;
+        }),
       givenRedis ??
         throwaway('llmpt-bench-redis-', cleanups, (dataDir) =>
           startRedisServer({ dataDir, appendOnly: false }),
@@ -44,7 +48,9 @@ export async function startInfra(log: (msg: string) => void): Promise<Infra> {
       pgServerUrl: pgUrl,
       redisUrl,
       describe: {
-        postgres: givenPg ? 'DATABASE_URL' : 'embedded (throwaway, fsync off)',
+        postgres: givenPg
+          ? 'DATABASE_URL'
+          : 'embedded (throwaway; fsync, synchronous_commit, full_page_writes off but for naivePeer)',
         redis: givenRedis ? 'REDIS_URL' : 'redis-server (throwaway, no AOF)',
         ...(await versions(pgUrl, redisUrl)),
       },
@@ -53,6 +59,68 @@ export async function startInfra(log: (msg: string) => void): Promise<Infra> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Whether the run's Postgres is its own throwaway server, whose settings the bench may change. */
+export function ownsPostgres(): boolean {
+  return !process.env.DATABASE_URL;
+}
+
+/** The settings that decide whether a commit survives a crash, as a new session sees them. */
+export interface PostgresDurability {
+  fsync: string;
+  synchronousCommit: string;
+  fullPageWrites: string;
+}
+
+/** `options`: a session's own settings (`-c name=value`), as a pool made with them gets. */
+export async function postgresDurability(
+  url: string,
+  options?: string,
+): Promise<PostgresDurability> {
+  const client = new pg.Client({ connectionString: url, options });
+  await client.connect();
+  try {
+    const { rows } = await client.query<PostgresDurability>(
+      `SELECT current_setting('fsync') AS "fsync",
+              current_setting('synchronous_commit') AS "synchronousCommit",
+              current_setting('full_page_writes') AS "fullPageWrites"`,
+    );
+    return rows[0]!;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Durable (PostgreSQL's defaults: every commit flushed to disk before it is acknowledged) or
+ * fast (fsync, synchronous_commit and full_page_writes off, as the bench runs) for the whole
+ * server: ALTER SYSTEM and a configuration reload, which sessions opened afterwards see. Only for
+ * the bench's own server ({@link ownsPostgres}); resolves with the settings a new session sees.
+ */
+export async function setPostgresDurability(
+  url: string,
+  durable: boolean,
+): Promise<PostgresDurability> {
+  const value = durable ? 'on' : 'off';
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const name of ['fsync', 'synchronous_commit', 'full_page_writes'])
+      await client.query(`ALTER SYSTEM SET ${name} = ${value}`);
+    await client.query('SELECT pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
+  // The postmaster rereads the files on SIGHUP, a moment after pg_reload_conf() returns.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const now = await postgresDurability(url);
+    if (Object.values(now).every((v) => v === value)) return now;
+    if (Date.now() > deadline)
+      throw new Error(`Postgres did not apply durability ${value}: ${JSON.stringify(now)}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

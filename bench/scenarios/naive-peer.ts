@@ -4,9 +4,15 @@ import pg from 'pg';
 
 import { budgetOf } from '../lib/budget.ts';
 import { figure, httpFigures, ratio } from '../lib/figures.ts';
-import { assertFewErrors, runLoad } from '../lib/load.ts';
+import {
+  type PostgresDurability,
+  ownsPostgres,
+  postgresDurability,
+  setPostgresDurability,
+} from '../lib/infra.ts';
+import { type LoadResult, assertFewErrors, runLoad } from '../lib/load.ts';
 import { startServer } from '../lib/servers.ts';
-import type { Scenario } from '../lib/types.ts';
+import type { BenchContext, Scenario } from '../lib/types.ts';
 import { randomVoterCookies } from '../lib/voter-ids.ts';
 
 const SCHEMA = `
@@ -22,61 +28,121 @@ const SCHEMA = `
     PRIMARY KEY (voter_id, llm_id)
   );`;
 
+/** The non-durable run's sessions: a commit is acknowledged before its WAL reaches the disk. */
+const NON_DURABLE_OPTIONS = '-c synchronous_commit=off';
+
 /**
  * What a simple implementation of voting does: each POST is one Postgres transaction (read the
  * ballot FOR UPDATE, upsert it, update the model's counts row), over a pg Pool of 16, in a
- * database of its own. Also sets `vote.ratioToNaive`.
+ * database of its own. Measured twice, from empty tables each time:
+ * - durable (`rps`, `p99Ms`…): as a production Postgres runs, every commit flushed to disk before
+ *   it is acknowledged. The bench's own server gets fsync, synchronous_commit and
+ *   full_page_writes on for this run (ALTER SYSTEM + reload), and back off afterwards; a given
+ *   DATABASE_URL is left as it is. `fsync`, `synchronousCommit`, `fullPageWrites`: what the
+ *   run's sessions saw.
+ * - non-durable (`nonDurable…`): as the rest of the bench runs (fsync etc. off on its own
+ *   server), the sessions with synchronous_commit off.
+ * Sets `vote.ratioToNaive` (to the durable figure) and `vote.ratioToNaiveNonDurable`.
  */
 export const scenario: Scenario = {
   name: 'naivePeer',
-  describe: 'the same vote as one Postgres transaction per request (pg Pool of 16)',
+  describe:
+    'the same vote as one Postgres transaction per request (pg Pool of 16), durable and not',
   async run(ctx) {
-    const b = budgetOf(ctx.opts);
     const name = `llmpt_bench_naive_${process.pid}`;
     await dropDatabase(ctx.pgServerUrl, name);
     const databaseUrl = await createDatabase(ctx.pgServerUrl, name);
+    const models = SEED_LLMS.map((m) => m.id);
+    const owned = ownsPostgres();
     try {
-      const models = SEED_LLMS.map((m) => m.id);
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
+      await withClient(databaseUrl, async (client) => {
         await client.query(SCHEMA);
         await client.query('INSERT INTO naive_counts (llm_id) SELECT unnest($1::text[])', [models]);
-      } finally {
-        await client.end();
-      }
-      const server = await startServer(ctx, 'naive-peer-server.ts', {
-        DATABASE_URL: databaseUrl,
-        PG_POOL_SIZE: '16',
       });
+      const nonDurable = await measure(ctx, databaseUrl, models, NON_DURABLE_OPTIONS);
+      let durable: Measured;
       try {
-        const r = await runLoad(ctx.repoRoot, {
-          origin: server.url,
-          workload: {
-            kind: 'vote',
-            path: '/',
-            models,
-            cookies: randomVoterCookies(b.voters),
-            body: 'single',
-          },
-          connections: b.connections,
-          warmupSec: b.warmupSec,
-          durationSec: b.durationSec,
-          maxRequests: b.maxRequests,
-        });
-        assertFewErrors('naivePeer', r);
-        const vote = ctx.results.vote;
-        if (vote && !('error' in vote))
-          vote.ratioToNaive = ratio(figure(ctx.results, 'vote', 'rps'), r.rps);
-        return {
-          ...httpFigures(r),
-          ratioToRawVote: ratio(r.rps, figure(ctx.results, 'rawVote', 'rps')),
-        };
+        if (owned) await setPostgresDurability(ctx.pgServerUrl, true);
+        durable = await measure(ctx, databaseUrl, models);
       } finally {
-        await server.stop();
+        // Every later scenario runs on the bench's usual (fast) settings.
+        if (owned) await setPostgresDurability(ctx.pgServerUrl, false);
       }
+      const vote = ctx.results.vote;
+      if (vote && !('error' in vote)) {
+        const voteRps = figure(ctx.results, 'vote', 'rps');
+        vote.ratioToNaive = ratio(voteRps, durable.load.rps);
+        vote.ratioToNaiveNonDurable = ratio(voteRps, nonDurable.load.rps);
+      }
+      return {
+        ...httpFigures(durable.load),
+        ...durable.settings,
+        ratioToRawVote: ratio(durable.load.rps, figure(ctx.results, 'rawVote', 'rps')),
+        nonDurableRps: nonDurable.load.rps,
+        nonDurableP50Ms: nonDurable.load.p50Ms,
+        nonDurableP99Ms: nonDurable.load.p99Ms,
+        nonDurableFsync: nonDurable.settings.fsync,
+        nonDurableSynchronousCommit: nonDurable.settings.synchronousCommit,
+        ratioToNonDurable: ratio(durable.load.rps, nonDurable.load.rps),
+        settingsFrom: owned ? 'set by the bench' : 'DATABASE_URL, as given',
+      };
     } finally {
       await dropDatabase(ctx.pgServerUrl, name);
     }
   },
 };
+
+interface Measured {
+  load: LoadResult;
+  settings: PostgresDurability;
+}
+
+/** One load window against the naive peer, from empty tables; `options`: its sessions' settings. */
+async function measure(
+  ctx: BenchContext,
+  databaseUrl: string,
+  models: string[],
+  options?: string,
+): Promise<Measured> {
+  const b = budgetOf(ctx.opts);
+  await withClient(databaseUrl, (client) =>
+    client.query('TRUNCATE naive_votes; UPDATE naive_counts SET up = 0, down = 0'),
+  );
+  const settings = await postgresDurability(databaseUrl, options);
+  ctx.log(`naivePeer: fsync ${settings.fsync}, synchronous_commit ${settings.synchronousCommit}`);
+  const server = await startServer(ctx, 'naive-peer-server.ts', {
+    DATABASE_URL: databaseUrl,
+    PG_POOL_SIZE: '16',
+    PG_OPTIONS: options ?? '',
+  });
+  try {
+    const load = await runLoad(ctx.repoRoot, {
+      origin: server.url,
+      workload: {
+        kind: 'vote',
+        path: '/',
+        models,
+        cookies: randomVoterCookies(b.voters),
+        body: 'single',
+      },
+      connections: b.connections,
+      warmupSec: b.warmupSec,
+      durationSec: b.durationSec,
+      maxRequests: b.maxRequests,
+    });
+    assertFewErrors('naivePeer', load);
+    return { load, settings };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

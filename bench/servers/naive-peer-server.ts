@@ -2,6 +2,7 @@
  * The naive peer: what a simple implementation of `vote.cast` does, one Postgres transaction
  * per request (read the previous ballot, upsert it, adjust the model's up/down row). Same body
  * and voter cookie as the raw vote server; tables made by bench/scenarios/naive-peer.ts.
+ * PG_OPTIONS: the sessions' own settings (`-c synchronous_commit=off`), none when empty.
  *   DATABASE_URL=... PORT=0 node --import tsx bench/servers/naive-peer-server.ts
  */
 import { createServer } from 'node:http';
@@ -14,6 +15,7 @@ import { type Vote, readVote } from './read-vote.ts';
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.PG_POOL_SIZE ?? 16),
+  options: process.env.PG_OPTIONS || undefined,
 });
 pool.on('error', (err) => console.error('[naive-peer] pg:', err.message));
 
