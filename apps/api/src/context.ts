@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
-import fastifyCookie, { signerFactory } from '@fastify/cookie';
+import fastifyCookie from '@fastify/cookie';
 import proxyAddr from '@fastify/proxy-addr';
 import type { Database, Databases } from '@llmpt/db';
 import type {
@@ -26,11 +26,11 @@ import { appError } from './errors.ts';
 import type { ResponseCache } from './http/response-cache.ts';
 import {
   VOTER_COOKIE,
-  VOTER_ID,
   type VoterIdentity,
   dropVoterCookie,
   readVoter,
   setVoterCookie,
+  verifiedVoterId,
 } from './http/voter-cookie.ts';
 import type { Metrics } from './metrics.ts';
 import type { RankingsFeed } from './realtime/rankings-feed.ts';
@@ -124,7 +124,7 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
     deps,
     voter: () => {
       if (voter) return voter;
-      voter = readVoter(req);
+      voter = readVoter(deps.env, req);
       if (voter.status === 'new') setVoterCookie(deps.env, req, reply, voter.id);
       return voter;
     },
@@ -147,21 +147,20 @@ export function createContext(deps: Deps, req: FastifyRequest, reply: FastifyRep
  * cannot set cookies, so a caller without a valid one is refused where a voter is needed.
  */
 export function createWsContext(deps: Deps, req: IncomingMessage): Context {
-  const signer = signerFactory(deps.env.VOTER_COOKIE_SECRET);
   let voter: VoterIdentity | undefined;
   return {
     deps,
     voter: () => {
       if (voter) return voter;
       const raw = fastifyCookie.parse(req.headers.cookie ?? '')[VOTER_COOKIE];
-      const unsigned = raw === undefined ? null : signer.unsign(raw);
-      if (!unsigned?.valid || !unsigned.value || !VOTER_ID.test(unsigned.value)) {
+      const id = raw === undefined ? null : verifiedVoterId(deps.env.VOTER_COOKIE_SECRET, raw);
+      if (id === null) {
         throw appError(
           'INVALID_VOTER',
           'No valid voter cookie on this connection: vote over HTTP once to get one',
         );
       }
-      return (voter = { id: unsigned.value, status: 'returning' });
+      return (voter = { id, status: 'returning' });
     },
     dropVoterCookie: () => undefined,
     ip: proxyAddr(req, deps.trustProxy),
@@ -175,4 +174,76 @@ export function createWsContext(deps: Deps, req: IncomingMessage): Context {
       identified: () => true,
     },
   };
+}
+
+/**
+ * Context of a read answered before fastify sees the request (http/cached-reads.ts), which can
+ * only answer from the cache: it names a returning voter from the cookie, and anything that
+ * would have to write to the answer (a new visitor's voter cookie, a fingerprint cookie to
+ * correct) or that a read should not meet (a forged cookie) sets `handOver`: the request is then
+ * left to fastify, whose route does it all. A class, not a literal of closures and getters: one
+ * allocation on the hottest path there is.
+ */
+export class EarlyContext implements Context {
+  readonly transport = 'http';
+  /** Something needs the full route: the early answer is abandoned. */
+  handOver = false;
+  private cookies: Record<string, string | undefined> | undefined;
+  readonly flagFingerprint = new EarlyFingerprint(this);
+
+  constructor(
+    readonly deps: Deps,
+    private readonly req: IncomingMessage,
+  ) {}
+
+  voter(): VoterIdentity {
+    const raw = this.cookie(VOTER_COOKIE);
+    const id = raw === undefined ? null : verifiedVoterId(this.deps.env.VOTER_COOKIE_SECRET, raw);
+    if (id !== null) return { id, status: 'returning' };
+    this.handOver = true;
+    return { id: '', status: raw === undefined ? 'new' : 'forged' };
+  }
+
+  dropVoterCookie(): void {
+    this.handOver = true;
+  }
+
+  get ip(): string {
+    return proxyAddr(this.req, this.deps.trustProxy);
+  }
+
+  get userAgent(): string {
+    return this.req.headers['user-agent'] ?? '';
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  get adminCookie(): AdminCookie {
+    return wsAdminCookie(this.req);
+  }
+
+  cookie(name: string): string | undefined {
+    const header = this.req.headers.cookie;
+    if (header === undefined) return undefined;
+    return (this.cookies ??= fastifyCookie.parse(header))[name];
+  }
+}
+
+/** The fingerprint cookie of an early read: read only; correcting it hands the request over. */
+class EarlyFingerprint implements NonNullable<Context['flagFingerprint']> {
+  constructor(private readonly early: EarlyContext) {}
+
+  get sent(): string {
+    return this.early.cookie(FINGERPRINT_COOKIE) ?? '';
+  }
+
+  set(): void {
+    this.early.handOver = true;
+  }
+
+  identified(): boolean {
+    return this.early.cookie(VOTER_COOKIE) !== undefined;
+  }
 }

@@ -52,14 +52,19 @@ export class ResponseCache {
   ) {}
 
   get(key: string, version: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    const hit = entry !== undefined && entry.version === version;
+    const hit = this.peek(key, version);
     this.metrics.cacheRequests.inc({
       layer: 'l1',
       cache: 'response',
       result: hit ? 'hit' : 'miss',
     });
-    return hit ? entry : undefined;
+    return hit;
+  }
+
+  /** As `get`, without counting the lookup: for a caller that counts its hits itself. */
+  peek(key: string, version: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.version === version ? entry : undefined;
   }
 
   /**

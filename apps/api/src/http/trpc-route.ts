@@ -1,4 +1,3 @@
-import { Negotiator } from '@fastify/accept-negotiator';
 import { TRPCError, getTRPCErrorFromUnknown } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
@@ -19,13 +18,8 @@ import {
   variantOf,
   withVariant,
 } from '../trpc-wire.ts';
+import { CACHEABLE, encodings } from './cached-reads.ts';
 import type { Entry } from './response-cache.ts';
-
-/** Accept-Encoding negotiation (q-values, `*`, `identity;q=0`). No result cache: headers are user-controlled. */
-const encodings = new Negotiator({ supportedValues: ['gzip', 'identity'] });
-
-/** Public, shared by everyone; clients and nginx revalidate with the ETag (a 304 is cheap). */
-const CACHEABLE = 'public, max-age=0, must-revalidate';
 
 type TrpcRequest = FastifyRequest<{
   Params: { path: string };

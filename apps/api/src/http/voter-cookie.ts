@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import type {} from '@fastify/cookie';
+import { signerFactory } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Env } from '../env.ts';
@@ -20,17 +20,54 @@ export interface VoterIdentity {
   status: 'returning' | 'new' | 'forged';
 }
 
+/** Verified cookies remembered per secret: about the voters one process sees in a while. */
+const VERIFIED_COOKIES_MAX = 50_000;
+
 /**
- * Reads the signed voter cookie (random id + HMAC-SHA256, via @fastify/cookie); a caller without
- * one gets a fresh random id.
+ * Signed voter cookies (random id + HMAC-SHA256, @fastify/cookie's format) already verified
+ * under one secret, so a returning voter's every request does not compute the HMAC again (3 %
+ * of the vote path's CPU in a profile). Only cookies that verified are kept, as the exact string
+ * sent: a hit is that very string, which its holder could have had verified anyway, and every
+ * other string, a near miss included, goes through the constant-time comparison. Bounded: past
+ * the limit the oldest is forgotten (and verified again if it comes back).
  */
-export function readVoter(req: FastifyRequest): VoterIdentity {
+class VerifiedCookies {
+  private readonly signer: ReturnType<typeof signerFactory>;
+  private readonly verified = new Set<string>();
+
+  constructor(secret: string) {
+    this.signer = signerFactory(secret);
+  }
+
+  /** The voter id a signed cookie carries, or null when its signature or id is not valid. */
+  voterId(raw: string): string | null {
+    if (this.verified.has(raw)) return raw.slice(0, raw.lastIndexOf('.'));
+    const unsigned = this.signer.unsign(raw);
+    if (!unsigned.valid || unsigned.value === null || !VOTER_ID.test(unsigned.value)) return null;
+    if (this.verified.size >= VERIFIED_COOKIES_MAX) {
+      this.verified.delete(this.verified.values().next().value as string);
+    }
+    this.verified.add(raw);
+    return unsigned.value;
+  }
+}
+
+/** One per secret: apps with different secrets (tests build several) never share a cookie. */
+const verifiedBySecret = new Map<string, VerifiedCookies>();
+
+/** The voter id of a signed `vid` cookie value, or null when it is not a valid one. */
+export function verifiedVoterId(secret: string, raw: string): string | null {
+  let cookies = verifiedBySecret.get(secret);
+  if (!cookies) verifiedBySecret.set(secret, (cookies = new VerifiedCookies(secret)));
+  return cookies.voterId(raw);
+}
+
+/** A caller without a valid signed voter cookie gets a fresh random id. */
+export function readVoter(env: Env, req: FastifyRequest): VoterIdentity {
   const raw = req.cookies[VOTER_COOKIE];
   if (raw !== undefined) {
-    const unsigned = req.unsignCookie(raw);
-    if (unsigned.valid && unsigned.value !== null && VOTER_ID.test(unsigned.value)) {
-      return { id: unsigned.value, status: 'returning' };
-    }
+    const id = verifiedVoterId(env.VOTER_COOKIE_SECRET, raw);
+    if (id !== null) return { id, status: 'returning' };
   }
   return {
     id: randomBytes(16).toString('base64url'),
