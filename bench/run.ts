@@ -26,6 +26,8 @@ const SCENARIOS = [
   ['voteWait', 'vote-wait.ts'],
   ['rankingsRead', 'rankings-read.ts'],
   ['cache', 'cache.ts'],
+  ['edgeRead', 'edge-read.ts'],
+  ['seedLoad', 'seed-load.ts'],
   ['adminChange', 'admin-change.ts'],
   ['integrity', 'integrity.ts'],
   ['wsAbuse', 'ws-abuse.ts'],

@@ -12,6 +12,25 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 function requestsOf(w: Workload): autocannon.Request[] {
   if (w.kind === 'get') return [{ method: 'GET', path: w.path, headers: w.headers ?? {} }];
   if (w.models.length === 0 || w.cookies.length === 0) throw new Error('no models or voters');
+  if (w.kind === 'visit') {
+    // autocannon hands each connection's steps one context object, kept across the sequence.
+    return w.steps.map((step, i) => ({
+      method: step.method,
+      path: step.path,
+      setupRequest: (req: autocannon.Request, context: object) => {
+        const visit = context as { cookie?: string };
+        if (i === 0 || !visit.cookie) visit.cookie = pick(w.cookies);
+        const headers = { ...step.headers, cookie: visit.cookie };
+        if (step.method === 'GET') return { ...req, headers };
+        const input = { llmId: pick(w.models), value: pick(VALUES) };
+        return {
+          ...req,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(input),
+        };
+      },
+    }));
+  }
   return [
     {
       method: 'POST',
@@ -67,6 +86,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     requests: requestsOf(spec.workload),
     timeout: 10,
+    ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
   };
   if (spec.warmupSec > 0) await timedRun({ ...base, duration: spec.warmupSec });
   const { r, latencies } = await timedRun({
@@ -81,6 +101,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   return {
     rps: Math.round(r.requests.average),
     p50Ms: percentile(latencies, 0.5),
+    p95Ms: percentile(latencies, 0.95),
     p99Ms: percentile(latencies, 0.99),
     requests: r.requests.total,
     errors: r.non2xx + r.errors,

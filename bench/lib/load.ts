@@ -14,6 +14,16 @@ export type Workload =
       cookies: string[];
       /** 'batch': tRPC's batch body `{"0":input}` (for `?batch=1`). */
       body: 'single' | 'batch';
+    }
+  | {
+      /**
+       * A visit, its steps in order on each connection, as one voter (a random cookie of
+       * `cookies` per visit): GETs as given, POSTs with a vote `{"llmId","value"}` as `vote`.
+       */
+      kind: 'visit';
+      steps: Array<{ method: 'GET' | 'POST'; path: string; headers?: Record<string, string> }>;
+      models: string[];
+      cookies: string[];
     };
 
 export interface LoadSpec {
@@ -25,11 +35,14 @@ export interface LoadSpec {
   durationSec: number;
   /** Count bound of the timed window. */
   maxRequests: number;
+  /** Requests per second over all connections (autocannon's overallRate); none: as fast as answered. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
   rps: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
   /** Responses in the timed window (any status). */
   requests: number;

@@ -36,6 +36,8 @@ const ALL = [
   'voteWait',
   'rankingsRead',
   'cache',
+  'edgeRead',
+  'seedLoad',
   'adminChange',
   'integrity',
   'wsAbuse',
@@ -55,6 +57,17 @@ const NUMERIC: Record<string, string[]> = {
   adminChange: ['catalogueWsP50Ms', 'catalogueWsMaxMs', 'flagsWsP50Ms', 'flagsWsMaxMs', 'missed'],
   // No honest vote voided is the expected outcome: 0.
   integrity: ['honestVoided', 'falsePositiveRate', 'missed'],
+  // Under 200 req/s the board may not change within a TTL: any share, 0 included.
+  seedLoad: [
+    'rankingsHitRate',
+    'shellNon2xx',
+    'rankingsListNon2xx',
+    'voteMineNon2xx',
+    'voteCastNon2xx',
+    'non2xx',
+    'connectionErrors',
+    'abandonedAtEnd',
+  ],
 };
 
 /** The figures each scenario must report, every one a number > 0. */
@@ -71,11 +84,47 @@ const REQUIRED: Record<string, string[]> = {
   endToEnd: ['votesPerSec', 'voteToScreenP99Ms', 'serverCpuPct', 'apiPeakRssMB'],
   ceiling: ['rps', 'p50Ms', 'p99Ms'],
   rawVote: ['rps', 'p99Ms'],
-  vote: ['rps', 'p50Ms', 'p99Ms', 'ratioToCeiling', 'ratioToRawVote', 'ratioToNaive', 'batchRps'],
-  naivePeer: ['rps', 'p99Ms'],
+  vote: [
+    'rps',
+    'p50Ms',
+    'p99Ms',
+    'ratioToCeiling',
+    'ratioToRawVote',
+    'ratioToNaive',
+    'ratioToNaiveNonDurable',
+    'batchRps',
+  ],
+  naivePeer: ['rps', 'p99Ms', 'nonDurableRps', 'nonDurableP99Ms', 'ratioToNonDurable'],
   voteWait: ['noWaitRps', 'waitRps', 'waitP99Ms', 'waitRatio'],
   rankingsRead: ['rps', 'p99Ms', 'ratioToCeiling'],
   cache: ['overallHitRate', 'l1HitRate', 'lookups'],
+  edgeRead: [
+    'rps',
+    'p99Ms',
+    'staticRps',
+    'ratioToStatic',
+    'plainRps',
+    'plainP99Ms',
+    'plainStaticRps',
+    'plainRatioToStatic',
+    'hitRate',
+    'fromCacheRate',
+    'gzipBytes',
+    'plainBytes',
+  ],
+  seedLoad: [
+    'rps',
+    'targetRps',
+    'p50Ms',
+    'p95Ms',
+    'p99Ms',
+    'requests',
+    'shellRequests',
+    'rankingsListRequests',
+    'voteMineRequests',
+    'voteCastRequests',
+    'rankingsFromCacheRate',
+  ],
   adminChange: [
     'rounds',
     'catalogueListP50Ms',
@@ -150,6 +199,16 @@ describe('npm run bench (tiny run)', () => {
         expect(figures?.[key], `${name}.${key}`).toEqual(expect.any(Number));
       expect(figures?.errors ?? 0, `${name}.errors`).toBe(0);
     }
+    // The naive peer's durable run ran durable (the test's Postgres is given: as it is, then
+    // fsync may be off), the other with its sessions' synchronous_commit off.
+    const naive = report.scenarios.naivePeer;
+    for (const key of ['fsync', 'synchronousCommit', 'fullPageWrites', 'nonDurableFsync'])
+      expect(naive?.[key], `naivePeer.${key}`).toMatch(/^(on|off)$/);
+    expect(naive?.nonDurableSynchronousCommit, 'naivePeer.nonDurableSynchronousCommit').toBe('off');
+    expect(naive?.settingsFrom).toBe('DATABASE_URL, as given');
+    // Every step of the seed's visit was answered through nginx, without an error.
+    for (const step of ['shell', 'rankingsList', 'voteMine', 'voteCast'])
+      expect(report.scenarios.seedLoad?.[`${step}Non2xx`], `seedLoad.${step}Non2xx`).toBe(0);
     // Every admin change reached api B (its live page, llm.list, flags.evaluate).
     expect(report.scenarios.adminChange?.missed, 'adminChange.missed').toBe(0);
     // Both attacks were flagged and undone everywhere; no honest vote went with them.
