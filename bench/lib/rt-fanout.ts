@@ -7,9 +7,10 @@
  * - socketIo: bench/servers/socket-io-server.ts; a round emits the frame through the Redis
  *   adapter from a listener-less Socket.IO server in this process.
  * Every side is triggered through exactly one Redis hop and delivers the same frame bytes.
- * Interleaved (default, --quick): every audience stays connected and rounds alternate between
- * sides, so load from other work on this shared 2-core machine hits all sides alike. --full
- * (50,000 per side) measures one side after the other: 3 × 50,000 sockets would not fit.
+ * Every mode interleaves: every audience stays connected and rounds alternate between sides, so
+ * load from other work on this shared 2-core machine hits all sides alike. --full holds 3 ×
+ * 50,000 sockets: each side's client processes get source addresses of their own (one address's
+ * ~28,000 ephemeral ports would not do for 3 × 12,500).
  */
 import { parseDiffEntry, rankingsKeys } from '@llmpt/vote-store';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -18,7 +19,7 @@ import { Server } from 'socket.io';
 
 import { castVote, lastStreamId, waitForSnapshot } from './rt-api.ts';
 import { signedVoters } from './voters.ts';
-import { calibrateClock, rssKB, sleep, wallNow } from './rt-measure.ts';
+import { calibrateClock, rssKB, sleep, summarize, wallNow } from './rt-measure.ts';
 import { capturedFrame, markFrame, startPeerServers } from './rt-peers.ts';
 import { startBenchStack } from './stack.ts';
 import type { BenchContext, BenchOptions } from './types.ts';
@@ -31,8 +32,8 @@ export interface FanoutParams {
   /** Server processes per side (api, raw peer, Socket.IO peer), each ≤ ~17,000 sockets. */
   shards: number;
   clientProcesses: number;
+  /** Source addresses, split evenly between the sides measured (one per client process). */
   localAddresses: string[];
-  interleave: boolean;
 }
 
 export function fanoutParams(opts: Pick<BenchOptions, 'quick' | 'full' | 'tiny'>): FanoutParams {
@@ -43,7 +44,6 @@ export function fanoutParams(opts: Pick<BenchOptions, 'quick' | 'full' | 'tiny'>
       shards: 1,
       clientProcesses: 1,
       localAddresses: [],
-      interleave: true,
     };
   }
   if (opts.full) {
@@ -52,8 +52,8 @@ export function fanoutParams(opts: Pick<BenchOptions, 'quick' | 'full' | 'tiny'>
       rounds: 6,
       shards: 3,
       clientProcesses: 4,
-      localAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'],
-      interleave: false,
+      // 127.0.0.2–127.0.0.13: four for each side's four client processes.
+      localAddresses: Array.from({ length: 12 }, (_, i) => `127.0.0.${i + 2}`),
     };
   }
   return {
@@ -62,7 +62,6 @@ export function fanoutParams(opts: Pick<BenchOptions, 'quick' | 'full' | 'tiny'>
     shards: 1,
     clientProcesses: 1,
     localAddresses: [],
-    interleave: true,
   };
 }
 
@@ -74,6 +73,8 @@ export interface Side {
   /** Vote sent → arrival (ours only). */
   fromVote: number[];
   toLast: number[];
+  /** Publish → arrival p50 of each counted round, in order (rounds interleave across sides). */
+  roundP50s: number[];
   /** Deliveries that never came within DELIVER_TIMEOUT_MS. */
   missed: number;
   rssPerConnKB: number;
@@ -111,26 +112,25 @@ export async function measureFanout(
 ): Promise<FanoutRun> {
   calibrateClock();
   const frame = () => capturedFrame.frame ?? FALLBACK_FRAME;
-  const start = (name: SideName) =>
-    name === 'ours'
-      ? startOurs(ctx, p)
+  // Each side's own share of the source addresses: its sockets never compete for ports.
+  const share = Math.floor(p.localAddresses.length / sides.length);
+  const start = (name: SideName) => {
+    const i = sides.indexOf(name);
+    const side = {
+      ...p,
+      localAddresses: share > 0 ? p.localAddresses.slice(i * share, (i + 1) * share) : [],
+    };
+    return name === 'ours'
+      ? startOurs(ctx, side)
       : name === 'raw'
-        ? startRaw(ctx, p, frame)
-        : startSocketIo(ctx, p, frame);
+        ? startRaw(ctx, side, frame)
+        : startSocketIo(ctx, side, frame);
+  };
   const runners = new Map<SideName, SideRunner>();
   try {
-    if (p.interleave) {
-      for (const name of sides) runners.set(name, await start(name));
-      for (let r = 0; r <= p.rounds; r++) {
-        for (const runner of runners.values()) await runner.round(r);
-      }
-    } else {
-      for (const name of sides) {
-        const runner = await start(name);
-        runners.set(name, runner);
-        for (let r = 0; r <= p.rounds; r++) await runner.round(r);
-        await runner.stop();
-      }
+    for (const name of sides) runners.set(name, await start(name));
+    for (let r = 0; r <= p.rounds; r++) {
+      for (const runner of runners.values()) await runner.round(r);
     }
   } finally {
     for (const runner of [...runners.values()].reverse()) await runner.stop();
@@ -148,7 +148,9 @@ export async function measureFanout(
 
 function record(side: Side, pool: ClientPool, arrivals: Arrivals, from: number, complete: boolean) {
   const times = arrivals.times.filter(Number.isFinite);
-  side.latencies.push(...times.map((t) => t - from));
+  const latencies = times.map((t) => t - from);
+  side.latencies.push(...latencies);
+  side.roundP50s.push(summarize(latencies).p50);
   side.toLast.push(complete ? times.reduce((a, b) => Math.max(a, b), 0) - from : NaN);
   side.missed += pool.subscribed - arrivals.count;
   return times;
@@ -160,6 +162,7 @@ function newSide(pool: ClientPool, rssPerConnKB: number): Side {
     latencies: [],
     fromVote: [],
     toLast: [],
+    roundP50s: [],
     missed: 0,
     rssPerConnKB,
   };

@@ -6,10 +6,10 @@
  * Setup (bench/lib/rt-fanout.ts): startBenchStack (api ×shards, a worker whose ranker ticks every
  * 250 ms). Subscribers live in client processes (bench/clients/ws-subscribers.ts, ≤ 15,000
  * sockets each). Default: 10,000 subscribers, 10 rounds; --quick: 5,000, 5 rounds; --full:
- * 50,000 from 4 processes with source addresses 127.0.0.2..127.0.0.5 to 3 api processes, then
- * 3 raw and 3 Socket.IO peer processes, 6 rounds. Default and --quick keep the three audiences
- * connected and alternate rounds ours / raw / Socket.IO, so load from other work on the machine
- * hits all alike; --full measures one side after the other. Each round starts after a random
+ * 50,000 per side, each side from 4 client processes with source addresses of its own
+ * (127.0.0.2..127.0.0.13) to 3 server processes, 6 rounds. Every mode keeps the three audiences
+ * connected and alternates rounds ours / raw / Socket.IO, so load from other work on the machine
+ * hits all alike. Each round starts after a random
  * 300–550 ms pause (the vote lands at a random point of the tick); round 0 of each side is a
  * warm-up, not counted. Every process uses one clock (bench/lib/rt-measure.ts wallNow:
  * performance.now() calibrated to Date.now()).
@@ -34,6 +34,9 @@
  *   bench/lib/rt-fanout.ts); socketIoPeer reports its figures.
  * - rssPerConnKB / rawRssPerConnKB: (sum of the server processes' VmRSS with every client
  *   subscribed, 1 s after the last one − VmRSS before any connection) / subscribers.
+ * - ratioToRawByRound / ratioToSocketIoByRound: the same ratios per counted round, from each
+ *   round's p50 (the sides' rounds run back to back); roundsAheadOfSocketIo: how many of them
+ *   ours won (its p50 below Socket.IO's).
  * - missed: deliveries that never arrived within 15 s (summed over counted rounds).
  */
 import { pathToFileURL } from 'node:url';
@@ -56,7 +59,7 @@ export async function runFanout(ctx: BenchContext, p: FanoutParams): Promise<Sce
     serverProcesses: p.shards,
     clientProcesses: Math.max(p.clientProcesses, Math.ceil(p.subscribers / 15_000)),
     rounds: p.rounds,
-    interleaved: p.interleave,
+    interleaved: true,
     diffFrameBytes: Buffer.byteLength(run.frame),
     deliverP50Ms: fig(summarize(ours.fromVote).p50),
     deliverP99Ms: fig(summarize(ours.fromVote).p99),
@@ -73,7 +76,17 @@ export async function runFanout(ctx: BenchContext, p: FanoutParams): Promise<Sce
     rawMissed: raw.missed,
     ratioToRaw: fig(rawS.p50 / our.p50, 2),
     ratioToSocketIo: fig(sio.p50 / our.p50, 2),
+    ratioToRawByRound: byRound(raw.roundP50s, ours.roundP50s),
+    ratioToSocketIoByRound: byRound(run.socketIo?.roundP50s ?? [], ours.roundP50s),
+    roundsAheadOfSocketIo: ours.roundP50s.filter(
+      (p50, i) => p50 < (run.socketIo?.roundP50s[i] ?? -Infinity),
+    ).length,
   };
+}
+
+/** Per-round ratios `theirs / ours` of round p50s, space-separated (the table holds no lists). */
+function byRound(theirs: number[], ours: number[]): string {
+  return ours.map((p50, i) => fig((theirs[i] ?? NaN) / p50, 2) ?? '-').join(' ');
 }
 
 export const scenario: Scenario = {
