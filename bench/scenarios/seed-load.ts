@@ -29,10 +29,11 @@ const STEPS = [
 /**
  * The seed's load test as the production topology takes it: nginx (the repository's config) in
  * front of 2 api processes and a worker (flushing, ranking: the board changes under the load and
- * nginx's cached reads are refreshed). autocannon sends ops/load/vote-flow.yml's visit in order on
- * each of its connections (one per 25 requests/s: 200 at the seed's rate) (GET /, rankings.list, vote.mine, then vote.cast of a random model and
- * value), each visit as one returning voter (a pre-signed `vid` cookie of 20,000 and the open
- * flag fingerprint, as a browser holds them), rate-limited to `targetRps` in all (the seed's
+ * nginx's cached reads are refreshed). autocannon sends ops/load/vote-flow.yml's visit in order
+ * on each of its connections, one per 25 requests/s (200 at the seed's rate): GET /,
+ * rankings.list, vote.mine, then vote.cast of a random model and value; each visit as one
+ * returning voter (a pre-signed `vid` cookie, as many as `vote` mints, and the open flag
+ * fingerprint, as a browser holds them); rate-limited to `targetRps` in all (the seed's
  * 5,000; 200 with --tiny). Browser headers (Accept-Encoding gzip). nginx's per-address limits
  * are raised: the load comes from 127.0.0.1 only (see bench/lib/edge.ts).
  * - rps, p50Ms, p95Ms, p99Ms: answers per second and latency from each request's send (rate

@@ -199,8 +199,9 @@ describe('npm run bench (tiny run)', () => {
         expect(figures?.[key], `${name}.${key}`).toEqual(expect.any(Number));
       expect(figures?.errors ?? 0, `${name}.errors`).toBe(0);
     }
-    // The naive peer's durable run ran durable (the test's Postgres is given: as it is, then
-    // fsync may be off), the other with its sessions' synchronous_commit off.
+    // The naive peer records what each run's sessions saw. The test's Postgres is given, so it
+    // is left as it is (fsync may be off there); only the other run's sessions turn
+    // synchronous_commit off.
     const naive = report.scenarios.naivePeer;
     for (const key of ['fsync', 'synchronousCommit', 'fullPageWrites', 'nonDurableFsync'])
       expect(naive?.[key], `naivePeer.${key}`).toMatch(/^(on|off)$/);
