@@ -111,7 +111,30 @@ describe('migrations', () => {
     expect(marker!.mean_ms).toBeGreaterThanOrEqual(50);
   });
 
+  it('drops the event log index by voter, and puts it back on the way down', async () => {
+    const userVotesIndexes = async () =>
+      (
+        await sql<{ name: string }>`
+          SELECT indexname AS name FROM pg_indexes WHERE tablename = 'user_votes' ORDER BY 1`.execute(
+          t.db,
+        )
+      ).rows.map((r) => r.name);
+    const latest = [
+      'user_votes_created_at_idx',
+      'user_votes_llm_id_created_at_idx',
+      'user_votes_pkey',
+    ];
+    expect(await userVotesIndexes()).toEqual(latest);
+    const [step] = await migrateDown(t.db);
+    expect(step?.migrationName).toBe('2026_12_03_00_00_00_drop_user_votes_voter_index');
+    expect(await userVotesIndexes()).toEqual([...latest, 'user_votes_voter_id_created_at_idx']);
+    await migrateToLatest(t.db);
+    expect(await userVotesIndexes()).toEqual(latest);
+  });
+
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [dropVoterIndex] = await migrateDown(t.db);
+    expect(dropVoterIndex?.migrationName).toBe('2026_12_03_00_00_00_drop_user_votes_voter_index');
     const [integrity] = await migrateDown(t.db);
     expect(integrity?.migrationName).toBe('2026_12_02_20_00_00_create_integrity');
     const [admin] = await migrateDown(t.db);
@@ -139,7 +162,8 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
-    // Down past the integrity and admin tables and the view to the rank migration again.
+    // Down past the voter index, the integrity and admin tables and the view to the rank migration again.
+    await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);

@@ -97,6 +97,30 @@ describe('applyVoteEvents', () => {
     expect(counts.find((c) => c.llm_id === llm)).toMatchObject({ upvotes: 0, downvotes: 1 });
   });
 
+  it('writes the new events of a batch that also holds committed ones (a redelivery after a crash)', async () => {
+    const [, , c] = llmIds as [string, string, string];
+    const committed = [voteEvent('hana', c, 1), voteEvent('ivan', c, 1)];
+    await applyVoteEvents(t.db, committed);
+    const fresh = [voteEvent('hana', c, -1, { prevValue: 1 }), voteEvent('jade', c, 1)];
+    expect(await applyVoteEvents(t.db, [...committed, ...fresh])).toEqual({
+      eventsInserted: 2,
+      ballotsWritten: 2,
+    });
+    expect(await ballot('hana', c)).toMatchObject({ value: -1 });
+    expect(await ballot('jade', c)).toMatchObject({ value: 1 });
+    // Inside a caller's transaction the redelivered events are skipped too (no retry there).
+    const again = [voteEvent('kurt', c, 1)];
+    expect(
+      await t.db
+        .transaction()
+        .execute((trx) => applyVoteEvents(trx, [...committed, ...fresh, ...again])),
+    ).toEqual({ eventsInserted: 1, ballotsWritten: 1 });
+    expect((await storedCounts(t.db)).find((row) => row.llm_id === c)).toMatchObject({
+      upvotes: 3,
+      downvotes: 1,
+    });
+  });
+
   it('rolls the whole batch back when one event names an unknown model', async () => {
     const before = await userVotesCount();
     await expect(

@@ -10,6 +10,7 @@ import * as alterLlmScoreHistoryRank from './2026_12_02_09_00_00_alter_llm_score
 import * as createSlowQueriesView from './2026_12_02_12_00_00_create_slow_queries_view.ts';
 import * as createAdmin from './2026_12_02_16_00_00_create_admin.ts';
 import * as createIntegrity from './2026_12_02_20_00_00_create_integrity.ts';
+import * as dropUserVotesVoterIndex from './2026_12_03_00_00_00_drop_user_votes_voter_index.ts';
 
 /**
  * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_12_00_00_create_slow_queries_view': createSlowQueriesView,
   '2026_12_02_16_00_00_create_admin': createAdmin,
   '2026_12_02_20_00_00_create_integrity': createIntegrity,
+  '2026_12_03_00_00_00_drop_user_votes_voter_index': dropUserVotesVoterIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -62,6 +62,9 @@ function compareEvents(a: VoteEvent, b: VoteEvent): number {
  * ones are skipped by their (event_id, created_at) key), then the last event per (voter, llm)
  * into votes, last-writer-wins on (updated_at, event_seq). Redelivering the same batch, or an
  * older one, changes nothing; llm_vote_counts follows through the triggers on votes.
+ * Redelivery is rare (a crash between commit and XACK, a failover): the events are first
+ * inserted plainly, and only a batch that hits the key of a committed event is written again
+ * with ON CONFLICT DO NOTHING, whose speculative insertion costs every event (issue 14).
  * Integrity (issue 13): events of every kind go to user_votes with their signals (NULL when the
  * event carries none) and flag; the ballot a `void` writes remembers its flag in
  * `votes.voided_by` (what a rebuild of Redis reads back), a `vote` or `restore` clears it.
@@ -88,54 +91,72 @@ export async function applyVoteEvents(
   const unique = [...byEventId.values()];
   const ballots = [...byBallot.values()];
 
-  return inTransaction(db, async (trx) => {
-    if (opts.partition !== undefined) {
-      await sql`SELECT pg_advisory_xact_lock_shared(${OUTBOX_PARTITION_LOCK}, ${opts.partition})`.execute(
+  const write = (skipRedelivered: boolean) =>
+    inTransaction(db, async (trx) => {
+      if (opts.partition !== undefined) {
+        await sql`SELECT pg_advisory_xact_lock_shared(${OUTBOX_PARTITION_LOCK}, ${opts.partition})`.execute(
+          trx,
+        );
+      }
+      const inserted = await sql`
+        INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
+          ip_hash, net_hash, ua_hash, fp_hash, new_voter, automated, kind, flag_id)
+        SELECT * FROM unnest(
+          ${unique.map((e) => e.eventId)}::text[],
+          ${unique.map((e) => e.createdAt.toISOString())}::timestamptz[],
+          ${unique.map((e) => e.voterId)}::text[],
+          ${unique.map((e) => e.llmId)}::text[],
+          ${unique.map((e) => e.value)}::smallint[],
+          ${unique.map((e) => e.prevValue)}::smallint[],
+          ${unique.map((e) => hashOrNull(e.signals?.ip))}::text[],
+          ${unique.map((e) => hashOrNull(e.signals?.net))}::text[],
+          ${unique.map((e) => hashOrNull(e.signals?.ua))}::text[],
+          ${unique.map((e) => hashOrNull(e.signals?.fp))}::text[],
+          ${unique.map((e) => e.signals?.newVoter ?? null)}::boolean[],
+          ${unique.map((e) => e.signals?.automated ?? null)}::boolean[],
+          ${unique.map((e) => e.kind ?? 'vote')}::text[],
+          ${unique.map((e) => flagOf(e))}::bigint[])
+        ${skipRedelivered ? sql`ON CONFLICT (event_id, created_at) DO NOTHING` : sql``}`.execute(
         trx,
       );
-    }
-    const inserted = await sql`
-      INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
-        ip_hash, net_hash, ua_hash, fp_hash, new_voter, automated, kind, flag_id)
-      SELECT * FROM unnest(
-        ${unique.map((e) => e.eventId)}::text[],
-        ${unique.map((e) => e.createdAt.toISOString())}::timestamptz[],
-        ${unique.map((e) => e.voterId)}::text[],
-        ${unique.map((e) => e.llmId)}::text[],
-        ${unique.map((e) => e.value)}::smallint[],
-        ${unique.map((e) => e.prevValue)}::smallint[],
-        ${unique.map((e) => hashOrNull(e.signals?.ip))}::text[],
-        ${unique.map((e) => hashOrNull(e.signals?.net))}::text[],
-        ${unique.map((e) => hashOrNull(e.signals?.ua))}::text[],
-        ${unique.map((e) => hashOrNull(e.signals?.fp))}::text[],
-        ${unique.map((e) => e.signals?.newVoter ?? null)}::boolean[],
-        ${unique.map((e) => e.signals?.automated ?? null)}::boolean[],
-        ${unique.map((e) => e.kind ?? 'vote')}::text[],
-        ${unique.map((e) => flagOf(e))}::bigint[])
-      ON CONFLICT (event_id, created_at) DO NOTHING`.execute(trx);
 
-    // Row comparison: the stored ballot is replaced only by a strictly newer event.
-    const written = await sql`
-      INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq, voided_by)
-      SELECT * FROM unnest(
-        ${ballots.map((e) => e.voterId)}::text[],
-        ${ballots.map((e) => e.llmId)}::text[],
-        ${ballots.map((e) => e.value)}::smallint[],
-        ${ballots.map((e) => e.createdAt.toISOString())}::timestamptz[],
-        ${ballots.map((e) => e.seq)}::integer[],
-        ${ballots.map((e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
-      ON CONFLICT (voter_id, llm_id) DO UPDATE SET
-        value = excluded.value,
-        updated_at = excluded.updated_at,
-        event_seq = excluded.event_seq,
-        voided_by = excluded.voided_by
-      WHERE (v.updated_at, v.event_seq) < (excluded.updated_at, excluded.event_seq)`.execute(trx);
+      // Row comparison: the stored ballot is replaced only by a strictly newer event.
+      const written = await sql`
+        INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq, voided_by)
+        SELECT * FROM unnest(
+          ${ballots.map((e) => e.voterId)}::text[],
+          ${ballots.map((e) => e.llmId)}::text[],
+          ${ballots.map((e) => e.value)}::smallint[],
+          ${ballots.map((e) => e.createdAt.toISOString())}::timestamptz[],
+          ${ballots.map((e) => e.seq)}::integer[],
+          ${ballots.map((e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
+        ON CONFLICT (voter_id, llm_id) DO UPDATE SET
+          value = excluded.value,
+          updated_at = excluded.updated_at,
+          event_seq = excluded.event_seq,
+          voided_by = excluded.voided_by
+        WHERE (v.updated_at, v.event_seq) < (excluded.updated_at, excluded.event_seq)`.execute(trx);
 
-    return {
-      eventsInserted: Number(inserted.numAffectedRows ?? 0n),
-      ballotsWritten: Number(written.numAffectedRows ?? 0n),
-    };
-  });
+      return {
+        eventsInserted: Number(inserted.numAffectedRows ?? 0n),
+        ballotsWritten: Number(written.numAffectedRows ?? 0n),
+      };
+    });
+
+  // Inside the caller's transaction a failed statement would abort it: no second try there.
+  if (db.isTransaction) return write(true);
+  try {
+    return await write(false);
+  } catch (err) {
+    if (!isRedelivery(err)) throw err;
+    return write(true);
+  }
+}
+
+/** A unique violation in the event log: the batch holds events a flush already committed. */
+function isRedelivery(err: unknown): boolean {
+  const e = err as { code?: unknown; table?: unknown };
+  return e.code === '23505' && typeof e.table === 'string' && e.table.startsWith('user_votes');
 }
 
 /**
