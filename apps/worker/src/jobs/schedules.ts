@@ -14,7 +14,7 @@ export type MaintenanceJob =
   | 'integrity-apply';
 export type BackgroundJob = 'partitions' | 'backup' | 'reconcile';
 
-type Repeat = { every: number } | { pattern: string };
+type Repeat = { every: number; startDate?: number } | { pattern: string };
 
 /**
  * Repeat schedule of each maintenance job; null: run on demand only (`integrity-apply` is added
@@ -36,7 +36,16 @@ function background(env: Env): Record<BackgroundJob, Repeat | null> {
   return {
     partitions: { every: 60 * 60_000 },
     backup: env.BACKUP_ENABLED ? { pattern: env.BACKUP_CRON } : null,
-    reconcile: env.RECONCILE_EVERY_MS > 0 ? { every: env.RECONCILE_EVERY_MS } : null,
+    // A new scheduler runs its first reconciliation one interval from now, not at once: it is
+    // created by the first worker of a deployment, right after its cold start rebuilt Redis
+    // from Postgres (nothing to find yet), while the outbox may hold a backlog that the
+    // reconciliation would read whole and hold each partition's flush for (issue 14: half the
+    // worker's CPU draining 200,000 events). An existing scheduler keeps its next run (BullMQ
+    // reads startDate only when it has none).
+    reconcile:
+      env.RECONCILE_EVERY_MS > 0
+        ? { every: env.RECONCILE_EVERY_MS, startDate: Date.now() + env.RECONCILE_EVERY_MS }
+        : null,
   };
 }
 
