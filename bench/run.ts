@@ -4,7 +4,9 @@
  * REDIS_URL, else throwaway ones. Exit code 1 if a scenario failed, 2 on a bad flag.
  *
  *   node --import tsx bench/run.ts [--quick | --full | --tiny] [--only vote,flush] [--out file]
+ *   node --import tsx bench/run.ts --node 24 …   the same run on Node.js 24 (from the npm registry)
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,11 +49,13 @@ const USAGE = `usage: npm run bench -- [--quick | --full | --tiny] [--only NAME,
                  ${NAMES.join(', ')}
   --out FILE     where to write the JSON (default bench/results/latest.json)
   --profile      api and worker run with --cpu-prof; profiles in bench/results/profiles/
+  --node MAJOR   the whole run (every server and client process) on Node.js MAJOR, e.g. 24:
+                 the registry's node-linux binary, fetched once by scripts/node-binary.sh
 Postgres and Redis: DATABASE_URL and REDIS_URL (loopback only) if set, else throwaway servers.`;
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-function parseFlags(argv: string[]): { opts: BenchOptions; out: string } {
+function parseFlags(argv: string[]): { opts: BenchOptions; out: string; node: number | null } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -63,6 +67,7 @@ function parseFlags(argv: string[]): { opts: BenchOptions; out: string } {
       profile: { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string' },
+      node: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -80,7 +85,10 @@ function parseFlags(argv: string[]): { opts: BenchOptions; out: string } {
   const unknown = only?.filter((n) => !NAMES.includes(n)) ?? [];
   if (only?.length === 0 || unknown.length > 0)
     throw new Error(`--only: unknown scenario ${unknown.join(', ') || '(none given)'}`);
+  if (values.node !== undefined && !/^(2[2-9]|[3-9]\d)$/.test(values.node))
+    throw new Error(`--node: a Node.js major line of 22 or later, e.g. 24 (got "${values.node}")`);
   return {
+    node: values.node === undefined ? null : Number(values.node),
     opts: {
       quick: values.quick || values.tiny,
       full: values.full,
@@ -98,6 +106,18 @@ try {
 } catch (err) {
   console.error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
   process.exit(2);
+}
+if (flags.node !== null && flags.node !== Number(process.versions.node.split('.')[0])) {
+  // The same command again under that Node.js: every child follows process.execPath.
+  const bin = execFileSync(path.join(repoRoot, 'scripts/node-binary.sh'), [String(flags.node)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const run = spawnSync(path.join(bin, 'node'), [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+  });
+  process.exit(run.status ?? 1);
 }
 const { opts, out } = flags;
 const budget = budgetOf(opts);
