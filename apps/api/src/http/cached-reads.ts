@@ -6,6 +6,7 @@ import { HSTS_HEADER } from '@llmpt/shared/security-headers';
 import { type Deps, EarlyContext } from '../context.ts';
 import { fingerprintOf, syncFingerprint } from '../flags/fingerprint.ts';
 import { cacheVersionOf, edgeTtlOf, procedureAt, variantOf, withVariant } from '../trpc-wire.ts';
+import { CounterSeries } from '../metrics.ts';
 import type { Entry } from './response-cache.ts';
 
 const PREFIX = '/trpc/';
@@ -41,7 +42,11 @@ export function cachedReads(
   securityHeaders: readonly string[],
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { metrics } = deps;
-  const hits = metrics.cacheRequests.labels({ layer: 'l1', cache: 'response', result: 'hit' });
+  const hits = new CounterSeries(metrics.cacheRequests, {
+    layer: 'l1',
+    cache: 'response',
+    result: 'hit',
+  });
   const heads = new Heads(securityHeaders);
   const inputs = new Inputs();
   const httpsOf = (req: IncomingMessage) => isHttps(req, deps.trustProxy);
@@ -76,10 +81,7 @@ export function cachedReads(
     hits.inc();
     const https = httpsOf(req);
     writeCached(req, res, entry, (kind) => heads.of(entry, edgeTtl, https, kind));
-    metrics.requestDuration.observe(
-      { path, type: 'query', code: 'OK' },
-      (performance.now() - start) / 1000,
-    );
+    metrics.series.requestOk.query(path).observe((performance.now() - start) / 1000);
     return true;
   };
 }

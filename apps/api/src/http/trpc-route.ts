@@ -69,7 +69,12 @@ export function registerTrpcRoute(app: FastifyInstance, deps: Deps): void {
     }
 
     const type = req.method === 'GET' ? 'query' : 'mutation';
-    const stopTimer = deps.metrics.requestDuration.startTimer({ path: label, type });
+    const start = performance.now();
+    const stopTimer = ({ code }: { code: string }) => {
+      const seconds = (performance.now() - start) / 1000;
+      if (code === 'OK') deps.metrics.series.requestOk[type](label).observe(seconds);
+      else deps.metrics.requestDuration.observe({ path: label, type, code }, seconds);
+    };
     let ctx: Context | undefined;
     const context = () => (ctx ??= createContext(deps, req, reply));
     let edgeTtl = type === 'query' ? edgeTtlOf(path) : null;

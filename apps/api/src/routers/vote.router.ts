@@ -64,7 +64,7 @@ export const voteRouter = router({
       // ONE call: bans, rate limits, the ballot, its outbox event and the voter's session, in
       // the vote script (cast-vote-7.lua). Whether the voter is new (no session yet: they spend
       // their network's budget of new voters) is decided there too.
-      const stop = metrics.redisScript.startTimer({ script: 'cast-vote' });
+      const started = performance.now();
       const outcome = await redisStep(deps, () =>
         deps.voteStore.cast(
           voter.id,
@@ -92,7 +92,7 @@ export const voteRouter = router({
           },
         ),
       );
-      stop();
+      metrics.series.castVoteScript.observe((performance.now() - started) / 1000);
       if (outcome.status === 'banned') {
         metrics.votes.inc({ result: 'banned' });
         throw appError(
@@ -164,7 +164,7 @@ export const voteRouter = router({
           );
         }
       }
-      metrics.votes.inc({ result: outcome.status });
+      metrics.series.votes(outcome.status).inc();
       // The script opened the session (a new voter's accepted ballot) or refreshed it (due).
       if (
         (outcome.status === 'changed' || !outcome.newVoter) &&
