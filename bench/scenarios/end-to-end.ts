@@ -36,8 +36,9 @@
  * - diffsPerSec, avgDiffEntries, avgDiffFrameKB (the frame a board subscriber gets, rebuilt from
  *   the stream), fanoutMBPerSec = subscribers × avgDiffFrame × diffsPerSec: what the api writes.
  * - apiEventLoopP99Ms / MaxMs: the api's own nodejs_eventloop_lag_{p99,max}_seconds over the
- *   window, worst api process (scraped from /metrics at the start, which resets it, and at the
- *   end; with WEB_CONCURRENCY > 1 each process is reached through its own connection).
+ *   window (scraped from /metrics at the start, which resets it, and at the end): the worst
+ *   process when each answers for itself; with WEB_CONCURRENCY > 1 the primary answers with
+ *   prom-client's aggregated registry, and the figure is the processes' average.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -339,6 +340,14 @@ async function eventLoopLag(
     const read = (name: string) =>
       Number(new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
     const started = read('process_start_time_seconds');
+    if (!Number.isFinite(started) && Number.isFinite(read('nodejs_eventloop_lag_p99_seconds'))) {
+      // node:cluster: the primary answers for every process with prom-client's aggregated
+      // registry (start time omitted, the lag gauges averaged over the processes).
+      return {
+        p99Ms: read('nodejs_eventloop_lag_p99_seconds') * 1000,
+        maxMs: read('nodejs_eventloop_lag_max_seconds') * 1000,
+      };
+    }
     if (!Number.isFinite(started) || seen.has(String(started))) continue;
     seen.set(String(started), {
       p99Ms: read('nodejs_eventloop_lag_p99_seconds') * 1000,
