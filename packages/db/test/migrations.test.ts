@@ -125,6 +125,8 @@ describe('migrations', () => {
       'user_votes_pkey',
     ];
     expect(await userVotesIndexes()).toEqual(latest);
+    const [fkey] = await migrateDown(t.db);
+    expect(fkey?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
     const [step] = await migrateDown(t.db);
     expect(step?.migrationName).toBe('2026_12_03_00_00_00_drop_user_votes_voter_index');
     expect(await userVotesIndexes()).toEqual([...latest, 'user_votes_voter_id_created_at_idx']);
@@ -132,7 +134,24 @@ describe('migrations', () => {
     expect(await userVotesIndexes()).toEqual(latest);
   });
 
+  it('replaces the foreign key from votes to llms by the guard trigger, and back on the way down', async () => {
+    const guards = async () =>
+      (
+        await sql<{ name: string }>`
+          SELECT conname AS name FROM pg_constraint WHERE conname = 'votes_llm_id_fkey'
+          UNION ALL SELECT tgname FROM pg_trigger WHERE tgname = 'llms_keep_voted'`.execute(t.db)
+      ).rows.map((r) => r.name);
+    expect(await guards()).toEqual(['llms_keep_voted']);
+    const [step] = await migrateDown(t.db);
+    expect(step?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
+    expect(await guards()).toEqual(['votes_llm_id_fkey']);
+    await migrateToLatest(t.db);
+    expect(await guards()).toEqual(['llms_keep_voted']);
+  });
+
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [fkey] = await migrateDown(t.db);
+    expect(fkey?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
     const [dropVoterIndex] = await migrateDown(t.db);
     expect(dropVoterIndex?.migrationName).toBe('2026_12_03_00_00_00_drop_user_votes_voter_index');
     const [integrity] = await migrateDown(t.db);
@@ -162,7 +181,9 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
-    // Down past the voter index, the integrity and admin tables and the view to the rank migration again.
+    // Down past the foreign key's guard, the voter index, the integrity and admin tables and the
+    // view to the rank migration again.
+    await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);

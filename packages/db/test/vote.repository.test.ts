@@ -125,7 +125,7 @@ describe('applyVoteEvents', () => {
     const before = await userVotesCount();
     await expect(
       applyVoteEvents(t.db, [voteEvent('frank', llmIds[0]!, 1), voteEvent('frank', 'nope', 1)]),
-    ).rejects.toThrow(/foreign key/);
+    ).rejects.toMatchObject({ code: '23503', llmIds: ['nope'] });
     expect(await userVotesCount()).toBe(before);
     expect(await ballot('frank', llmIds[0]!)).toBeUndefined();
   });

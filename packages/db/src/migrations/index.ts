@@ -11,6 +11,7 @@ import * as createSlowQueriesView from './2026_12_02_12_00_00_create_slow_querie
 import * as createAdmin from './2026_12_02_16_00_00_create_admin.ts';
 import * as createIntegrity from './2026_12_02_20_00_00_create_integrity.ts';
 import * as dropUserVotesVoterIndex from './2026_12_03_00_00_00_drop_user_votes_voter_index.ts';
+import * as replaceVotesLlmFkey from './2026_12_03_01_00_00_replace_votes_llm_fkey.ts';
 
 /**
  * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_16_00_00_create_admin': createAdmin,
   '2026_12_02_20_00_00_create_integrity': createIntegrity,
   '2026_12_03_00_00_00_drop_user_votes_voter_index': dropUserVotesVoterIndex,
+  '2026_12_03_01_00_00_replace_votes_llm_fkey': replaceVotesLlmFkey,
 };
 
 export const migrationProvider: MigrationProvider = {

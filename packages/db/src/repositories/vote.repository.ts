@@ -69,7 +69,8 @@ function compareEvents(a: VoteEvent, b: VoteEvent): number {
  * event carries none) and flag; the ballot a `void` writes remembers its flag in
  * `votes.voided_by` (what a rebuild of Redis reads back), a `vote` or `restore` clears it.
  * Runs inside `db` when it is already a transaction.
- * @throws on an unknown llm id (foreign key): the whole batch is rolled back.
+ * @throws UnknownModelError (code 23503, as the foreign key it replaces) on an llm id missing from
+ *   llms: the whole batch is rolled back.
  * @see readBallots and readTallies for the way back to Redis.
  */
 export async function applyVoteEvents(
@@ -97,6 +98,18 @@ export async function applyVoteEvents(
         await sql`SELECT pg_advisory_xact_lock_shared(${OUTBOX_PARTITION_LOCK}, ${opts.partition})`.execute(
           trx,
         );
+      }
+      // The batch's models, each locked once: in place of a foreign key checked per ballot
+      // (issue 14; migration 2026_12_03_01_00_00_replace_votes_llm_fkey keeps the other half,
+      // a model with ballots cannot be deleted). Sorted: every flusher locks in the same order.
+      const models = [...new Set(ballots.map((e) => e.llmId))].sort();
+      const locked = await sql<{ id: string }>`
+        SELECT id FROM llms WHERE id = ANY(${models}::text[]) ORDER BY id FOR KEY SHARE`.execute(
+        trx,
+      );
+      if (locked.rows.length !== models.length) {
+        const found = new Set(locked.rows.map((r) => r.id));
+        throw new UnknownModelError(models.filter((id) => !found.has(id)));
       }
       const inserted = await sql`
         INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
@@ -150,6 +163,16 @@ export async function applyVoteEvents(
   } catch (err) {
     if (!isRedelivery(err)) throw err;
     return write(true);
+  }
+}
+
+/** A batch names models that are not in `llms` (SQLSTATE 23503, as a foreign key violation). */
+export class UnknownModelError extends Error {
+  readonly code = '23503';
+
+  constructor(readonly llmIds: readonly string[]) {
+    super(`votes for unknown models: ${llmIds.map((id) => `"${id}"`).join(', ')}`);
+    this.name = 'UnknownModelError';
   }
 }
 
