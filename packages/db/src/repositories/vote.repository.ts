@@ -2,6 +2,7 @@ import type { VoteSignals, VoteValue } from '@llmpt/shared';
 import { sql, type Kysely } from 'kysely';
 
 import type { Database } from '../schema/index.ts';
+import { pgArray } from './pg-arrays.ts';
 import { inTransaction } from './transaction.ts';
 
 /** One vote event from a partition's outbox (see @llmpt/vote-store's OutboxEvent). */
@@ -115,20 +116,20 @@ export async function applyVoteEvents(
         INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
           ip_hash, net_hash, ua_hash, fp_hash, new_voter, automated, kind, flag_id)
         SELECT * FROM unnest(
-          ${unique.map((e) => e.eventId)}::text[],
-          ${unique.map((e) => e.createdAt.toISOString())}::timestamptz[],
-          ${unique.map((e) => e.voterId)}::text[],
-          ${unique.map((e) => e.llmId)}::text[],
-          ${unique.map((e) => e.value)}::smallint[],
-          ${unique.map((e) => e.prevValue)}::smallint[],
-          ${unique.map((e) => hashOrNull(e.signals?.ip))}::text[],
-          ${unique.map((e) => hashOrNull(e.signals?.net))}::text[],
-          ${unique.map((e) => hashOrNull(e.signals?.ua))}::text[],
-          ${unique.map((e) => hashOrNull(e.signals?.fp))}::text[],
-          ${unique.map((e) => e.signals?.newVoter ?? null)}::boolean[],
-          ${unique.map((e) => e.signals?.automated ?? null)}::boolean[],
-          ${unique.map((e) => e.kind ?? 'vote')}::text[],
-          ${unique.map((e) => flagOf(e))}::bigint[])
+          ${pgArray(unique, (e) => e.eventId)}::text[],
+          ${pgArray(unique, (e) => e.createdAt.toISOString())}::timestamptz[],
+          ${pgArray(unique, (e) => e.voterId)}::text[],
+          ${pgArray(unique, (e) => e.llmId)}::text[],
+          ${pgArray(unique, (e) => e.value)}::smallint[],
+          ${pgArray(unique, (e) => e.prevValue)}::smallint[],
+          ${pgArray(unique, (e) => hashOrNull(e.signals?.ip))}::text[],
+          ${pgArray(unique, (e) => hashOrNull(e.signals?.net))}::text[],
+          ${pgArray(unique, (e) => hashOrNull(e.signals?.ua))}::text[],
+          ${pgArray(unique, (e) => hashOrNull(e.signals?.fp))}::text[],
+          ${pgArray(unique, (e) => e.signals?.newVoter ?? null)}::boolean[],
+          ${pgArray(unique, (e) => e.signals?.automated ?? null)}::boolean[],
+          ${pgArray(unique, (e) => e.kind ?? 'vote')}::text[],
+          ${pgArray(unique, (e) => flagOf(e))}::bigint[])
         ${skipRedelivered ? sql`ON CONFLICT (event_id, created_at) DO NOTHING` : sql``}`.execute(
         trx,
       );
@@ -137,12 +138,12 @@ export async function applyVoteEvents(
       const written = await sql`
         INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq, voided_by)
         SELECT * FROM unnest(
-          ${ballots.map((e) => e.voterId)}::text[],
-          ${ballots.map((e) => e.llmId)}::text[],
-          ${ballots.map((e) => e.value)}::smallint[],
-          ${ballots.map((e) => e.createdAt.toISOString())}::timestamptz[],
-          ${ballots.map((e) => e.seq)}::integer[],
-          ${ballots.map((e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
+          ${pgArray(ballots, (e) => e.voterId)}::text[],
+          ${pgArray(ballots, (e) => e.llmId)}::text[],
+          ${pgArray(ballots, (e) => e.value)}::smallint[],
+          ${pgArray(ballots, (e) => e.createdAt.toISOString())}::timestamptz[],
+          ${pgArray(ballots, (e) => e.seq)}::integer[],
+          ${pgArray(ballots, (e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
         ON CONFLICT (voter_id, llm_id) DO UPDATE SET
           value = excluded.value,
           updated_at = excluded.updated_at,
