@@ -42,7 +42,8 @@ const BOARD_CSP = [
 export async function registerQueuesBoard(app: FastifyInstance, deps: Deps): Promise<void> {
   const connection = createRedis(redisTargetOf(deps.env), 'bullmq', deps.log);
   const queues = QUEUE_NAMES.map(
-    (name) => new Queue(name, { connection, prefix: deps.env.BULL_PREFIX }),
+    // The worker owns the queues' metadata: the board only reads and acts on jobs.
+    (name) => new Queue(name, { connection, prefix: deps.env.BULL_PREFIX, skipMetasUpdate: true }),
   );
   for (const q of queues) {
     q.on('error', (err) => deps.log.warn({ err: err.message, queue: q.name }, 'queue error'));
@@ -70,6 +71,13 @@ export async function registerQueuesBoard(app: FastifyInstance, deps: Deps): Pro
     await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUES_BOARD_PATH });
   });
   app.addHook('onClose', async () => {
+    // A queue still starting has commands queued on the connection (BullMQ's INFO version
+    // check): the quit below would reject them with nobody listening (an api closed right after
+    // it started did, under load). Let them finish first, for at most 2 s.
+    await Promise.race([
+      Promise.allSettled(queues.map((q) => q.waitUntilReady())),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
     await Promise.allSettled(queues.map((q) => q.close()));
     await connection.quit().catch(() => undefined);
   });
