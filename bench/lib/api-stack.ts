@@ -1,10 +1,7 @@
-import { rankingsKeys } from '@llmpt/vote-store';
-import { Redis } from 'ioredis';
-
 import { stopChild, track } from './children.ts';
 import { type Sample, scrape } from './prom.ts';
 import { deleteKeysWithPrefix } from './redis-keys.ts';
-import { type BenchStack, startBenchStack, waitUntil } from './stack.ts';
+import { type BenchStack, firstBoardPublished, startBenchStack } from './stack.ts';
 import type { BenchContext } from './types.ts';
 
 /** One real api process shared by `vote`, `rankingsRead` and `cache` (whose hit rates span them). */
@@ -46,15 +43,7 @@ async function start(ctx: BenchContext): Promise<ApiStack> {
   for (const child of [...stack.apis, ...stack.workers]) track(child);
   try {
     const origin = stack.apiUrls[0]!;
-    const redis = new Redis(ctx.redisUrl);
-    try {
-      const snapshotKey = rankingsKeys(stack.prefix).snapshot;
-      await waitUntil(async () => (await redis.exists(snapshotKey)) === 1, 30_000);
-    } finally {
-      redis.disconnect();
-    }
-    // The api's feed follower gets the first publication within milliseconds of it.
-    await new Promise((r) => setTimeout(r, 1_000));
+    await firstBoardPublished(ctx.redisUrl, stack.prefix);
     for (const worker of stack.workers) await stopChild(worker);
     const list = (await (await fetch(`${origin}/trpc/llm.list`)).json()) as {
       result: { data: { id: string }[] };

@@ -5,13 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { freePort } from '@llmpt/devstack';
-import { rankingsKeys } from '@llmpt/vote-store';
-import { Redis } from 'ioredis';
 
 import { type RunningNginx, startNginx } from '../../nginx/run.ts';
 import { stopChild, track } from './children.ts';
 import { deleteKeysWithPrefix } from './redis-keys.ts';
-import { type BenchStack, startBenchStack, waitUntil } from './stack.ts';
+import { type BenchStack, firstBoardPublished, startBenchStack } from './stack.ts';
 import type { BenchContext } from './types.ts';
 
 /** The address nginx connects to the apis from, and the only one they believe X-Forwarded-For from. */
@@ -86,15 +84,7 @@ export async function startBenchEdge(
       await deleteKeysWithPrefix(ctx.redisUrl, stack.prefix);
     });
     for (const child of [...stack.apis, ...stack.workers]) track(child);
-    const redis = new Redis(ctx.redisUrl);
-    try {
-      const snapshotKey = rankingsKeys(stack.prefix).snapshot;
-      await waitUntil(async () => (await redis.exists(snapshotKey)) === 1, 30_000);
-    } finally {
-      redis.disconnect();
-    }
-    // The apis' feed followers get the first publication within milliseconds of it.
-    await new Promise((r) => setTimeout(r, 1_000));
+    await firstBoardPublished(ctx.redisUrl, stack.prefix);
     if (!opts.keepWorker) for (const worker of stack.workers) await stopChild(worker);
 
     const webRoot = path.join(dir, 'web');

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { type Database, createDb } from '@llmpt/db';
 import { createDatabase, dropDatabase } from '@llmpt/devstack';
 import { type Stack, prepareDatabase, startStack } from '@llmpt/stack';
+import { rankingsKeys } from '@llmpt/vote-store';
+import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 
 import type { BenchContext } from './types.ts';
@@ -114,4 +116,19 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_00
     if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 150));
   }
+}
+
+/**
+ * Until the worker's ranker has published the first board of a stack, plus 1 s for every api's
+ * feed follower to take it in (milliseconds in practice): before that a read would see no board.
+ */
+export async function firstBoardPublished(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const snapshotKey = rankingsKeys(prefix).snapshot;
+    await waitUntil(async () => (await redis.exists(snapshotKey)) === 1, 30_000);
+  } finally {
+    redis.disconnect();
+  }
+  await new Promise((r) => setTimeout(r, 1_000));
 }
