@@ -1,8 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+import { budgetOf } from './budget.ts';
 import { spawnTs, stopChild } from './children.ts';
+import { type LoadResult, assertFewErrors, runLoad } from './load.ts';
 import type { BenchContext } from './types.ts';
+import { randomVoterCookies } from './voter-ids.ts';
 
 export interface BenchServer {
   /** http://127.0.0.1:PORT */
@@ -40,4 +43,40 @@ export async function startServer(
     throw err;
   });
   return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child, 5_000) };
+}
+
+/**
+ * The vote workload every bare vote server gets (rawVote, naivePeer): a server script started
+ * with `env`, POSTs of random models and values by the budget's voters (unsigned `vid`
+ * cookies), the budget's connections and windows; stopped afterwards.
+ */
+export async function loadBareVoteServer(
+  ctx: BenchContext,
+  label: string,
+  script: string,
+  env: Record<string, string>,
+  models: string[],
+): Promise<LoadResult> {
+  const b = budgetOf(ctx.opts);
+  const server = await startServer(ctx, script, env);
+  try {
+    const load = await runLoad(ctx.repoRoot, {
+      origin: server.url,
+      workload: {
+        kind: 'vote',
+        path: '/',
+        models,
+        cookies: randomVoterCookies(b.voters),
+        body: 'single',
+      },
+      connections: b.connections,
+      warmupSec: b.warmupSec,
+      durationSec: b.durationSec,
+      maxRequests: b.maxRequests,
+    });
+    assertFewErrors(label, load);
+    return load;
+  } finally {
+    await server.stop();
+  }
 }

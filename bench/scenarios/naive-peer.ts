@@ -2,7 +2,6 @@ import { SEED_LLMS } from '@llmpt/db';
 import { createDatabase, dropDatabase } from '@llmpt/devstack';
 import pg from 'pg';
 
-import { budgetOf } from '../lib/budget.ts';
 import { figure, httpFigures, ratio } from '../lib/figures.ts';
 import {
   type PostgresDurability,
@@ -10,10 +9,9 @@ import {
   postgresDurability,
   setPostgresDurability,
 } from '../lib/infra.ts';
-import { type LoadResult, assertFewErrors, runLoad } from '../lib/load.ts';
-import { startServer } from '../lib/servers.ts';
+import type { LoadResult } from '../lib/load.ts';
+import { loadBareVoteServer } from '../lib/servers.ts';
 import type { BenchContext, Scenario } from '../lib/types.ts';
-import { randomVoterCookies } from '../lib/voter-ids.ts';
 
 const SCHEMA = `
   CREATE TABLE naive_counts (
@@ -104,37 +102,19 @@ async function measure(
   models: string[],
   options?: string,
 ): Promise<Measured> {
-  const b = budgetOf(ctx.opts);
   await withClient(databaseUrl, (client) =>
     client.query('TRUNCATE naive_votes; UPDATE naive_counts SET up = 0, down = 0'),
   );
   const settings = await postgresDurability(databaseUrl, options);
   ctx.log(`naivePeer: fsync ${settings.fsync}, synchronous_commit ${settings.synchronousCommit}`);
-  const server = await startServer(ctx, 'naive-peer-server.ts', {
-    DATABASE_URL: databaseUrl,
-    PG_POOL_SIZE: '16',
-    PG_OPTIONS: options ?? '',
-  });
-  try {
-    const load = await runLoad(ctx.repoRoot, {
-      origin: server.url,
-      workload: {
-        kind: 'vote',
-        path: '/',
-        models,
-        cookies: randomVoterCookies(b.voters),
-        body: 'single',
-      },
-      connections: b.connections,
-      warmupSec: b.warmupSec,
-      durationSec: b.durationSec,
-      maxRequests: b.maxRequests,
-    });
-    assertFewErrors('naivePeer', load);
-    return { load, settings };
-  } finally {
-    await server.stop();
-  }
+  const load = await loadBareVoteServer(
+    ctx,
+    'naivePeer',
+    'naive-peer-server.ts',
+    { DATABASE_URL: databaseUrl, PG_POOL_SIZE: '16', PG_OPTIONS: options ?? '' },
+    models,
+  );
+  return { load, settings };
 }
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -2,13 +2,10 @@ import { SEED_LLMS } from '@llmpt/db';
 import { VoteStore, rebuildUnreadyPartitions } from '@llmpt/vote-store';
 import { Redis } from 'ioredis';
 
-import { budgetOf } from '../lib/budget.ts';
 import { figure, httpFigures, ratio } from '../lib/figures.ts';
-import { assertFewErrors, runLoad } from '../lib/load.ts';
 import { deleteKeysWithPrefix } from '../lib/redis-keys.ts';
-import { startServer } from '../lib/servers.ts';
+import { loadBareVoteServer } from '../lib/servers.ts';
 import type { Scenario } from '../lib/types.ts';
-import { randomVoterCookies } from '../lib/voter-ids.ts';
 
 const PARTITIONS = 16;
 
@@ -22,7 +19,6 @@ export const scenario: Scenario = {
   name: 'rawVote',
   describe: 'cast-vote-7.lua behind a plain node:http POST handler (no framework), gated and bare',
   async run(ctx) {
-    const b = budgetOf(ctx.opts);
     const prefix = `bench:${process.pid}:raw:`;
     const models = SEED_LLMS.map((m) => m.id);
     // Zero tallies and ready markers, as the worker's rebuild leaves a fresh deployment.
@@ -36,34 +32,19 @@ export const scenario: Scenario = {
     } finally {
       redis.disconnect();
     }
-    const measure = async (gate: '0' | '1') => {
-      const server = await startServer(ctx, 'raw-vote-server.ts', {
-        REDIS_URL: ctx.redisUrl,
-        REDIS_PREFIX: prefix,
-        VOTE_PARTITIONS: String(PARTITIONS),
-        RAW_VOTE_GATE: gate,
-      });
-      try {
-        const r = await runLoad(ctx.repoRoot, {
-          origin: server.url,
-          workload: {
-            kind: 'vote',
-            path: '/',
-            models,
-            cookies: randomVoterCookies(b.voters),
-            body: 'single',
-          },
-          connections: b.connections,
-          warmupSec: b.warmupSec,
-          durationSec: b.durationSec,
-          maxRequests: b.maxRequests,
-        });
-        assertFewErrors(`rawVote (gate ${gate})`, r);
-        return r;
-      } finally {
-        await server.stop();
-      }
-    };
+    const measure = (gate: '0' | '1') =>
+      loadBareVoteServer(
+        ctx,
+        `rawVote (gate ${gate})`,
+        'raw-vote-server.ts',
+        {
+          REDIS_URL: ctx.redisUrl,
+          REDIS_PREFIX: prefix,
+          VOTE_PARTITIONS: String(PARTITIONS),
+          RAW_VOTE_GATE: gate,
+        },
+        models,
+      );
     try {
       const gated = await measure('1');
       const bare = await measure('0');
