@@ -108,7 +108,9 @@ export function createDeps(env: Env): Deps {
       registry: metrics.registry,
       onError: (err) => log.warn({ err }, 'ops sample failed'),
     }),
-    rankings: new RankingsService(catalogue, voteStore, feed, metrics),
+    rankings: new RankingsService(catalogue, voteStore, feed, metrics, {
+      minVotes: env.RANK_MIN_VOTES,
+    }),
     trends: new TrendsCache(reads, metrics),
     hash,
     networkHash: networkHasher(hash),

@@ -1,5 +1,11 @@
 import proxyAddr from '@fastify/proxy-addr';
-import { databaseEnvShape, parseEnv, redisEnvShape, requireRedisTarget } from '@llmpt/shared';
+import {
+  databaseEnvShape,
+  parseEnv,
+  rankingEnvShape,
+  redisEnvShape,
+  requireRedisTarget,
+} from '@llmpt/shared';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -14,6 +20,7 @@ const schema = z
     /** Postgres connections of this process's pool (PgBouncer multiplexes them in a deployment). */
     DATABASE_POOL_MAX: int(1, 200).default(10),
     ...redisEnvShape,
+    ...rankingEnvShape,
     /**
      * Replicas that must hold a vote before it is acknowledged (Redis `WAIT`; 0: none). With 1, a
      * primary killed right after answering cannot take the vote with it; a vote the replica did

@@ -48,7 +48,8 @@ async function publish(): Promise<void> {
     down: 0,
     score: 30 - i * 10,
     wilson: 0.5,
-    ranks: { score: i + 1, wilson: i + 1 },
+    trending: 0,
+    ranks: { score: i + 1, wilson: i + 1, trending: i + 1 },
   }));
   const at = Date.now();
   const keys = rankingsKeys(api.deps.env.REDIS_PREFIX);

@@ -35,7 +35,8 @@ async function publishUps(ups: number[]): Promise<void> {
     down: 0,
     score: up,
     wilson: 0.5,
-    ranks: { score: i + 1, wilson: i + 1 },
+    trending: 0,
+    ranks: { score: i + 1, wilson: i + 1, trending: i + 1 },
   }));
   const at = Date.now();
   const keys = rankingsKeys(api.deps.env.REDIS_PREFIX);

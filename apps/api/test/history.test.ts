@@ -188,7 +188,8 @@ describe('llm.byId', () => {
       down: 0,
       score: 3,
       wilson: 0.4,
-      ranks: { score: 4, wilson: 7 },
+      trending: 0,
+      ranks: { score: 4, wilson: 7, trending: 1 },
     };
     await publishRankings(
       api.deps.redis,

@@ -38,7 +38,15 @@ afterAll(async () => {
 });
 
 function entry(llmId: string, up: number, rank: number): RankingEntry {
-  return { llmId, up, down: 0, score: up, wilson: 0.5, ranks: { score: rank, wilson: rank } };
+  return {
+    llmId,
+    up,
+    down: 0,
+    score: up,
+    wilson: 0.5,
+    trending: 0,
+    ranks: { score: rank, wilson: rank, trending: rank },
+  };
 }
 
 /** Publishes through the same script the ranker uses; returns the diff id. */

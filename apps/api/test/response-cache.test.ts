@@ -26,7 +26,8 @@ async function publishUps(ups: number[]): Promise<string> {
     down: 0,
     score: up,
     wilson: 0.5,
-    ranks: { score: i + 1, wilson: i + 1 },
+    trending: 0,
+    ranks: { score: i + 1, wilson: i + 1, trending: i + 1 },
   }));
   const at = Date.now();
   const id = await publishRankings(

@@ -1,6 +1,12 @@
 import path from 'node:path';
 
-import { databaseEnvShape, parseEnv, redisEnvShape, requireRedisTarget } from '@llmpt/shared';
+import {
+  databaseEnvShape,
+  parseEnv,
+  rankingEnvShape,
+  redisEnvShape,
+  requireRedisTarget,
+} from '@llmpt/shared';
 import { z } from 'zod';
 
 import { integrityEnvShape } from './integrity/config.ts';
@@ -29,6 +35,7 @@ const schema = z
     /** Postgres connections of this process's pool (PgBouncer multiplexes them in a deployment). */
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(4),
     ...redisEnvShape,
+    ...rankingEnvShape,
     REDIS_PREFIX: z.string().max(64).default(''),
     /**
      * BullMQ's own key prefix (queues, schedulers). In braces, a Redis Cluster hash tag: BullMQ's

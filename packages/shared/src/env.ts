@@ -78,3 +78,14 @@ export const databaseEnvShape = {
   /** Past this replication lag (or with the replica down) those reads go to the primary. */
   DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
 };
+
+/**
+ * How boards are ranked, shared by api and worker (they must agree: the ranker ranks, the api
+ * ranks the same way before the ranker's first publication and for past hours).
+ */
+export const rankingEnvShape = {
+  /** Votes a model needs to be ranked; below it a voted model is listed as "provisional". */
+  RANK_MIN_VOTES: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Half-life of the trending score, in hours (votes count half after this long). */
+  TRENDING_HALF_LIFE_HOURS: z.coerce.number().min(0.25).max(24 * 90).default(6),
+};

@@ -3,6 +3,7 @@ export * from './schemas/llm.schema.ts';
 export * from './schemas/vote.schema.ts';
 export * from './schemas/rankings.schema.ts';
 export * from './wilson.ts';
+export * from './trending.ts';
 export * from './schemas/live.schema.ts';
 export * from './schemas/history.schema.ts';
 export * from './rank.ts';

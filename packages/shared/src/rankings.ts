@@ -1,7 +1,8 @@
 import { LLM_CATEGORIES, type LlmCategory } from './constants.ts';
-import { type RankInput, type VoteCounts, rankBoard } from './rank.ts';
+import { type RankInput, type RankOptions, type VoteCounts, rankBoard } from './rank.ts';
 import { type BoardKey, type RankingEntry, boardKey } from './schemas/live.schema.ts';
 import { RANKING_SORTS, type RankingSort } from './schemas/rankings.schema.ts';
+import { roundTrending } from './trending.ts';
 import { wilsonLowerBound } from './wilson.ts';
 
 /** What ranking needs to know of a catalogue model (an `Llm` fits). */
@@ -16,27 +17,38 @@ interface Row extends RankInput {
   entry: RankingEntry;
 }
 
+/** What ranking takes beyond tallies: the rank options and each model's trending value. */
+export interface ComputeOptions extends RankOptions {
+  /** Time-decayed scores by model id (unrounded; rounded here); absent: 0. */
+  trending?: ReadonlyMap<string, number>;
+}
+
 /**
- * Every model's live standing: its counts, score, Wilson lower bound and its rank on every
- * board it is on (the overall boards, and each of its categories' boards, per sort), each
- * ranked by {@link rankBoard}: ties share a rank, a model with no votes has rank null.
- * Entries come in the display order of the overall 'score' board.
+ * Every model's live standing: its counts, score, Wilson lower bound, trending value and its
+ * rank on every board it is on (the overall boards, and each of its categories' boards, per
+ * sort), each ranked by {@link rankBoard}: ties share a rank, a model with fewer than
+ * `minVotes` votes (or none) has rank null. Entries come in the display order of the overall
+ * 'score' board.
  * @see diffEntries
  * @see ALL_BOARD_KEYS
  */
 export function computeEntries(
   llms: readonly RankableLlm[],
   tallies: ReadonlyMap<string, VoteCounts>,
+  opts: ComputeOptions = {},
 ): RankingEntry[] {
   const rows: Row[] = llms.map((llm) => {
     const t = tallies.get(llm.id);
     const up = t?.up ?? 0;
     const down = t?.down ?? 0;
+    // The board ranks by the value it shows: the rounded one.
+    const trending = roundTrending(opts.trending?.get(llm.id) ?? 0);
     return {
       id: llm.id,
       name: llm.name,
       up,
       down,
+      trending,
       llm,
       entry: {
         llmId: llm.id,
@@ -44,6 +56,7 @@ export function computeEntries(
         down,
         score: up - down,
         wilson: wilsonLowerBound(up, down),
+        trending,
         ranks: {},
       },
     };
@@ -63,7 +76,7 @@ export function computeEntries(
 
   let overall: Row[] = rows;
   for (const [key, sort, members] of boards) {
-    const ranked = rankBoard(members, sort);
+    const ranked = rankBoard(members, sort, opts);
     for (const { item, rank } of ranked) item.entry.ranks[key] = rank;
     if (key === 'score') overall = ranked.map((r) => r.item);
   }
@@ -78,7 +91,7 @@ function sameRanks(a: RankingEntry['ranks'], b: RankingEntry['ranks']): boolean 
 
 /**
  * The entries of `next` a client holding `prev` must receive: new models, and models whose
- * counts or any rank changed (a vote on one model can move many others' ranks).
+ * counts, trending value or any rank changed (a vote on one model can move many others' ranks).
  * Models missing from `next` are not reported: a diff only carries entries.
  * @see computeEntries
  */
@@ -89,7 +102,11 @@ export function diffEntries(
   return next.filter((e) => {
     const before = prev.get(e.llmId);
     return (
-      !before || before.up !== e.up || before.down !== e.down || !sameRanks(before.ranks, e.ranks)
+      !before ||
+      before.up !== e.up ||
+      before.down !== e.down ||
+      before.trending !== e.trending ||
+      !sameRanks(before.ranks, e.ranks)
     );
   });
 }

@@ -37,27 +37,36 @@ describe('computeEntries', () => {
     expect(e.get('alpha')!.ranks).toEqual({
       score: 2,
       wilson: 1,
+      // No trending values given: every voted model is at 0, one tie.
+      trending: 1,
       'chat:score': 1,
       'chat:wilson': 1,
+      'chat:trending': 1,
       'coding:score': 2,
       'coding:wilson': 1,
+      'coding:trending': 1,
     });
     expect(e.get('bravo')!.ranks).toEqual({
       score: 3,
       wilson: 2,
+      trending: 1,
       'chat:score': 2,
       'chat:wilson': 2,
+      'chat:trending': 1,
     });
     expect(e.get('charlie')!.ranks).toEqual({
       score: 1,
       wilson: 3,
+      trending: 1,
       'coding:score': 1,
       'coding:wilson': 2,
+      'coding:trending': 1,
       'reasoning:score': 1,
       'reasoning:wilson': 1,
+      'reasoning:trending': 1,
     });
     // A model in no category is only on the overall boards; with no votes it has no rank there.
-    expect(e.get('delta')!.ranks).toEqual({ score: null, wilson: null });
+    expect(e.get('delta')!.ranks).toEqual({ score: null, wilson: null, trending: null });
     // Every board key used is one the contract knows.
     for (const entry of entries)
       for (const key of Object.keys(entry.ranks)) expect(ALL_BOARD_KEYS).toContain(key);
@@ -127,7 +136,8 @@ describe('computeEntries', () => {
         down: 0,
         score: 0,
         wilson: 0,
-        ranks: { score: null, wilson: null },
+        trending: 0,
+        ranks: { score: null, wilson: null, trending: null },
       },
     ]);
     expect(computeEntries([], new Map([['alpha', { up: 1, down: 0 }]]))).toEqual([]);

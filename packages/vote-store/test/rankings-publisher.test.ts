@@ -27,7 +27,15 @@ afterAll(async () => {
 });
 
 function entry(llmId: string, up: number, rank: number): RankingEntry {
-  return { llmId, up, down: 0, score: up, wilson: 0, ranks: { score: rank, wilson: rank } };
+  return {
+    llmId,
+    up,
+    down: 0,
+    score: up,
+    wilson: 0,
+    trending: 0,
+    ranks: { score: rank, wilson: rank, trending: rank },
+  };
 }
 
 /** Publishes n diffs, each moving model-i to i upvotes; returns their ids in order. */

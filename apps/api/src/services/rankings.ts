@@ -1,5 +1,12 @@
-import type { Llm, LlmCategory, RankingRow, RankingSort } from '@llmpt/shared';
-import { boardKey, compareRanked, rankBoard, wilsonLowerBound } from '@llmpt/shared';
+import type { Llm, LlmCategory, RankOptions, RankingRow, RankingSort } from '@llmpt/shared';
+import {
+  boardKey,
+  compareRanked,
+  hasVotes,
+  rankBoard,
+  rankRanges,
+  wilsonLowerBound,
+} from '@llmpt/shared';
 import type { Tally, VoteStore } from '@llmpt/vote-store';
 
 import type { RankingsFeed } from '../realtime/rankings-feed.ts';
@@ -18,6 +25,8 @@ export class RankingsService {
     private readonly store: VoteStore,
     private readonly feed: RankingsFeed,
     private readonly metrics: Metrics,
+    /** RANK_MIN_VOTES: the ranker's rule, applied here before its first publication. */
+    private readonly rules: RankOptions = {},
     private readonly maxAgeMs = 250,
   ) {}
 
@@ -49,16 +58,16 @@ export class RankingsService {
         const e = this.feed.entry(llm.id);
         const rank = e?.ranks[board];
         if (e && rank !== undefined) {
-          rows.push({ rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson });
+          rows.push(row(llm, rank, e.up, e.down, e.trending));
         } else if (!opts.category || llm.categories.includes(opts.category)) {
           // Added (or recategorized) since the ranker's last tick: unranked until it ranks them.
-          const up = e?.up ?? 0;
-          const down = e?.down ?? 0;
-          const wilson = wilsonLowerBound(up, down);
-          rows.push({ rank: null, llm, up, down, score: up - down, wilson });
+          rows.push(row(llm, null, e?.up ?? 0, e?.down ?? 0, e?.trending ?? 0));
         }
       }
-      return rows.sort((a, b) => compareRanked(rowKey(a), rowKey(b)));
+      return withRankRanges(
+        opts.sort,
+        rows.sort((a, b) => compareRanked(rowKey(a), rowKey(b))),
+      );
     }
     // Before the ranker's first publication reaches this process: from Redis tallies (L2).
     this.metrics.cacheRequests.inc({ layer: 'l1', cache: 'rankings', result: 'miss' });
@@ -77,14 +86,13 @@ export class RankingsService {
         const t = tallies.get(llm.id);
         return { id: llm.id, name: llm.name, llm, up: t?.up ?? 0, down: t?.down ?? 0 };
       });
-    return rankBoard(members, opts.sort).map(({ item: { llm, up, down }, rank }) => ({
-      rank,
-      llm,
-      up,
-      down,
-      score: up - down,
-      wilson: wilsonLowerBound(up, down),
-    }));
+    // No trending values before the ranker's first publication: that board ranks them all at 0.
+    return withRankRanges(
+      opts.sort,
+      rankBoard(members, opts.sort, this.rules).map(({ item: { llm, up, down }, rank }) =>
+        row(llm, rank, up, down, 0),
+      ),
+    );
   }
 
   private currentTallies(llms: Llm[]): Promise<Map<string, Tally>> {
@@ -101,4 +109,34 @@ export class RankingsService {
   }
 }
 
-const rowKey = (r: RankingRow) => ({ rank: r.rank, id: r.llm.id, name: r.llm.name });
+const rowKey = (r: RankingRow) => ({
+  rank: r.rank,
+  id: r.llm.id,
+  name: r.llm.name,
+  up: r.up,
+  down: r.down,
+});
+
+/** One row; its rank range is filled in by {@link withRankRanges} once the board is complete. */
+function row(llm: Llm, rank: number | null, up: number, down: number, trending: number) {
+  return {
+    rank,
+    llm,
+    up,
+    down,
+    score: up - down,
+    wilson: wilsonLowerBound(up, down),
+    trending,
+    provisional: rank === null && hasVotes({ up, down }),
+    rankRange: null,
+  } satisfies RankingRow;
+}
+
+/**
+ * The board's rows with their rank ranges (the shared `rankRanges`, over this board's ranked
+ * rows). Every answer that lists a board (tRPC, REST, "as of") goes through here.
+ */
+export function withRankRanges(sort: RankingSort, rows: RankingRow[]): RankingRow[] {
+  const ranges = rankRanges(sort, rows);
+  return rows.map((r, i) => ({ ...r, rankRange: ranges[i] ?? null }));
+}

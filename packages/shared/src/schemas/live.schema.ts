@@ -4,7 +4,7 @@ import type { BoardKey } from '../board-key.ts';
 import type { ConfigVersions } from './config.schema.ts';
 import { LLM_CATEGORIES } from '../constants.ts';
 import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
-import { RANKING_SORTS } from './rankings.schema.ts';
+import { RANKING_SORTS, type RankingRules } from './rankings.schema.ts';
 
 export { type BoardKey, boardKey } from '../board-key.ts';
 
@@ -20,6 +20,8 @@ export interface RankingEntry {
   down: number;
   score: number;
   wilson: number;
+  /** The time-decayed score (trending.ts), two decimals, as of the diff's `at`. */
+  trending: number;
   /**
    * Rank (1-based) on every board the model is on, by `rankBoard` (ties share a rank); null on a
    * board the model is on but nobody has voted on it yet. A board the model is not on (a
@@ -44,6 +46,8 @@ export interface RankingsSnapshot {
   id: string;
   at: number;
   entries: RankingEntry[];
+  /** The rules the ranks were computed by (absent from snapshots of before issue 15). */
+  rules?: RankingRules;
 }
 
 /** What `rankings.live` and `llm.live` yield, each inside `tracked(id, message)`. */
