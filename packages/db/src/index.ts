@@ -26,3 +26,4 @@ export * from './repositories/audit.repository.ts';
 export * from './repositories/admin.repository.ts';
 export * from './repositories/flags.repository.ts';
 export * from './repositories/integrity.repository.ts';
+export * from './repositories/public-dump.repository.ts';

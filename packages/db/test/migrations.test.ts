@@ -19,6 +19,7 @@ const EXPECTED_RELATIONS = [
   'llm_vote_counts',
   'llms',
   'mv_vote_summary',
+  'public_dumps',
   'user_votes',
   'user_votes_default',
   'votes',
@@ -125,6 +126,8 @@ describe('migrations', () => {
       'user_votes_pkey',
     ];
     expect(await userVotesIndexes()).toEqual(latest);
+    const [dumps] = await migrateDown(t.db);
+    expect(dumps?.migrationName).toBe('2026_12_03_03_00_00_create_public_dumps');
     const [fkey] = await migrateDown(t.db);
     expect(fkey?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
     const [step] = await migrateDown(t.db);
@@ -142,6 +145,8 @@ describe('migrations', () => {
           UNION ALL SELECT tgname FROM pg_trigger WHERE tgname = 'llms_keep_voted'`.execute(t.db)
       ).rows.map((r) => r.name);
     expect(await guards()).toEqual(['llms_keep_voted']);
+    const [dumps] = await migrateDown(t.db);
+    expect(dumps?.migrationName).toBe('2026_12_03_03_00_00_create_public_dumps');
     const [step] = await migrateDown(t.db);
     expect(step?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
     expect(await guards()).toEqual(['votes_llm_id_fkey']);
@@ -150,6 +155,8 @@ describe('migrations', () => {
   });
 
   it('recomputes stored history ranks by the rank rule: no votes null, ties shared', async () => {
+    const [dumps] = await migrateDown(t.db);
+    expect(dumps?.migrationName).toBe('2026_12_03_03_00_00_create_public_dumps');
     const [fkey] = await migrateDown(t.db);
     expect(fkey?.migrationName).toBe('2026_12_03_01_00_00_replace_votes_llm_fkey');
     const [dropVoterIndex] = await migrateDown(t.db);
@@ -181,8 +188,9 @@ describe('migrations', () => {
 
     await migrateToLatest(t.db);
     expect(await ranks()).toEqual([1, null, 2, 3]);
-    // Down past the foreign key's guard, the voter index, the integrity and admin tables and the
-    // view to the rank migration again.
+    // Down past the public dumps, the foreign key's guard, the voter index, the integrity and
+    // admin tables and the view to the rank migration again.
+    await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);
     await migrateDown(t.db);

@@ -16,3 +16,4 @@ export * from './schemas/config.schema.ts';
 export * from './flags.ts';
 export * from './schemas/sealed.schema.ts';
 export * from './schemas/integrity.schema.ts';
+export * from './open-data.ts';

@@ -12,6 +12,7 @@ import * as createAdmin from './2026_12_02_16_00_00_create_admin.ts';
 import * as createIntegrity from './2026_12_02_20_00_00_create_integrity.ts';
 import * as dropUserVotesVoterIndex from './2026_12_03_00_00_00_drop_user_votes_voter_index.ts';
 import * as replaceVotesLlmFkey from './2026_12_03_01_00_00_replace_votes_llm_fkey.ts';
+import * as createPublicDumps from './2026_12_03_03_00_00_create_public_dumps.ts';
 
 /**
  * Every migration, by file name. Static imports instead of FileMigrationProvider: works from any
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_20_00_00_create_integrity': createIntegrity,
   '2026_12_03_00_00_00_drop_user_votes_voter_index': dropUserVotesVoterIndex,
   '2026_12_03_01_00_00_replace_votes_llm_fkey': replaceVotesLlmFkey,
+  '2026_12_03_03_00_00_create_public_dumps': createPublicDumps,
 };
 
 export const migrationProvider: MigrationProvider = {

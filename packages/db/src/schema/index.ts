@@ -8,6 +8,7 @@ import type { LlmScoreHistoryTable } from './llm-score-history.table.ts';
 import type { LlmVoteCountsTable } from './llm-vote-counts.table.ts';
 import type { LlmsTable } from './llms.table.ts';
 import type { MvVoteSummaryView } from './mv-vote-summary.table.ts';
+import type { PublicDumpsTable } from './public-dumps.table.ts';
 import type { UserVotesTable } from './user-votes.table.ts';
 import type { VotesTable } from './votes.table.ts';
 
@@ -29,6 +30,7 @@ export interface Database {
   integrity_flags: IntegrityFlagsTable;
   integrity_flag_votes: IntegrityFlagVotesTable;
   integrity_bans: IntegrityBansTable;
+  public_dumps: PublicDumpsTable;
 }
 
 export type * from './admin.table.ts';
@@ -37,5 +39,6 @@ export type * from './llm-score-history.table.ts';
 export type * from './llm-vote-counts.table.ts';
 export type * from './llms.table.ts';
 export type * from './mv-vote-summary.table.ts';
+export type * from './public-dumps.table.ts';
 export type * from './user-votes.table.ts';
 export type * from './votes.table.ts';
