@@ -31,6 +31,9 @@ export async function createFixture(overrides: Record<string, string> = {}): Pro
     VOTE_PARTITIONS: '4',
     METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
+    // The product ranks a model from its 20th vote (RANK_MIN_VOTES); these tests cast a few,
+    // so they rank from the first unless they set it (the rule's own tests do).
+    RANK_MIN_VOTES: '1',
     ...overrides,
   });
   const redis = new Redis(env.REDIS_URL!);

@@ -59,6 +59,9 @@ export async function startStack(opts: {
     // are an attack, and every voter here is 127.0.0.1: the rules run only where the caller
     // sets the sweep's pace (the integrity scenarios) or turns them on by name.
     INTEGRITY_RULES_ENABLED: opts.env?.INTEGRITY_SWEEP_MS === undefined ? 'false' : 'true',
+    // The product ranks a model from its 20th vote; these scenarios cast a handful, so they
+    // rank from the first unless they set RANK_MIN_VOTES themselves (the rule's own tests do).
+    RANK_MIN_VOTES: '1',
     ...opts.env,
   };
   let processes: Processes;
