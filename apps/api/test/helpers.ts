@@ -60,6 +60,9 @@ export async function startTestApi(
       VOTE_NEW_VOTERS_PER_NETWORK_HOUR: '100000',
       VOTE_BALLOTS_PER_NETWORK_MODEL_HOUR: '100000',
       METRICS_PORT: '0',
+      // Every voted model ranked, as before issue 15 (the product default is 20): tests of the
+      // rule set it themselves.
+      RANK_MIN_VOTES: '1',
       ...env,
     }),
   );

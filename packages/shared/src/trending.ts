@@ -28,3 +28,38 @@ export function roundTrending(value: number): number {
 
 /** Hours to milliseconds, for the half-life setting. */
 export const halfLifeMs = (hours: number) => hours * HOUR_MS;
+
+/** One stored hourly snapshot of a model, as the trending value from history needs it. */
+export interface HourlyScore {
+  /** Start of the hour (ms since the epoch, a whole UTC hour). */
+  hourMs: number;
+  /** The model's score (up − down) at the end of that hour. */
+  score: number;
+}
+
+/**
+ * The trending value at the end of hour `atHourMs`, from a model's hourly snapshots
+ * (llm_score_history): each hour's net votes (its score minus the score of the snapshot before;
+ * the first snapshot's whole score) weighted as if cast at the end of that hour, i.e. by
+ * {@link decayWeight} of `atHourMs − hourMs`. The same decay as the live value, at an hour's
+ * resolution: "as of" boards use it. Snapshots after `atHourMs` are ignored; unrounded (the
+ * board rounds with {@link roundTrending}).
+ * @param points the model's snapshots, oldest first (gaps allowed: a gap's votes count at the
+ *   hour after it).
+ * @example scores 10, 14, 15 at hours 0, 3, 6 with a 3 h half-life, at hour 6:
+ *   10·¼ + 4·½ + 1·1 = 5.5
+ */
+export function trendingFromHourly(
+  points: readonly HourlyScore[],
+  atHourMs: number,
+  halfLife: number,
+): number {
+  let value = 0;
+  let previous = 0;
+  for (const p of points) {
+    if (p.hourMs > atHourMs) break;
+    value += (p.score - previous) * decayWeight(atHourMs - p.hourMs, halfLife);
+    previous = p.score;
+  }
+  return value;
+}
