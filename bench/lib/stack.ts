@@ -63,6 +63,10 @@ export async function startBenchStack(
     // are an attack, and every voter here is 127.0.0.1: the rules run only where the caller
     // sets the sweep's pace (the integrity scenarios) or turns them on by name.
     INTEGRITY_RULES_ENABLED: opts.env?.INTEGRITY_SWEEP_MS === undefined ? 'false' : 'true',
+    // The product ranks a model from its 20th vote (DEFAULT_RANK_MIN_VOTES); the bench's boards
+    // start nearly empty and its figures were taken with every voted model ranked: 1 unless the
+    // caller sets it.
+    RANK_MIN_VOTES: '1',
     ...opts.env,
   };
   const profileDir = path.join(ctx.repoRoot, 'bench', 'results', 'profiles');
