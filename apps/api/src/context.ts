@@ -37,6 +37,7 @@ import type { RankingsFeed } from './realtime/rankings-feed.ts';
 import type { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import type { Catalogue } from './services/catalogue.ts';
 import type { KeyedHash } from './services/client-network.ts';
+import type { HistoryBoards } from './services/history-boards.ts';
 import type { RankingsService } from './services/rankings.ts';
 import type { TrendsCache } from './services/trends.ts';
 import type { VoterSessions } from './services/voter-sessions.ts';
@@ -62,6 +63,8 @@ export interface Deps {
   flags: FlagsService;
   rankings: RankingsService;
   trends: TrendsCache;
+  /** Boards "as of" a past hour and the movers, from the stored hourly history. */
+  history: HistoryBoards;
   sessions: VoterSessions;
   /** Keyed hash of addresses, networks and user agents (never stored in the clear). */
   hash: KeyedHash;

@@ -24,6 +24,7 @@ import { RankingsFeed } from './realtime/rankings-feed.ts';
 import { VoteToDiffTracker } from './realtime/vote-to-diff.ts';
 import { Catalogue } from './services/catalogue.ts';
 import { keyedHash, networkHasher, rememberedHash } from './services/client-network.ts';
+import { HistoryBoards } from './services/history-boards.ts';
 import { RankingsService } from './services/rankings.ts';
 import { TrendsCache } from './services/trends.ts';
 import { VoterSessions } from './services/voter-sessions.ts';
@@ -112,6 +113,10 @@ export function createDeps(env: Env): Deps {
       minVotes: env.RANK_MIN_VOTES,
     }),
     trends: new TrendsCache(reads, metrics),
+    history: new HistoryBoards(reads, metrics, {
+      minVotes: env.RANK_MIN_VOTES,
+      trendingHalfLifeHours: env.TRENDING_HALF_LIFE_HOURS,
+    }),
     hash,
     networkHash: networkHasher(hash),
     signalHash: rememberedHash(hash),

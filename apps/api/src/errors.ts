@@ -11,6 +11,8 @@ export const APP_ERROR_CODES = {
   VOTE_UNDER_REVIEW: 'CONFLICT',
   /** The voter id or its network is banned by a confirmed integrity flag. */
   VOTER_BANNED: 'FORBIDDEN',
+  /** An "as of" time after now: history cannot show it. */
+  FUTURE_TIME: 'BAD_REQUEST',
 } as const satisfies Record<string, TRPC_ERROR_CODE_KEY>;
 export type AppErrorCode = keyof typeof APP_ERROR_CODES;
 

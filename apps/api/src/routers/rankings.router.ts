@@ -1,12 +1,17 @@
 import {
   type ModelTally,
+  type RankingsAsOf,
+  type RankingsMovers,
   type RankingsTrends,
   boardKey,
+  rankingsAsOfInputSchema,
   rankingsListInputSchema,
+  rankingsMoversInputSchema,
   rankingsLiveInputSchema,
   rankingsTrendsInputSchema,
 } from '@llmpt/shared';
 
+import { appError } from '../errors.ts';
 import { readVariant, resultsSealed } from '../flags/fingerprint.ts';
 import { revealedTallies, rowsFor, sealedFilter } from '../flags/sealed.ts';
 import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
@@ -49,6 +54,30 @@ export const rankingsRouter = router({
     .meta({ edgeTtlSec: 60 })
     .input(rankingsTrendsInputSchema)
     .query(({ ctx, input }): Promise<RankingsTrends> => ctx.deps.trends.get(input?.hours ?? 24)),
+
+  /**
+   * The board as it stood at the end of a past hour (`at`, floored to its hour), from the stored
+   * hourly history, ranked by the live board's rules. A finished hour never changes: its board
+   * is kept an hour in process; the current hour's 60 s (it is rolled every 5 minutes).
+   */
+  asOf: publicProcedure
+    .meta({ edgeTtlSec: 60 })
+    .input(rankingsAsOfInputSchema)
+    .query(({ ctx, input }): Promise<RankingsAsOf> => {
+      const at = new Date(input.at);
+      if (at.getTime() > Date.now()) {
+        throw appError('FUTURE_TIME', `"at" (${input.at}) is in the future: history ends now`);
+      }
+      return ctx.deps.history.asOf(at, input.sort, input.category);
+    }),
+
+  /** The biggest movers (rank, then score) over the last 24 h or 7 d of stored history. */
+  movers: publicProcedure
+    .meta({ edgeTtlSec: 60 })
+    .input(rankingsMoversInputSchema)
+    .query(({ ctx, input }): Promise<RankingsMovers> =>
+      ctx.deps.history.movers(input?.window ?? '24h', input?.limit ?? 5),
+    ),
 
   /**
    * Live leaderboard: a snapshot, then coalesced diffs (a few per second at most), each tracked

@@ -117,8 +117,11 @@ const rowKey = (r: RankingRow) => ({
   down: r.down,
 });
 
-/** One row; its rank range is filled in by {@link withRankRanges} once the board is complete. */
-function row(llm: Llm, rank: number | null, up: number, down: number, trending: number) {
+/**
+ * One row; its rank range is filled in by {@link withRankRanges} once the board is complete.
+ * The live board and the history's boards ("as of") build their rows here.
+ */
+export function row(llm: Llm, rank: number | null, up: number, down: number, trending: number) {
   return {
     rank,
     llm,

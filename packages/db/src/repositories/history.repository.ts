@@ -29,3 +29,45 @@ export async function listScoreHistory(
   if (opts.llmId !== undefined) query = query.where('llm_id', '=', opts.llmId);
   return query.orderBy('llm_id').orderBy('hour').execute();
 }
+
+/**
+ * The latest stored hour at or before `at` (the snapshot an "as of `at`" board shows), or null
+ * when history holds nothing that old. Served by the hour index (one backward index probe).
+ */
+export async function historyHourAtOrBefore(db: Kysely<Database>, at: Date): Promise<Date | null> {
+  const row = await db
+    .selectFrom('llm_score_history')
+    .select((eb) => eb.fn.max('hour').as('hour'))
+    .where('hour', '<=', at)
+    .executeTakeFirst();
+  return row?.hour ? new Date(row.hour) : null;
+}
+
+/** The latest stored hour, or null when history is empty. */
+export async function latestHistoryHour(db: Kysely<Database>): Promise<Date | null> {
+  const row = await db
+    .selectFrom('llm_score_history')
+    .select((eb) => eb.fn.max('hour').as('hour'))
+    .executeTakeFirst();
+  return row?.hour ? new Date(row.hour) : null;
+}
+
+/**
+ * Every model's snapshots from `since` to `until` (both included), grouped by model, oldest
+ * first: the hour an "as of" board shows and the hours before it its trending values decay
+ * from. A model with no row at `until` did not exist (or was not active) then.
+ * @see listScoreHistory
+ */
+export async function listScoreHistoryBetween(
+  db: Kysely<Database>,
+  opts: { since: Date; until: Date },
+): Promise<ScoreHistoryRow[]> {
+  return db
+    .selectFrom('llm_score_history')
+    .select(['llm_id as llmId', 'hour', 'upvotes as up', 'downvotes as down', 'score', 'rank'])
+    .where('hour', '>=', opts.since)
+    .where('hour', '<=', opts.until)
+    .orderBy('llm_id')
+    .orderBy('hour')
+    .execute();
+}
