@@ -66,6 +66,9 @@ function board(...tallies: Array<[string, number, number]>): LiveRankingRow[] {
     down,
     score: up - down,
     wilson: wilsonLowerBound(up, down),
+    trending: 0,
+    provisional: false,
+    rankRange: null,
   }));
 }
 
@@ -78,6 +81,9 @@ function ranked(...rows: Array<[string, number | null, number, number]>): LiveRa
     down,
     score: up - down,
     wilson: wilsonLowerBound(up, down),
+    trending: 0,
+    provisional: false,
+    rankRange: null,
   }));
 }
 

@@ -8,6 +8,9 @@ import { shownRow } from './hidden-results.ts';
 const row = (id: string, up: number, down: number, sealed = false): LiveRankingRow => ({
   rank: 1,
   llm: { id, name: id } as Llm,
+  trending: 0,
+  provisional: false,
+  rankRange: null,
   ...(sealed
     ? { up: 0, down: 0, score: 0, wilson: 0, sealed: true }
     : { up, down, score: up - down, wilson: 0.5 }),

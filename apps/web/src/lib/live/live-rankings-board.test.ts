@@ -12,6 +12,9 @@ const row = (id: string, rank: number | null, up: number): LiveRankingRow => ({
   down: 0,
   score: up,
   wilson: 0,
+  trending: 0,
+  provisional: false,
+  rankRange: null,
 });
 
 /** The two calls the board makes, answered by hand: `rankings.list` and `rankings.live`. */
@@ -58,8 +61,8 @@ describe('LiveRankingsBoard', () => {
           id: '5-0',
           at: 1_700_000_000_000,
           entries: [
-            { llmId: 'a', up: 2, down: 0, score: 2, wilson: 0, ranks: { score: 2 } },
-            { llmId: 'b', up: 3, down: 0, score: 3, wilson: 0, ranks: { score: 1 } },
+            { llmId: 'a', up: 2, down: 0, score: 2, wilson: 0, trending: 0, ranks: { score: 2 } },
+            { llmId: 'b', up: 3, down: 0, score: 3, wilson: 0, trending: 0, ranks: { score: 1 } },
           ],
         },
       },

@@ -10,6 +10,7 @@ const entry = (llmId: string, up: number, ranks: RankingEntry['ranks']): Ranking
   down: 0,
   score: up,
   wilson: 0,
+  trending: 0,
   ranks,
 });
 const llm = (id: string) => ({ id, name: id.toUpperCase() }) as Llm;

@@ -1,4 +1,12 @@
-import { type BoardKey, type Llm, type RankingEntry, compareRanked } from '@llmpt/shared';
+import {
+  type BoardKey,
+  type Llm,
+  type RankingEntry,
+  type RankingSort,
+  compareRanked,
+  hasVotes,
+  rankRanges,
+} from '@llmpt/shared';
 
 import type { LiveMessage, LiveRankingRow } from './live-contract.ts';
 
@@ -25,6 +33,8 @@ export function applyMessage(
  * no votes last), joined with the catalogue for names and vendors. Entries of models the
  * catalogue doesn't know yet (added after it was read) are left out and listed in `unknown`, so
  * the caller can re-read it. Entries not on this board (no rank key for it) are skipped.
+ * Rank ranges are the shared `rankRanges` over this board's rows (the api's rule, not a copy);
+ * a sealed row (tally withheld) gets none, and is not counted as provisional.
  */
 export function rowsFromEntries(
   entries: ReadonlyMap<string, RankingEntry>,
@@ -43,17 +53,33 @@ export function rowsFromEntries(
     }
     // A sealed feed ('hide-results') withholds tallies: null on the wire.
     const t = e as { up: number | null; down: number | null; score: number | null };
+    const base = { rank, llm, trending: e.trending, rankRange: null };
     rows.push(
       t.up === null || t.down === null || t.score === null
-        ? { rank, llm, up: 0, down: 0, score: 0, wilson: 0, sealed: true }
-        : { rank, llm, up: e.up, down: e.down, score: e.score, wilson: e.wilson },
+        ? { ...base, up: 0, down: 0, score: 0, wilson: 0, provisional: false, sealed: true }
+        : {
+            ...base,
+            up: e.up,
+            down: e.down,
+            score: e.score,
+            wilson: e.wilson,
+            provisional: rank === null && hasVotes(e),
+          },
     );
   }
   rows.sort((a, b) =>
     compareRanked(
-      { rank: a.rank, id: a.llm.id, name: a.llm.name },
-      { rank: b.rank, id: b.llm.id, name: b.llm.name },
+      { rank: a.rank, id: a.llm.id, name: a.llm.name, up: a.up, down: a.down },
+      { rank: b.rank, id: b.llm.id, name: b.llm.name, up: b.up, down: b.down },
     ),
   );
+  const open = rows.map((r) => (r.sealed ? { ...r, rank: null } : r));
+  rankRanges(sortOf(board), open).forEach((range, i) => {
+    if (range) rows[i] = { ...rows[i]!, rankRange: range };
+  });
   return { rows, unknown };
 }
+
+/** The sort of a board key ('coding:wilson' → 'wilson'). */
+export const sortOf = (board: BoardKey): RankingSort =>
+  (board.includes(':') ? board.slice(board.indexOf(':') + 1) : board) as RankingSort;

@@ -72,16 +72,31 @@ export async function startLiveTestServer() {
   function rank(): Map<string, RankingEntry> {
     const list = catalogue.map((l) => {
       const { up, down } = tallies.get(l.id) ?? { up: 0, down: 0 };
-      return { llmId: l.id, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+      return {
+        llmId: l.id,
+        up,
+        down,
+        score: up - down,
+        wilson: wilsonLowerBound(up, down),
+        trending: up - down,
+      };
     });
     const ranks = (sort: RankingSort) =>
       new Map([...list].sort((a, b) => b[sort] - a[sort]).map((e, i) => [e.llmId, i + 1]));
     const byScore = ranks('score');
     const byWilson = ranks('wilson');
+    const byTrending = ranks('trending');
     return new Map(
       list.map((e) => [
         e.llmId,
-        { ...e, ranks: { score: byScore.get(e.llmId), wilson: byWilson.get(e.llmId) } },
+        {
+          ...e,
+          ranks: {
+            score: byScore.get(e.llmId),
+            wilson: byWilson.get(e.llmId),
+            trending: byTrending.get(e.llmId),
+          },
+        },
       ]),
     );
   }
@@ -156,8 +171,21 @@ export async function startLiveTestServer() {
           .flatMap((model) => {
             const e = entries.get(model.id);
             if (!e) return [];
-            const { up, down, score, wilson } = e;
-            return [{ rank: e.ranks[sort] ?? 0, llm: model, up, down, score, wilson }];
+            const { up, down, score, wilson, trending } = e;
+            const rank = e.ranks[sort] ?? 0;
+            return [
+              {
+                rank,
+                llm: model,
+                up,
+                down,
+                score,
+                wilson,
+                trending,
+                provisional: false,
+                rankRange: null,
+              },
+            ];
           })
           .sort((a, b) => a.rank - b.rank);
       }),
