@@ -485,6 +485,11 @@ describe('admin session', () => {
     await expect
       .poll(() => page.locator('body').innerText(), { timeout: 15_000 })
       .toMatch(/flush|maintenance/i);
+    // The board's own API answered: its main panel left "Loading…" (a screenshot of the spinner
+    // showed nothing an operator needs).
+    await expect
+      .poll(() => page.locator('main').innerText(), { timeout: 15_000 })
+      .not.toMatch(/Loading/i);
     await shoot(page, 'queues', undefined, { ownTheme: false });
   });
 
