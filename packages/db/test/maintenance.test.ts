@@ -192,4 +192,22 @@ describe('rollHourlyHistory', () => {
       'm-03': 1,
     });
   });
+
+  it('leaves models with fewer than minVotes votes (RANK_MIN_VOTES) unranked', async () => {
+    // Active now: m-01 2 up 1 down (3 votes, score 1), m-02 0/1 (1 vote), m-03 3/1 (4 votes).
+    const ranksAt = async (iso: string) =>
+      Object.fromEntries(
+        (await history())
+          .filter((r) => r.hour.getTime() === Date.parse(iso))
+          .map((r) => [r.llm_id, r.rank]),
+      );
+    await rollHourlyHistory(t.db, new Date('2026-11-27T14:00:00Z'), { minVotes: 3 });
+    expect(await ranksAt('2026-11-27T14:00:00Z')).toEqual({ 'm-01': 2, 'm-02': null, 'm-03': 1 });
+    await rollHourlyHistory(t.db, new Date('2026-11-27T15:00:00Z'), { minVotes: 4 });
+    expect(await ranksAt('2026-11-27T15:00:00Z')).toEqual({
+      'm-01': null,
+      'm-02': null,
+      'm-03': 1,
+    });
+  });
 });

@@ -29,6 +29,7 @@ export interface MaintenanceDeps {
     | 'PARTITION_ARCHIVE'
     | 'PARTITION_ARCHIVE_DIR'
     | 'INTEGRITY_SIGNAL_RETENTION_DAYS'
+    | 'RANK_MIN_VOTES'
   >;
 }
 
@@ -91,11 +92,14 @@ export async function refreshSummary(deps: MaintenanceDeps): Promise<void> {
   await refreshVoteSummary(deps.db);
 }
 
-/** Upserts this hour's snapshot (idempotent), so the chart's last point stays current. */
+/**
+ * Upserts this hour's snapshot (idempotent), so the chart's last point stays current; ranks by
+ * the live board's rule (RANK_MIN_VOTES: fewer votes, no rank).
+ */
 export async function rollHistory(deps: MaintenanceDeps, now = new Date()): Promise<void> {
   const hour = new Date(now);
   hour.setUTCMinutes(0, 0, 0);
-  await rollHourlyHistory(deps.db, hour);
+  await rollHourlyHistory(deps.db, hour, { minVotes: deps.env.RANK_MIN_VOTES });
 }
 
 /**

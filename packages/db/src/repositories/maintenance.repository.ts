@@ -1,4 +1,4 @@
-import { rankBoard } from '@llmpt/shared';
+import { type RankOptions, rankBoard } from '@llmpt/shared';
 import { sql, type Kysely } from 'kysely';
 
 import type { Database } from '../schema/index.ts';
@@ -121,14 +121,15 @@ export async function refreshVoteSummary(db: Kysely<Database>): Promise<void> {
 /**
  * Snapshots llm_vote_counts of the active models as the history row for the UTC hour containing
  * `hour`, each with its overall rank by score from the shared rank rule (`rankBoard`: ties share
- * a rank, a model with no votes has rank null), the rule the ranker ranks the live board by, so
- * history, rank arrows and the board agree. Running it again for the same hour overwrites that
- * hour with the current counts.
+ * a rank, a model with no votes, or fewer than `minVotes` (RANK_MIN_VOTES), has rank null), the
+ * rule the ranker ranks the live board by, so history, rank arrows and the board agree. Running
+ * it again for the same hour overwrites that hour with the current counts.
  * @returns the hour written and how many models it holds.
  */
 export async function rollHourlyHistory(
   db: Kysely<Database>,
   hour: Date,
+  opts: RankOptions = {},
 ): Promise<{ hour: Date; models: number }> {
   const start = new Date(Math.floor(hour.getTime() / HOUR_MS) * HOUR_MS);
   const counts = await db
@@ -146,6 +147,7 @@ export async function rollHourlyHistory(
       down: Number(c.downvotes),
     })),
     'score',
+    opts,
   );
   // One statement for the whole board: arrays in, one row per model out (null ranks included).
   const result = await sql`
