@@ -233,6 +233,8 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
           maxTickMs: Math.max(env.RANKER_TICK_MS, env.RANKER_MAX_TICK_MS),
           lockTtlMs: env.RANKER_LOCK_TTL_MS,
           streamMaxLen: env.RANKINGS_STREAM_MAXLEN,
+          minVotes: env.RANK_MIN_VOTES,
+          trendingHalfLifeHours: env.TRENDING_HALF_LIFE_HOURS,
         },
       )
     : null;

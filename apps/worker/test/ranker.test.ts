@@ -40,6 +40,13 @@ afterEach(async () => {
   await f?.cleanup();
 });
 
+/**
+ * The longest trending half-life the env allows (90 days): a score decays by less than 0.005
+ * over one of these tests, so each model's published trending value is its score (the votes
+ * are all fresh). trending.test.ts tests the decay with a clock of its own.
+ */
+const SLOW_HALF_LIFE_HOURS = 24 * 90;
+
 /** A ranker as a worker process would run it: its own Redis connection, store and metrics. */
 function makeRanker(opts: Partial<RankerOptions> = {}): Ranker {
   const redis = new Redis(f.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
@@ -50,7 +57,13 @@ function makeRanker(opts: Partial<RankerOptions> = {}): Ranker {
   });
   const ranker = new Ranker(
     { redis, store, db: f.db, metrics: createMetrics(), log: (m) => logs.push(m) },
-    { tickMs: 50, lockTtlMs: 3000, streamMaxLen: 2000, ...opts },
+    {
+      tickMs: 50,
+      lockTtlMs: 3000,
+      streamMaxLen: 2000,
+      trendingHalfLifeHours: SLOW_HALF_LIFE_HOURS,
+      ...opts,
+    },
   );
   started.push({ ranker, redis });
   ranker.start();
@@ -70,10 +83,15 @@ async function ticksPass(ranker: Ranker, n: number): Promise<void> {
   );
 }
 
-/** What the rankings must be now, computed from scratch: the active catalogue, Redis tallies. */
+/**
+ * What the rankings must be now, computed from scratch: the active catalogue, Redis tallies,
+ * and (every vote being fresh, see SLOW_HALF_LIFE_HOURS) each model's score as its trending.
+ */
 async function expectedEntries(): Promise<RankingEntry[]> {
   const llms = await listLlms(f.db);
-  return computeEntries(llms, await f.store.tallies(llms.map((l) => l.id)));
+  const tallies = await f.store.tallies(llms.map((l) => l.id));
+  const trending = new Map([...tallies].map(([id, t]) => [id, t.up - t.down]));
+  return computeEntries(llms, tallies, { trending });
 }
 
 describe('ranker', () => {

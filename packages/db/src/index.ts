@@ -27,3 +27,4 @@ export * from './repositories/admin.repository.ts';
 export * from './repositories/flags.repository.ts';
 export * from './repositories/integrity.repository.ts';
 export * from './repositories/public-dump.repository.ts';
+export * from './repositories/trending.repository.ts';

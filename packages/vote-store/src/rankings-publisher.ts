@@ -51,7 +51,11 @@ export async function publishRankings(
   }
   // Only the body's own fields: an id passed in by mistake must not shadow the stream id.
   const diffJson = JSON.stringify({ at: diff.at, entries: diff.entries });
-  const snapshotJson = JSON.stringify({ at: snapshot.at, entries: snapshot.entries });
+  const snapshotJson = JSON.stringify(
+    snapshot.rules === undefined
+      ? { at: snapshot.at, entries: snapshot.entries }
+      : { at: snapshot.at, entries: snapshot.entries, rules: snapshot.rules },
+  );
   return redis.llmptPublishRankings(
     keys.diffs,
     keys.snapshot,
@@ -61,17 +65,26 @@ export async function publishRankings(
   );
 }
 
-function parseBody(json: string, where: string): RankingsDiffBody {
-  const body = JSON.parse(json) as Partial<RankingsDiffBody> | null;
+function parseBody(json: string, where: string): RankingsSnapshotBody {
+  const body = JSON.parse(json) as Partial<RankingsSnapshotBody> | null;
   if (typeof body?.at !== 'number' || !Array.isArray(body.entries)) {
     throw new Error(`malformed rankings payload in ${where}`);
   }
-  return { at: body.at, entries: body.entries };
+  const rules = body.rules;
+  if (
+    rules !== undefined &&
+    (typeof rules?.minVotes !== 'number' || typeof rules.trendingHalfLifeHours !== 'number')
+  ) {
+    throw new Error(`malformed rankings rules in ${where}`);
+  }
+  return rules === undefined
+    ? { at: body.at, entries: body.entries }
+    : { at: body.at, entries: body.entries, rules };
 }
 
 /**
- * The latest snapshot (every active model's entry as of diff `id`), or null before the ranker
- * has published anything.
+ * The latest snapshot (every active model's entry as of diff `id`, with the rules its ranks and
+ * trending values were computed by), or null before the ranker has published anything.
  * @see publishRankings
  */
 export async function readRankingsSnapshot(
@@ -92,7 +105,10 @@ export async function readRankingsSnapshot(
  */
 export function parseDiffEntry([id, fields]: RankingsStreamEntry): RankingsDiff {
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'd') return { id, ...parseBody(fields[i + 1]!, `rankings diff ${id}`) };
+    if (fields[i] === 'd') {
+      const { at, entries } = parseBody(fields[i + 1]!, `rankings diff ${id}`);
+      return { id, at, entries };
+    }
   }
   throw new Error(`rankings diff ${id} has no "d" field`);
 }

@@ -78,6 +78,23 @@ describe('publishRankings', () => {
     expect(JSON.parse(stream[0]![1][1]!)).toEqual({ at: 42, entries: [all[0]] });
   });
 
+  it('keeps the rules with the snapshot only, and refuses malformed rules', async () => {
+    const keys = rankingsKeys(`${prefix}rules:`);
+    const all = [entry('a', 3, 1)];
+    const rules = { minVotes: 20, trendingHalfLifeHours: 6 };
+    const id = await publishRankings(
+      redis,
+      keys,
+      { at: 7, entries: all },
+      { at: 7, entries: all, rules },
+    );
+    expect(await readRankingsSnapshot(redis, keys)).toEqual({ id, at: 7, entries: all, rules });
+    const stream = (await redis.xrange(keys.diffs, '-', '+')) as [string, string[]][];
+    expect(parseDiffEntry(stream[0]!)).toEqual({ id, at: 7, entries: all });
+    await redis.set(keys.snapshot, `${id}\n${JSON.stringify({ at: 7, entries: all, rules: 3 })}`);
+    await expect(readRankingsSnapshot(redis, keys)).rejects.toThrow(/malformed rankings rules/);
+  });
+
   it('rejects a stream entry that is not a diff', () => {
     expect(() => parseDiffEntry(['1-0', ['x', '{}']])).toThrow(/no "d" field/);
     expect(() => parseDiffEntry(['1-0', ['d', '{"at":"x"}']])).toThrow(/malformed/);

@@ -1,12 +1,17 @@
 import { performance } from 'node:perf_hooks';
 
-import { type Database, listLlms } from '@llmpt/db';
+import { type Database, listLlms, trendingFromEvents } from '@llmpt/db';
 import {
+  DEFAULT_TRENDING_HALF_LIFE_HOURS,
   type RankableLlm,
   type RankingEntry,
+  type RankingRules,
+  type RankingsSnapshot,
   type VoteCounts,
   computeEntries,
+  decayTrending,
   diffEntries,
+  halfLifeMs,
 } from '@llmpt/shared';
 import {
   type RankingsKeys,
@@ -30,6 +35,8 @@ export interface RankerDeps {
   db: Kysely<Database>;
   metrics: Metrics;
   log: (msg: string) => void;
+  /** The clock (ms since the epoch): snapshot times and the trending decay. Default Date.now. */
+  now?: () => number;
 }
 
 export interface RankerOptions {
@@ -49,6 +56,10 @@ export interface RankerOptions {
   streamMaxLen: number;
   /** How long the active catalogue is reused before it is read from Postgres again. */
   catalogueTtlMs?: number;
+  /** Votes a model needs to be ranked (RANK_MIN_VOTES); default 1: every voted model. */
+  minVotes?: number;
+  /** Half-life of the trending score (TRENDING_HALF_LIFE_HOURS); default 6. */
+  trendingHalfLifeHours?: number;
 }
 
 /** What the leader knows of the published state; rebuilt from the snapshot on election. */
@@ -59,8 +70,14 @@ interface Session {
   tallies: Map<string, VoteCounts>;
   /** The catalogue they were computed with (a reload may rename, recategorize or retire). */
   catalogue: RankableLlm[] | null;
-  /** No snapshot existed: publish one even if no vote arrives. */
+  /**
+   * No snapshot existed (or it was computed by other rules): publish one even if no vote
+   * arrives.
+   */
   mustPublish: boolean;
+  /** Each model's trending value (unrounded; absent: 0) as of `trendingAt`. */
+  trending: Map<string, number>;
+  trendingAt: number;
 }
 
 const countsOf = (entries: Iterable<VoteCounts & { llmId: string }>) =>
@@ -78,6 +95,8 @@ export class Ranker {
   readonly keys: RankingsKeys;
   readonly leader: LeaderElection;
   private session: Session | null = null;
+  private readonly now: () => number;
+  private readonly rules: RankingRules;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | null = null;
   private readonly catalogue: CatalogueCache;
@@ -94,6 +113,11 @@ export class Ranker {
     private readonly opts: RankerOptions,
   ) {
     this.keys = rankingsKeys(deps.store.prefix);
+    this.now = deps.now ?? Date.now;
+    this.rules = {
+      minVotes: opts.minVotes ?? 1,
+      trendingHalfLifeHours: opts.trendingHalfLifeHours ?? DEFAULT_TRENDING_HALF_LIFE_HOURS,
+    };
     this.catalogue = new CatalogueCache(
       () => listLlms(deps.db),
       opts.catalogueTtlMs ?? 60_000,
@@ -164,6 +188,8 @@ export class Ranker {
       tallies: new Map(),
       catalogue: null,
       mustPublish: false,
+      trending: new Map(),
+      trendingAt: 0,
     };
     this.session = session;
     this.schedule(session, 0);
@@ -221,13 +247,7 @@ export class Ranker {
   private async tick(session: Session): Promise<void> {
     const { redis, store, metrics } = this.deps;
     this.lastDiffEntries = 0;
-    if (!session.published) {
-      // Continue from what the previous leader published, so a fail-over is not a full diff.
-      const snapshot = await readRankingsSnapshot(redis, this.keys);
-      session.published = new Map(snapshot?.entries.map((e) => [e.llmId, e]));
-      session.tallies = countsOf(snapshot?.entries ?? []);
-      session.mustPublish = snapshot === null;
-    }
+    const published = session.published ?? (await this.resume(session));
 
     const llms = await this.catalogue.get();
     const tallies = await store.tallies(llms.map((l) => l.id));
@@ -236,23 +256,25 @@ export class Ranker {
       session.catalogue === llms &&
       !this.talliesChanged(llms, tallies, session.tallies)
     ) {
+      // Values that only decay keep their order: nothing to publish.
       return;
     }
 
-    const entries = computeEntries(llms, tallies);
-    const diff = diffEntries(session.published, entries);
+    const at = this.now();
+    const trending = this.advanceTrending(session, tallies, at);
+    const entries = computeEntries(llms, tallies, { minVotes: this.rules.minVotes, trending });
+    const diff = diffEntries(published, entries);
     // A retired model changes no entry when it ranked last, but the snapshot must drop it.
     const listed = new Set(entries.map((e) => e.llmId));
-    const shrank = [...session.published.keys()].some((id) => !listed.has(id));
+    const shrank = [...published.keys()].some((id) => !listed.has(id));
     if (diff.length > 0 || shrank || session.mustPublish) {
       // Lost the lease while reading: the new leader publishes; two writers would interleave.
       if (this.session !== session || !this.leader.isLeader) return;
-      const at = Date.now();
       await publishRankings(
         redis,
         this.keys,
         { at, entries: diff },
-        { at, entries },
+        { at, entries, rules: this.rules },
         { maxLen: this.opts.streamMaxLen },
       );
       metrics.rankerDiffs.inc();
@@ -260,9 +282,79 @@ export class Ranker {
       this.lastDiffEntries = diff.length;
     }
     session.published = new Map(entries.map((e) => [e.llmId, e]));
-    session.tallies = countsOf(entries);
+    // Tallies of models that left the catalogue are kept: back, they continue from there.
+    session.tallies = new Map([...session.tallies, ...countsOf(entries)]);
     session.catalogue = llms;
     session.mustPublish = false;
+    session.trending = trending;
+    session.trendingAt = at;
+  }
+
+  /**
+   * A new term starts from what the previous leader published, so a fail-over is not a full
+   * diff, and trending continues: the snapshot's values, as of its `at`, are decayed to the next
+   * tick and the tallies' change since is added then. Without a snapshot computed by the same
+   * half-life (none, or from before issue 15), the values come from Postgres's event log
+   * (trendingFromEvents), so a rebuilt Redis does not reset trending; what Redis holds beyond
+   * Postgres's tallies (not yet flushed) is then added as votes of the next tick.
+   */
+  private async resume(session: Session): Promise<Map<string, RankingEntry>> {
+    const snapshot = await readRankingsSnapshot(this.deps.redis, this.keys);
+    const published = new Map(snapshot?.entries.map((e) => [e.llmId, e]));
+    session.published = published;
+    session.tallies = countsOf(snapshot?.entries ?? []);
+    session.mustPublish = snapshot === null;
+    if (snapshot && this.continuesTrending(snapshot)) {
+      session.trending = new Map(snapshot.entries.map((e) => [e.llmId, e.trending]));
+      session.trendingAt = snapshot.at;
+      if (snapshot.rules!.minVotes !== this.rules.minVotes) session.mustPublish = true;
+      return published;
+    }
+    const at = this.now();
+    const fromEvents = await trendingFromEvents(this.deps.db, {
+      now: new Date(at),
+      halfLifeMs: halfLifeMs(this.rules.trendingHalfLifeHours),
+    });
+    session.trending = fromEvents.trending;
+    session.trendingAt = at;
+    session.tallies = fromEvents.counts;
+    session.mustPublish = true;
+    this.deps.log(
+      `ranker: trending computed from the vote event log (${fromEvents.trending.size} models)`,
+    );
+    return published;
+  }
+
+  /** The snapshot's trending values can be continued: same half-life, every value present. */
+  private continuesTrending(snapshot: RankingsSnapshot): boolean {
+    return (
+      snapshot.rules?.trendingHalfLifeHours === this.rules.trendingHalfLifeHours &&
+      snapshot.entries.every((e) => typeof e.trending === 'number')
+    );
+  }
+
+  /**
+   * Each model's trending value at `at`: its value as of the last computation decayed to `at`
+   * (decayTrending), plus the net score change of its tally since (new votes weigh 1). A model
+   * whose tally was not read (not in the catalogue) only decays.
+   */
+  private advanceTrending(
+    session: Session,
+    tallies: ReadonlyMap<string, VoteCounts>,
+    at: number,
+  ): Map<string, number> {
+    const halfLife = halfLifeMs(this.rules.trendingHalfLifeHours);
+    const next = new Map<string, number>();
+    const ids = new Set([...session.trending.keys(), ...tallies.keys()]);
+    for (const id of ids) {
+      const now = tallies.get(id);
+      const before = session.tallies.get(id);
+      const change = now ? now.up - now.down - (before ? before.up - before.down : 0) : 0;
+      const value =
+        decayTrending(session.trending.get(id) ?? 0, session.trendingAt, at, halfLife) + change;
+      if (value !== 0) next.set(id, value);
+    }
+    return next;
   }
 
   private talliesChanged(
