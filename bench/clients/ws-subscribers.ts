@@ -13,8 +13,11 @@
  *   The payload is our tRPC frame, so the same `"type":"data","id":ID` marker keys it.
  *
  * Arrival time: {@link wallNow} taken first thing in the socket's message handler.
- * IPC out: ready, complete (a key reached every live subscriber of this process), collected, frame.
- * IPC in: collect, frame, close.
+ * Traffic: every message a subscribed socket receives (data and keep-alives) is counted at its
+ * wire size, the WebSocket frame as it arrived: payload plus the frame header a server sends
+ * (unmasked: 2 bytes, +2 from 126 bytes of payload, +8 from 65,536).
+ * IPC out: ready, complete (a key reached every live subscriber of this process), collected,
+ * frame, traffic. IPC in: collect, frame, traffic, close.
  */
 import WebSocket from 'ws';
 
@@ -44,10 +47,23 @@ export type FromSubscribers =
       data: Record<string, { count: number; times: (number | null)[] }>;
     }
   | { type: 'frame'; key: string; frame: string | null }
+  | {
+      type: 'traffic';
+      /** Wire bytes and messages received by subscribed sockets since they subscribed. */
+      bytes: number;
+      messages: number;
+      /** Of those, data messages (larger than a keep-alive's 4 bytes). */
+      dataMessages: number;
+      /** Sockets subscribed and still open. */
+      live: number;
+    }
   | { type: 'closed'; subscribed: number; closedEarly: number };
 
 export type ToSubscribers =
-  { cmd: 'collect'; keys: string[] | null } | { cmd: 'frame'; key: string } | { cmd: 'close' };
+  | { cmd: 'collect'; keys: string[] | null }
+  | { cmd: 'frame'; key: string }
+  | { cmd: 'traffic' }
+  | { cmd: 'close' };
 
 const MARKER = Buffer.from('"type":"data","id":"');
 const SUBSCRIBE = JSON.stringify({
@@ -75,6 +91,14 @@ let failed = 0;
 let closedEarly = 0;
 let closing = false;
 const errors: string[] = [];
+let wireBytes = 0;
+let wireMessages = 0;
+let wireDataMessages = 0;
+
+/** Bytes of a server's (unmasked) WebSocket frame carrying `payload` bytes. */
+function wireSize(payload: number): number {
+  return payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
+}
 
 function arrival(index: number, data: Buffer, at: number): void {
   const start = data.indexOf(MARKER);
@@ -131,8 +155,11 @@ function open(index: number): Promise<void> {
     ws.on('message', (data: Buffer) => {
       const at = wallNow();
       if (live) {
+        wireBytes += wireSize(data.length);
+        wireMessages++;
         // Keep-alives are tiny; data frames are not.
         if (data.length <= 4) return keepAlive(ws, data);
+        wireDataMessages++;
         return arrival(index, data, at);
       }
       if (data.length <= 4) return keepAlive(ws, data);
@@ -180,6 +207,14 @@ process.on('message', (m: ToSubscribers) => {
     send({ type: 'collected', sampled: sampledLive.reduce((a, b) => a + b, 0), data });
   } else if (m.cmd === 'frame') {
     send({ type: 'frame', key: m.key, frame: frames.get(m.key)?.toString('utf8') ?? null });
+  } else if (m.cmd === 'traffic') {
+    send({
+      type: 'traffic',
+      bytes: wireBytes,
+      messages: wireMessages,
+      dataMessages: wireDataMessages,
+      live: subscribed - closedEarly,
+    });
   } else if (m.cmd === 'close') {
     closing = true;
     for (const ws of sockets) ws.terminate();

@@ -21,3 +21,9 @@ export function figure(
   const value = results[scenario]?.[key];
   return typeof value === 'number' ? value : undefined;
 }
+
+/**
+ * Issue 16's goal: ≤ 2 KB/s (2,048 bytes) received per live subscriber on average under a
+ * uniform 5,000 votes/s; endToEnd and fanout report their figure next to it.
+ */
+export const BYTES_PER_SUBSCRIBER_GOAL = 2048;

@@ -23,7 +23,7 @@ import { calibrateClock, rssKB, sleep, summarize, wallNow } from './rt-measure.t
 import { capturedFrame, markFrame, startPeerServers } from './rt-peers.ts';
 import { startBenchStack } from './stack.ts';
 import type { BenchContext, BenchOptions } from './types.ts';
-import { type Arrivals, ClientPool } from './ws-client-pool.ts';
+import { type Arrivals, ClientPool, type Traffic } from './ws-client-pool.ts';
 
 export interface FanoutParams {
   subscribers: number;
@@ -78,6 +78,13 @@ export interface Side {
   /** Deliveries that never came within DELIVER_TIMEOUT_MS. */
   missed: number;
   rssPerConnKB: number;
+  /**
+   * Wire bytes received per subscriber (counted at the clients, ours only): per counted round
+   * (one vote each, from just before the vote to its diff on every screen), and per second from
+   * the first counted round's start to the last one's end (rounds of the other sides between).
+   */
+  bytesPerSubscriberPerVote: number;
+  bytesPerSubscriberPerSec: number;
 }
 
 export interface FanoutRun {
@@ -165,6 +172,8 @@ function newSide(pool: ClientPool, rssPerConnKB: number): Side {
     roundP50s: [],
     missed: 0,
     rssPerConnKB,
+    bytesPerSubscriberPerVote: NaN,
+    bytesPerSubscriberPerSec: NaN,
   };
 }
 
@@ -218,9 +227,13 @@ async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner
     const connected = await connect(ctx, p, 'trpc', wsUrls, apiPids);
     const subscribers = (pool = connected.pool);
     const side = newSide(subscribers, connected.rssPerConnKB);
+    let first: { traffic: Traffic; at: number } | null = null;
+    let roundBytes = 0;
     const round = async (r: number) => {
+      if (r === 1) first = { traffic: await subscribers.traffic(), at: performance.now() };
       await pause();
       const after = await lastStreamId(redis, keys.diffs);
+      const before = r > 0 ? await subscribers.traffic() : null;
       const t0 = wallNow();
       await castVote(stack.apiUrls[r % stack.apiUrls.length]!, voters[r]!, top.llmId, 1);
       const reply = await blocking.xread('BLOCK', 5000, 'STREAMS', keys.diffs, after);
@@ -236,6 +249,13 @@ async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner
       // `at` is Date.now(), the floor of the publish time: take the middle of its millisecond.
       const times = record(side, subscribers, arrivals, diff.at + 0.5, complete);
       side.fromVote.push(...times.map((t) => t - t0));
+      const now = await subscribers.traffic();
+      const live = Math.max(1, now.live);
+      roundBytes += now.bytes - before!.bytes;
+      side.bytesPerSubscriberPerVote = roundBytes / live / r;
+      if (first)
+        side.bytesPerSubscriberPerSec =
+          (now.bytes - first.traffic.bytes) / live / ((performance.now() - first.at) / 1000);
     };
     return { side, round, stop };
   } catch (err) {

@@ -40,6 +40,15 @@ export interface Arrivals {
   times: number[];
 }
 
+/** What the subscribers received, summed over the client processes ({@link ClientPool.traffic}). */
+export interface Traffic {
+  bytes: number;
+  messages: number;
+  /** Messages larger than a keep-alive (4 bytes). */
+  dataMessages: number;
+  live: number;
+}
+
 interface Proc {
   child: ChildProcess;
   subscribed: number;
@@ -165,6 +174,30 @@ export class ClientPool {
         else for (let j = 0; j < sampled; j++) a.times.push(NaN);
       }
       out.set(key, a);
+    }
+    return out;
+  }
+
+  /**
+   * Wire bytes and messages received so far by the subscribed sockets (counted at the clients,
+   * from each socket's subscription on), and how many sockets are live, over every process.
+   * Two readings bracket a window.
+   */
+  async traffic(): Promise<Traffic> {
+    const replies = await Promise.all(
+      this.procs.map(async (p) => {
+        const reply = this.next(p, (m) => m.type === 'traffic', 60_000);
+        p.child.send({ cmd: 'traffic' } satisfies ToSubscribers);
+        return reply;
+      }),
+    );
+    const out: Traffic = { bytes: 0, messages: 0, dataMessages: 0, live: 0 };
+    for (const r of replies) {
+      if (r.type !== 'traffic') continue;
+      out.bytes += r.bytes;
+      out.messages += r.messages;
+      out.dataMessages += r.dataMessages;
+      out.live += r.live;
     }
     return out;
   }

@@ -35,6 +35,11 @@
  * - apiPeakRssMB / workerPeakRssMB: VmHWM from /proc/<pid>/status (largest api process).
  * - diffsPerSec, avgDiffEntries, avgDiffFrameKB (the frame a board subscriber gets, rebuilt from
  *   the stream), fanoutMBPerSec = subscribers × avgDiffFrame × diffsPerSec: what the api writes.
+ * - bytesPerSubscriberPerSec: wire bytes (WebSocket frames: payload + header, diffs and
+ *   keep-alives) the subscribers received over the window, counted at the clients, / live
+ *   subscribers / window seconds; bytesPerSubscriberPerVote = that / votesPerSec.
+ *   bytesPerSubscriberGoalPerSec: issue 16's goal (≤ 2 KB/s per subscriber at a uniform
+ *   5,000 votes/s); bytesPerSubscriberToGoal = figure / goal (≤ 1: met).
  * - apiEventLoopP99Ms / MaxMs: the api's own nodejs_eventloop_lag_{p99,max}_seconds over the
  *   window (scraped from /metrics at the start, which resets it, and at the end): the worst
  *   process when each answers for itself; with WEB_CONCURRENCY > 1 the primary answers with
@@ -55,6 +60,7 @@ import {
 import { Redis } from 'ioredis';
 
 import type { LoadConfig, LoadResult } from '../clients/vote-load.ts';
+import { BYTES_PER_SUBSCRIBER_GOAL } from '../lib/figures.ts';
 import { type CastAck, castVote, lastStreamId, waitForSnapshot } from '../lib/rt-api.ts';
 import {
   CpuWindow,
@@ -189,6 +195,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     await windowStart;
     const windowEnd = Date.now() + p.durationS * 1000;
     const startId = await lastStreamId(redis, keys.diffs);
+    const trafficStart = await pool.traffic();
+    const trafficT0 = performance.now();
     const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, load.pid ?? -1]);
     cpu.begin();
     await eventLoopLag(metricsUrl, p.webConcurrency); // resets the event-loop delay histograms
@@ -210,6 +218,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     }
     await sleep(Math.max(0, windowEnd - Date.now()));
     const cpuPct = cpu.end();
+    const trafficEnd = await pool.traffic();
+    const trafficSec = (performance.now() - trafficT0) / 1000;
     const loop = await eventLoopLag(metricsUrl, p.webConcurrency);
     clearInterval(lagTimer);
     const loadResult = (await done).result!;
@@ -244,13 +254,16 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const { closedEarly } = await pool.stop();
     pool = null;
     const lag = summarize(lags);
+    const votesPerSec = loadResult.ok / p.durationS;
+    const bytesPerSubscriberPerSec =
+      (trafficEnd.bytes - trafficStart.bytes) / Math.max(1, trafficEnd.live) / trafficSec;
     return {
       subscribers: screens.subscribers,
       sampledSubscribers: screens.sampled,
       apiProcesses: p.webConcurrency,
       durationS: p.durationS,
       targetVotesPerSec: p.targetVotesPerSec,
-      votesPerSec: fig(loadResult.ok / p.durationS),
+      votesPerSec: fig(votesPerSec),
       errors: loadResult.non2xx + loadResult.socketErrors + loadResult.unanswered,
       non2xx: loadResult.non2xx,
       unsent: loadResult.unsent,
@@ -268,6 +281,10 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       fanoutMBPerSec: fig(
         (screens.subscribers * screens.avgFrameBytes * screens.diffs) / p.durationS / 1e6,
       ),
+      bytesPerSubscriberPerSec: fig(bytesPerSubscriberPerSec, 0),
+      bytesPerSubscriberPerVote: fig(bytesPerSubscriberPerSec / votesPerSec, 2),
+      bytesPerSubscriberGoalPerSec: BYTES_PER_SUBSCRIBER_GOAL,
+      bytesPerSubscriberToGoal: fig(bytesPerSubscriberPerSec / BYTES_PER_SUBSCRIBER_GOAL, 2),
       apiEventLoopP99Ms: fig(loop?.p99Ms ?? NaN),
       apiEventLoopMaxMs: fig(loop?.maxMs ?? NaN),
       flushLagP99Ms: fig(lag.p99, 0),

@@ -38,9 +38,16 @@
  *   round's p50 (the sides' rounds run back to back); roundsAheadOfSocketIo: how many of them
  *   ours won (its p50 below Socket.IO's).
  * - missed: deliveries that never arrived within 15 s (summed over counted rounds).
+ * - bytesPerSubscriberPerVote: wire bytes (WebSocket frames: payload + header) our subscribers
+ *   received per counted round (one vote, its diff), counted at the clients, / live subscribers,
+ *   averaged over rounds. bytesPerSubscriberPerSec: the same from the first counted round's start
+ *   to the last one's end / its seconds (one vote every ~1–2 s here, not a vote load: see
+ *   endToEnd for the figure at 5,000 votes/s). bytesPerSubscriberGoalPerSec: issue 16's goal at
+ *   5,000 votes/s, for reference.
  */
 import { pathToFileURL } from 'node:url';
 
+import { BYTES_PER_SUBSCRIBER_GOAL } from '../lib/figures.ts';
 import { type FanoutParams, fanoutParams, measureFanout } from '../lib/rt-fanout.ts';
 import { fig, summarize } from '../lib/rt-measure.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../lib/types.ts';
@@ -67,6 +74,9 @@ export async function runFanout(ctx: BenchContext, p: FanoutParams): Promise<Sce
     publishToDeliverP99Ms: fig(our.p99),
     publishToLastMs: fig(summarize(ours.toLast).p50),
     rssPerConnKB: fig(ours.rssPerConnKB),
+    bytesPerSubscriberPerVote: fig(ours.bytesPerSubscriberPerVote, 0),
+    bytesPerSubscriberPerSec: fig(ours.bytesPerSubscriberPerSec, 0),
+    bytesPerSubscriberGoalPerSec: BYTES_PER_SUBSCRIBER_GOAL,
     missed: ours.missed,
     rawSubscribers: raw.subscribers,
     rawDeliverP50Ms: fig(rawS.p50),
