@@ -34,9 +34,11 @@ const SCENARIOS = [
   ['integrity', 'integrity.ts'],
   ['wsAbuse', 'ws-abuse.ts'],
   ['flush', 'flush.ts'],
+  ['unitCost', 'unit-cost.ts'],
   ['fanout', 'fanout.ts'],
   ['socketIoPeer', 'socket-io-peer.ts'],
   ['endToEnd', 'end-to-end.ts'],
+  ['flatCost', 'flat-cost.ts'],
 ] as const;
 const NAMES: readonly string[] = SCENARIOS.map(([name]) => name);
 

@@ -17,7 +17,8 @@ function runBench(args: string[]): Promise<{ code: number; stdout: string; stder
       {
         cwd: repoRoot,
         env: { ...process.env, DATABASE_URL: inject('pgServerUrl'), REDIS_URL: inject('redisUrl') },
-        timeout: 200_000,
+        // Every scenario at its smallest: ~3 minutes with unitCost and flatCost (two stacks).
+        timeout: 330_000,
         maxBuffer: 16 * 1024 * 1024,
       },
       (err, stdout, stderr) => {
@@ -42,9 +43,11 @@ const ALL = [
   'integrity',
   'wsAbuse',
   'flush',
+  'unitCost',
   'fanout',
   'socketIoPeer',
   'endToEnd',
+  'flatCost',
 ];
 
 /** Figures that are numbers but may legitimately be 0 or negative in a tiny, noisy run. */
@@ -52,6 +55,28 @@ const NUMERIC: Record<string, string[]> = {
   fanout: ['rssPerConnKB'],
   socketIoPeer: ['rssPerConnKB'],
   endToEnd: ['flushLagP99Ms', 'errors'],
+  // Differences of CPU readings (10 ms ticks) over a second or two: any sign in a tiny run.
+  unitCost: [
+    'workerCpuUsPerVote',
+    'pgCpuUsPerVote',
+    'redisCpuUsPerVote',
+    'redisCommandsPerVote',
+    'apiCpuUsPerRead',
+    'idleRedisCommandsPerSec',
+    'voteErrors',
+  ],
+  flatCost: [
+    'cpuUsPerSubscriberDiffA',
+    'cpuUsPerSubscriberDiffB',
+    'oneEntryCpuUsPerSubscriberDiffA',
+    'oneEntryCpuUsPerSubscriberDiffB',
+    'rssPerConnKBA',
+    'rssPerConnKBB',
+    'cpuFlatness',
+    'oneEntryCpuFlatness',
+    'rssFlatness',
+    'missed',
+  ],
   wsAbuse: ['bytesForOneVote', 'bytesForOneFrame'],
   // A config message often reaches B's page before A's answer: 0 ms from the answer.
   adminChange: ['catalogueWsP50Ms', 'catalogueWsMaxMs', 'flagsWsP50Ms', 'flagsWsMaxMs', 'missed'],
@@ -79,9 +104,41 @@ const REQUIRED: Record<string, string[]> = {
     'rawDeliverP50Ms',
     'ratioToRaw',
     'ratioToSocketIo',
+    // Issue 16: bytes received per subscriber, counted at the clients, next to the goal.
+    'bytesPerSubscriberPerVote',
+    'bytesPerSubscriberPerSec',
+    'bytesPerSubscriberGoalPerSec',
   ],
   socketIoPeer: ['deliverP50Ms', 'deliverP99Ms'],
-  endToEnd: ['votesPerSec', 'voteToScreenP99Ms', 'serverCpuPct', 'apiPeakRssMB'],
+  endToEnd: [
+    'votesPerSec',
+    'voteToScreenP99Ms',
+    'serverCpuPct',
+    'apiPeakRssMB',
+    'bytesPerSubscriberPerSec',
+    'bytesPerSubscriberPerVote',
+    'bytesPerSubscriberGoalPerSec',
+    'bytesPerSubscriberToGoal',
+  ],
+  unitCost: [
+    'votes',
+    'apiCpuUsPerVote',
+    'pgRowsPerVote',
+    'pgEventsPerVote',
+    'redisBytesPerBallot',
+    'redisBytesPerSession',
+    'apiIdleRssMB',
+    'readRps',
+    'readGzipBytes',
+  ],
+  flatCost: [
+    'subscribersA',
+    'subscribersB',
+    'diffWireBytesA',
+    'diffWireBytesB',
+    'oneEntryDiffWireBytesA',
+    'oneEntryDiffWireBytesB',
+  ],
   ceiling: ['rps', 'p50Ms', 'p99Ms'],
   rawVote: ['rps', 'p99Ms'],
   vote: [
@@ -215,6 +272,8 @@ describe('npm run bench (tiny run)', () => {
     // Both attacks were flagged and undone everywhere; no honest vote went with them.
     expect(report.scenarios.integrity?.missed, 'integrity.missed').toBe(0);
     expect(report.scenarios.integrity?.honestVoided, 'integrity.honestVoided').toBe(0);
+    // Every diff of the flat-cost rounds reached every subscriber.
+    expect(report.scenarios.flatCost?.missed, 'flatCost.missed').toBe(0);
   });
 
   it('refuses a bad flag with usage and exit code 2, running nothing', async () => {

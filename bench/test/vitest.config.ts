@@ -9,7 +9,7 @@ export default defineConfig({
     // pgServerUrl and redisUrl: DATABASE_URL / REDIS_URL, else throwaway servers.
     globalSetup: ['@llmpt/devstack/vitest-setup'],
     hookTimeout: 120_000,
-    testTimeout: 240_000,
+    testTimeout: 360_000,
     fileParallelism: false,
   },
 });
