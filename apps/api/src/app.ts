@@ -19,6 +19,7 @@ import { registerQueuesBoard } from './admin/queues-board.ts';
 import type { Deps } from './context.ts';
 import { cachedReads } from './http/cached-reads.ts';
 import { registerHealthRoutes } from './http/health.ts';
+import { registerPublicApi } from './http/public-api/index.ts';
 import { registerTrpcRoute } from './http/trpc-route.ts';
 import { errorShape } from './trpc-wire.ts';
 
@@ -111,6 +112,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerTrpcRoute(app, deps);
+  // Open data (issue 15): /api/v1 (REST, OpenAPI) and /badge, read-only, CORS for any origin.
+  await registerPublicApi(app, deps);
   await registerQueuesBoard(app, deps);
 
   const webDist = env.WEB_DIST ? resolve(env.WEB_DIST) : undefined;

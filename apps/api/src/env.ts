@@ -130,6 +130,11 @@ const schema = z
     /** Messages per second one WebSocket may send on average, and in a burst. Beyond: closed with 4008. */
     WS_MESSAGES_PER_SEC: int(1, 10_000).default(10),
     WS_MESSAGE_BURST: int(1, 10_000).default(30),
+    /**
+     * Requests per minute one client address may make to the public REST API (/api/v1) and the
+     * badges (/badge) together; beyond: 429 with Retry-After. Edge cache hits do not count.
+     */
+    PUBLIC_API_RATE_LIMIT: int(1, 1_000_000).default(120),
     /** An admin session ends after this many minutes without a request. */
     ADMIN_SESSION_IDLE_MINUTES: int(1, 24 * 60).default(30),
     /** …and after this many hours whatever happens (sign in again). */

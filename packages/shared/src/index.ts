@@ -6,6 +6,7 @@ export * from './wilson.ts';
 export * from './trending.ts';
 export * from './schemas/live.schema.ts';
 export * from './schemas/history.schema.ts';
+export * from './schemas/open-data.schema.ts';
 export * from './rank.ts';
 export * from './rankings.ts';
 export * from './search.ts';

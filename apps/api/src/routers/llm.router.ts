@@ -1,4 +1,3 @@
-import { listScoreHistory } from '@llmpt/db';
 import {
   type Llm,
   type LlmHistory,
@@ -13,7 +12,7 @@ import {
 
 import { appError } from '../errors.ts';
 import { liveMessages, modelFilter } from '../realtime/live-messages.ts';
-import { windowStart } from '../services/trends.ts';
+import { modelHistory } from '../services/model-reads.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const llmRouter = router({
@@ -84,20 +83,7 @@ export const llmRouter = router({
     .query(async ({ ctx, input }): Promise<LlmHistory> => {
       const llm = await ctx.deps.catalogue.get(input.id);
       if (!llm) throw appError('UNKNOWN_MODEL', `No model with id "${input.id}"`);
-      const rows = await listScoreHistory(ctx.deps.reads(), {
-        llmId: llm.id,
-        since: windowStart(input.days * 24),
-      });
-      return {
-        llmId: llm.id,
-        points: rows.map(({ hour, up, down, score, rank }) => ({
-          hour: hour.toISOString(),
-          up,
-          down,
-          score,
-          rank,
-        })),
-      };
+      return modelHistory(ctx.deps, llm, input.days);
     }),
 
   /** The room of one model's page: its live tally and ranks. */
