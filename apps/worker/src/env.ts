@@ -22,6 +22,61 @@ const cron = z
   .regex(/^[\d*/,\-A-Za-z?LW#]+(\s+[\d*/,\-A-Za-z?LW#]+){4,5}$/, {
     error: 'must be a cron pattern of 5 or 6 fields, e.g. "0 30 2 * * *"',
   });
+/** Each cron field's allowed numbers: seconds, minutes, hours, day of month, month, weekday. */
+const CRON_RANGES: ReadonlyArray<[number, number]> = [
+  [0, 59],
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+
+/**
+ * Why a cron pattern (5 fields, or 6 with seconds first) is not one, or null: each field is `*`,
+ * `?` (day fields) or a comma list of numbers, ranges `a-b` and steps `x/n`, every number in the
+ * field's range (month and weekday names are not accepted here: numbers only).
+ */
+export function cronProblem(pattern: string): string | null {
+  const fields = pattern.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6)
+    return `has ${fields.length} fields, needs 5 or 6 (seconds first)`;
+  const ranges = fields.length === 6 ? CRON_RANGES : CRON_RANGES.slice(1);
+  const names = ['second', 'minute', 'hour', 'day of month', 'month', 'weekday'].slice(
+    6 - fields.length,
+  );
+  for (const [i, field] of fields.entries()) {
+    const [min, max] = ranges[i]!;
+    for (const part of field.split(',')) {
+      const m = /^(\*|\?|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      const nums = m ? [m[2], m[3]].filter((n) => n !== undefined).map(Number) : [];
+      const step = m?.[4] === undefined ? 1 : Number(m[4]);
+      const ok =
+        m !== null &&
+        (m[1] !== '?' || i >= fields.length - 3) &&
+        nums.every((n) => n >= min && n <= max) &&
+        (nums.length < 2 || nums[0]! <= nums[1]!) &&
+        step >= 1 &&
+        step <= max;
+      if (!ok) return `${names[i]} field "${part}" is not valid (numbers ${min}-${max})`;
+    }
+  }
+  return null;
+}
+
+/** A cron pattern checked field by field (cronProblem), e.g. "0 15 0 * * *". */
+const strictCron = z
+  .string()
+  .trim()
+  .superRefine((pattern, ctx) => {
+    const problem = cronProblem(pattern);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a cron pattern of 5 or 6 fields, e.g. "0 15 0 * * *": ${problem}`,
+      });
+  });
+
 /** A directory; relative paths are taken from the working directory (the repository root). */
 const dir = z
   .string()
@@ -89,6 +144,11 @@ const schema = z
     /** When backups run (UTC). Default: every 6 hours at minute 17. */
     BACKUP_CRON: cron.default('0 17 */6 * * *'),
     BACKUP_DIR: dir.default('.data/backups'),
+    /**
+     * When the daily public dump (open data, issue 15) of the previous UTC day is written (UTC;
+     * default 00:15). Each run also writes any missing day of the last 7, as does a worker start.
+     */
+    PUBLIC_DUMP_CRON: strictCron.default('0 15 0 * * *'),
     /** Backups kept: at most this many, the newest... */
     BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(8),
     /** ...and none older than this (the newest successful one is always kept). */

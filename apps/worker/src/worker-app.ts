@@ -29,6 +29,7 @@ import {
   syncRedis,
 } from './jobs/maintenance.processor.ts';
 import { removeDeadConsumers } from './jobs/outbox.processor.ts';
+import { runPublicDumps } from './jobs/public-dump.processor.ts';
 import { reconcile } from './jobs/reconcile.processor.ts';
 import {
   type BackgroundJob,
@@ -36,6 +37,7 @@ import {
   QUEUE_BACKGROUND,
   QUEUE_FLUSH,
   QUEUE_MAINTENANCE,
+  PUBLIC_DUMP_CATCH_UP_JOB_ID,
   upsertSchedules,
 } from './jobs/schedules.ts';
 import { QUEUE_JOB_STATES, createMetrics } from './metrics.ts';
@@ -142,6 +144,12 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
   for (const q of queues)
     q.on('error', (err) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   await upsertSchedules(env, flushQueue, maintenanceQueue, backgroundQueue);
+  // A worker that was down at the dump's time catches up now (missing days of the last 7).
+  await backgroundQueue.add(
+    'public-dump',
+    {},
+    { jobId: PUBLIC_DUMP_CATCH_UP_JOB_ID, removeOnComplete: true, removeOnFail: true, attempts: 1 },
+  );
 
   // The admins' overview: this process's metrics, queue depths and ranker lease, every step;
   // the first sample before any job runs, so everything the jobs count shows as a change.
@@ -206,6 +214,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
         partitions: () => maintainPartitions(mdeps),
         backup: () => runBackup({ env, store, metrics, log }),
         reconcile: () => reconcile({ db, store, metrics, log: warn }, env.RECONCILE_REPAIR),
+        'public-dump': () => runPublicDumps({ db, log }),
       };
       const handler = handlers[job.name as BackgroundJob] as (() => Promise<unknown>) | undefined;
       if (!handler) throw new Error(`unknown background job "${job.name}"`);

@@ -39,4 +39,28 @@ describe('apps/worker environment', () => {
       expect(() => loadEnv({ ...base, [name]: value }), `${name}=${value}`).toThrow(name);
     }
   });
+
+  it('schedules the public dump at 00:15 UTC by default and refuses a bad PUBLIC_DUMP_CRON clearly', () => {
+    const base = { DATABASE_URL: 'postgres://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(loadEnv(base).PUBLIC_DUMP_CRON).toBe('0 15 0 * * *');
+    expect(loadEnv({ ...base, PUBLIC_DUMP_CRON: ' 30 1 * * * ' }).PUBLIC_DUMP_CRON).toBe(
+      '30 1 * * *',
+    );
+    expect(loadEnv({ ...base, PUBLIC_DUMP_CRON: '0 */5 1-3 * * 1,3' }).PUBLIC_DUMP_CRON).toBe(
+      '0 */5 1-3 * * 1,3',
+    );
+    for (const [value, why] of [
+      ['daily', /PUBLIC_DUMP_CRON.*has 1 fields, needs 5 or 6/],
+      ['0 15 0 * *  * *', /PUBLIC_DUMP_CRON.*has 7 fields/],
+      ['0 75 0 * * *', /PUBLIC_DUMP_CRON.*minute field "75" is not valid \(numbers 0-59\)/],
+      ['0 15 24 * * *', /PUBLIC_DUMP_CRON.*hour field "24"/],
+      ['0 15 0 0 * *', /PUBLIC_DUMP_CRON.*day of month field "0"/],
+      ['0 15 5-2 * * *', /PUBLIC_DUMP_CRON.*hour field "5-2"/],
+      ['0 15 0 * 13 *', /PUBLIC_DUMP_CRON.*month field "13"/],
+      ['? 15 0 * * *', /PUBLIC_DUMP_CRON.*second field "\?"/],
+      ['0 15 0 * * x', /PUBLIC_DUMP_CRON.*weekday field "x"/],
+    ] as const) {
+      expect(() => loadEnv({ ...base, PUBLIC_DUMP_CRON: value }), value).toThrow(why);
+    }
+  });
 });

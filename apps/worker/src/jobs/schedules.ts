@@ -12,9 +12,15 @@ export type MaintenanceJob =
   | 'outbox-consumers'
   | 'integrity-sweep'
   | 'integrity-apply';
-export type BackgroundJob = 'partitions' | 'backup' | 'reconcile';
+export type BackgroundJob = 'partitions' | 'backup' | 'reconcile' | 'public-dump';
 
-type Repeat = { every: number; startDate?: number } | { pattern: string };
+type Repeat = { every: number; startDate?: number } | { pattern: string; tz?: string };
+
+/**
+ * The id of the public dump's catch-up job, added at each worker start: while one waits, the
+ * other workers starting add none.
+ */
+export const PUBLIC_DUMP_CATCH_UP_JOB_ID = 'public-dump-catch-up';
 
 /**
  * Repeat schedule of each maintenance job; null: run on demand only (`integrity-apply` is added
@@ -46,6 +52,8 @@ function background(env: Env): Record<BackgroundJob, Repeat | null> {
       env.RECONCILE_EVERY_MS > 0
         ? { every: env.RECONCILE_EVERY_MS, startDate: Date.now() + env.RECONCILE_EVERY_MS }
         : null,
+    // The previous UTC day's open data, by default at 00:15 UTC (whatever the host's zone).
+    'public-dump': { pattern: env.PUBLIC_DUMP_CRON, tz: 'UTC' },
   };
 }
 

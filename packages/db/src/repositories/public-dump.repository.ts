@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import type { PublicDumpRecord } from '@llmpt/shared';
 import { type Kysely, sql } from 'kysely';
 
 import type { Database } from '../schema/index.ts';
@@ -149,4 +150,75 @@ export async function existingPublicDumpDays(
   for (const d of days) assertDumpDay(d);
   const rows = await db.selectFrom('public_dumps').select('day').where('day', 'in', days).execute();
   return new Set(rows.map((r) => r.day));
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The rows of one UTC day's public dump (PUBLIC_DUMP_COLUMNS): for every model (except hidden
+ * ones) and every hour of the day that has a history snapshot or vote events, the events of the
+ * hour counted by kind (votes set up / down / retracted; integrity voids and restores apart)
+ * and the tally of the hour's snapshot (llm_score_history: null columns when none). Ordered by
+ * hour, then model id. Reads no voter id and no signal.
+ */
+export async function readPublicDumpRows(
+  db: Kysely<Database>,
+  day: string,
+): Promise<PublicDumpRecord[]> {
+  assertDumpDay(day);
+  const start = new Date(`${day}T00:00:00Z`);
+  const end = new Date(start.getTime() + DAY_MS);
+  const { rows } = await sql<{
+    hour: Date;
+    llm_id: string;
+    llm_name: string;
+    votes_up: number;
+    votes_down: number;
+    retracted: number;
+    voided: number;
+    restored: number;
+    up: number | null;
+    down: number | null;
+    score: number | null;
+    rank: number | null;
+  }>`
+    WITH events AS (
+      SELECT llm_id,
+        date_bin('1 hour', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS hour,
+        count(*) FILTER (WHERE kind = 'vote' AND value = 1) AS votes_up,
+        count(*) FILTER (WHERE kind = 'vote' AND value = -1) AS votes_down,
+        count(*) FILTER (WHERE kind = 'vote' AND value = 0) AS retracted,
+        count(*) FILTER (WHERE kind = 'void') AS voided,
+        count(*) FILTER (WHERE kind = 'restore') AS restored
+      FROM user_votes
+      WHERE created_at >= ${start}::timestamptz AND created_at < ${end}::timestamptz
+      GROUP BY 1, 2
+    ), history AS (
+      SELECT llm_id, hour, upvotes, downvotes, score, rank FROM llm_score_history
+      WHERE hour >= ${start}::timestamptz AND hour < ${end}::timestamptz
+    )
+    SELECT coalesce(h.hour, e.hour) AS hour, l.id AS llm_id, l.name AS llm_name,
+      coalesce(e.votes_up, 0)::int AS votes_up, coalesce(e.votes_down, 0)::int AS votes_down,
+      coalesce(e.retracted, 0)::int AS retracted, coalesce(e.voided, 0)::int AS voided,
+      coalesce(e.restored, 0)::int AS restored,
+      h.upvotes::int8 AS up, h.downvotes::int8 AS down, h.score::int8 AS score, h.rank
+    FROM history h
+    FULL JOIN events e ON e.llm_id = h.llm_id AND e.hour = h.hour
+    JOIN llms l ON l.id = coalesce(h.llm_id, e.llm_id)
+    WHERE l.status <> 'hidden'
+    ORDER BY 1, 2`.execute(db);
+  return rows.map((r) => ({
+    hour: r.hour.toISOString().replace('.000Z', 'Z'),
+    llm_id: r.llm_id,
+    llm_name: r.llm_name,
+    votes_up: r.votes_up,
+    votes_down: r.votes_down,
+    retracted: r.retracted,
+    voided: r.voided,
+    restored: r.restored,
+    up: r.up,
+    down: r.down,
+    score: r.score,
+    rank: r.rank,
+  }));
 }
