@@ -20,7 +20,9 @@ import type { Deps } from './context.ts';
 import { cachedReads } from './http/cached-reads.ts';
 import { registerHealthRoutes } from './http/health.ts';
 import { registerPublicApi } from './http/public-api/index.ts';
+import { parseJsonBody } from './http/json-body.ts';
 import { registerTrpcRoute } from './http/trpc-route.ts';
+import { voteFast } from './http/vote-fast.ts';
 import { errorShape } from './trpc-wire.ts';
 
 /** Requests are small JSON; anything bigger is refused before parsing. */
@@ -30,7 +32,11 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { env } = deps;
   const security = securityHeaders(env.WEB_DIST);
-  const earlyAnswer = cachedReads(deps, Object.entries(security).flat());
+  const securityList = Object.entries(security).flat();
+  const earlyAnswer = cachedReads(deps, securityList);
+  // A plain POST of vote.cast is answered before fastify too (http/vote-fast.ts, EARLY_VOTES).
+  const earlyVote =
+    env.EARLY_VOTES === 'on' ? voteFast(deps, securityList, BODY_LIMIT_BYTES) : () => false;
   let closing = false;
   const options: FastifyHttpOptions<Server> = {
     loggerInstance: deps.log,
@@ -43,9 +49,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // instead of holding the connection: node checks every second, not its default 30 s.
     requestTimeout: env.REQUEST_TIMEOUT_MS,
     keepAliveTimeout: env.KEEP_ALIVE_TIMEOUT_MS,
-    // The server fastify would make from these options, except that a cached read's hit is
-    // answered before fastify sees it (http/cached-reads.ts); while closing, fastify answers
-    // everything (its 503s).
+    // The server fastify would make from these options, except that a cached read's hit and a
+    // plain vote are answered before fastify sees them (http/cached-reads.ts, vote-fast.ts);
+    // while closing, fastify answers everything (its 503s).
     serverFactory: (handler) => {
       const server = createServer(
         {
@@ -53,7 +59,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
           connectionsCheckingInterval: 1_000,
         },
         (req, res) => {
-          if (closing || !earlyAnswer(req, res)) handler(req, res);
+          if (closing || !(earlyAnswer(req, res) || earlyVote(req, res))) handler(req, res);
         },
       );
       server.keepAliveTimeout = env.KEEP_ALIVE_TIMEOUT_MS;
@@ -77,20 +83,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Empty bodies are valid (a mutation without input); malformed JSON is a tRPC PARSE_ERROR.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
+    let input: unknown;
     try {
-      done(null, JSON.parse(text));
-    } catch (cause) {
-      done(
-        new TRPCError({
-          code: 'PARSE_ERROR',
-          message: 'The request body is not valid JSON',
-          cause,
-        }),
-        undefined,
-      );
+      input = parseJsonBody(typeof body === 'string' ? body : body.toString('utf8'));
+    } catch (err) {
+      return done(err as TRPCError, undefined);
     }
+    done(null, input);
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

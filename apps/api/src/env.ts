@@ -108,6 +108,11 @@ const schema = z
     /** Idle time before an HTTP keep-alive connection is closed (above nginx's 60 s upstream default). */
     KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000).default(72_000),
     /**
+     * 'on': a plain POST of vote.cast is answered before fastify and tRPC's middleware, with the
+     * same answers (http/vote-fast.ts); 'off' leaves every vote to the tRPC route.
+     */
+    EARLY_VOTES: z.enum(['on', 'off']).default('on'),
+    /**
      * Origins allowed to open a WebSocket (comma-separated, e.g. https://example.org). Empty: same
      * origin only (the Origin's host equals the Host header). Clients that send no Origin (not
      * browsers) are allowed: cross-site WebSocket hijacking needs a browser.

@@ -151,7 +151,7 @@ class Heads {
 }
 
 /** Whether the request came over TLS, by fastify's rule (`request.protocol`). */
-function isHttps(req: IncomingMessage, trustProxy: Deps['trustProxy']): boolean {
+export function isHttps(req: IncomingMessage, trustProxy: Deps['trustProxy']): boolean {
   const header = req.headers['x-forwarded-proto'];
   const socket = req.socket;
   if (header && trustProxy(socket.remoteAddress ?? '', 0)) {

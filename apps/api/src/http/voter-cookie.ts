@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { signerFactory } from '@fastify/cookie';
+import fastifyCookie, { signerFactory } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Env } from '../env.ts';
@@ -9,6 +9,18 @@ export const VOTER_COOKIE = 'vid';
 export const VOTER_ID = /^[A-Za-z0-9_-]{22}$/;
 /** Browsers cap cookie lifetime at 400 days. */
 const COOKIE_MAX_AGE_SEC = 400 * 24 * 60 * 60;
+/**
+ * The voter cookie's attributes but Secure (and signing): fastify's reply and the early vote
+ * route (vote-fast.ts) set the same.
+ */
+const VOTER_COOKIE_OPTIONS = {
+  httpOnly: true,
+  sameSite: 'lax',
+  path: '/',
+  maxAge: COOKIE_MAX_AGE_SEC,
+} as const;
+/** Where an invalid voter cookie is cleared. */
+const DROP_OPTIONS = { path: '/' } as const;
 
 export interface VoterIdentity {
   id: string;
@@ -39,6 +51,10 @@ class VerifiedCookies {
     this.signer = signerFactory(secret);
   }
 
+  sign(id: string): string {
+    return this.signer.sign(id);
+  }
+
   /** The voter id a signed cookie carries, or null when its signature or id is not valid. */
   voterId(raw: string): string | null {
     if (this.verified.has(raw)) return raw.slice(0, raw.lastIndexOf('.'));
@@ -55,16 +71,24 @@ class VerifiedCookies {
 /** One per secret: apps with different secrets (tests build several) never share a cookie. */
 const verifiedBySecret = new Map<string, VerifiedCookies>();
 
-/** The voter id of a signed `vid` cookie value, or null when it is not a valid one. */
-export function verifiedVoterId(secret: string, raw: string): string | null {
+function cookiesOf(secret: string): VerifiedCookies {
   let cookies = verifiedBySecret.get(secret);
   if (!cookies) verifiedBySecret.set(secret, (cookies = new VerifiedCookies(secret)));
-  return cookies.voterId(raw);
+  return cookies;
+}
+
+/** The voter id of a signed `vid` cookie value, or null when it is not a valid one. */
+export function verifiedVoterId(secret: string, raw: string): string | null {
+  return cookiesOf(secret).voterId(raw);
 }
 
 /** A caller without a valid signed voter cookie gets a fresh random id. */
 export function readVoter(env: Env, req: FastifyRequest): VoterIdentity {
-  const raw = req.cookies[VOTER_COOKIE];
+  return voterOf(env, req.cookies[VOTER_COOKIE]);
+}
+
+/** `readVoter` for the `vid` cookie's value as sent (undefined: none). */
+export function voterOf(env: Env, raw: string | undefined): VoterIdentity {
   if (raw !== undefined) {
     const id = verifiedVoterId(env.VOTER_COOKIE_SECRET, raw);
     if (id !== null) return { id, status: 'returning' };
@@ -86,12 +110,30 @@ export function setVoterCookie(
   id: string,
 ): void {
   reply.setCookie(VOTER_COOKIE, id, {
+    ...VOTER_COOKIE_OPTIONS,
     signed: true,
-    httpOnly: true,
-    sameSite: 'lax',
     secure: secureCookies(env, req),
-    path: '/',
-    maxAge: COOKIE_MAX_AGE_SEC,
+  });
+}
+
+/**
+ * The Set-Cookie value `setVoterCookie` makes fastify write, for a response written without
+ * fastify (http/vote-fast.ts): the same signature, attributes and serializer.
+ */
+export function voterCookieHeader(env: Env, id: string, https: boolean): string {
+  return fastifyCookie.serialize(VOTER_COOKIE, cookiesOf(env.VOTER_COOKIE_SECRET).sign(id), {
+    ...VOTER_COOKIE_OPTIONS,
+    secure: secureFor(env, https),
+  });
+}
+
+/** The Set-Cookie value `dropVoterCookie` makes fastify write (@fastify/cookie's clearCookie). */
+export function droppedVoterCookieHeader(): string {
+  return fastifyCookie.serialize(VOTER_COOKIE, '', {
+    sameSite: 'lax',
+    ...DROP_OPTIONS,
+    expires: new Date(0),
+    maxAge: 0,
   });
 }
 
@@ -101,10 +143,15 @@ export function setVoterCookie(
  * for every cookie the api sets.
  */
 export function secureCookies(env: Env, req: FastifyRequest): boolean {
-  return env.COOKIE_SECURE === 'auto' ? req.protocol === 'https' : env.COOKIE_SECURE === 'true';
+  return secureFor(env, req.protocol === 'https');
+}
+
+/** `secureCookies` for a request known to have come over TLS (`https`) or not. */
+export function secureFor(env: Env, https: boolean): boolean {
+  return env.COOKIE_SECURE === 'auto' ? https : env.COOKIE_SECURE === 'true';
 }
 
 /** Removes an invalid voter cookie, so the browser's next vote starts a fresh identity. */
 export function dropVoterCookie(reply: FastifyReply): void {
-  reply.clearCookie(VOTER_COOKIE, { path: '/' });
+  reply.clearCookie(VOTER_COOKIE, DROP_OPTIONS);
 }
