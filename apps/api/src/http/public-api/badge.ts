@@ -5,6 +5,18 @@ import type { RankingRow } from '@llmpt/shared';
 // pinned with textLength, so the text fills its box the same in every renderer.
 
 const HEIGHT = 20;
+/**
+ * Segment colours: shields' own (bright green #4c1, orange, light grey) give white text a
+ * contrast of 2.1–2.7:1, seen on the first screenshot; these keep it at 5:1 or more (WCAG AA).
+ */
+const COLORS = {
+  label: '#555555',
+  rank: '#0b62a4',
+  score: '#2b7a0b',
+  provisional: '#b45309',
+  muted: '#6b6b6b',
+  error: '#c0392b',
+} as const;
 const PAD = 6;
 const MAX_NAME = 40;
 
@@ -90,9 +102,9 @@ export function modelBadge(
   if (row.rank !== null) {
     return renderBadge(
       [
-        { text: name, color: '#555' },
-        { text: `rank #${row.rank}`, color: '#007ec6' },
-        { text: score, color: '#44cc11' },
+        { text: name, color: COLORS.label },
+        { text: `rank #${row.rank}`, color: COLORS.rank },
+        { text: score, color: COLORS.score },
       ],
       `${row.llm.name}: rank #${row.rank} on the LLM leaderboard, score ${row.score}`,
     );
@@ -100,17 +112,17 @@ export function modelBadge(
   if (row.provisional) {
     return renderBadge(
       [
-        { text: name, color: '#555' },
-        { text: 'provisional', color: '#fe7d37' },
-        { text: score, color: '#9f9f9f' },
+        { text: name, color: COLORS.label },
+        { text: 'provisional', color: COLORS.provisional },
+        { text: score, color: COLORS.muted },
       ],
       `${row.llm.name}: provisional, not ranked until ${minVotes} votes, score ${row.score}`,
     );
   }
   return renderBadge(
     [
-      { text: name, color: '#555' },
-      { text: 'no votes yet', color: '#9f9f9f' },
+      { text: name, color: COLORS.label },
+      { text: 'no votes yet', color: COLORS.muted },
     ],
     `${row.llm.name}: not ranked, no votes yet`,
   );
@@ -120,8 +132,8 @@ export function modelBadge(
 export function unknownModelBadge(id: string): string {
   return renderBadge(
     [
-      { text: short(id), color: '#555' },
-      { text: 'unknown model', color: '#e05d44' },
+      { text: short(id), color: COLORS.label },
+      { text: 'unknown model', color: COLORS.error },
     ],
     `${id}: no such model on the LLM leaderboard`,
   );
