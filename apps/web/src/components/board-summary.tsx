@@ -21,7 +21,8 @@ interface BoardSummaryProps {
 export function BoardSummary({ rows, loading, category, updatedAt, hidden }: BoardSummaryProps) {
   const votes = rows.reduce((n, r) => n + r.up + r.down, 0);
   const ranked = rows.reduce((n, r) => (r.rank === null ? n : n + 1), 0);
-  const waiting = rows.length - ranked;
+  const provisional = rows.reduce((n, r) => (r.rank === null && r.provisional ? n + 1 : n), 0);
+  const waiting = rows.length - ranked - provisional;
   return (
     <section className="board-summary" aria-label="About this leaderboard">
       <p className="board-stats" data-testid="board-stats">
@@ -42,6 +43,11 @@ export function BoardSummary({ rows, loading, category, updatedAt, hidden }: Boa
             <span>
               <strong>{ranked}</strong> {ranked === 1 ? 'model' : 'models'} ranked
             </span>
+            {provisional > 0 ? (
+              <span data-testid="provisional-count">
+                <strong>{provisional}</strong> provisional
+              </span>
+            ) : null}
             <span>
               <strong>{waiting}</strong> without votes yet
             </span>

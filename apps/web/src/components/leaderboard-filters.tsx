@@ -14,6 +14,10 @@ interface LeaderboardFiltersProps {
 const isCategory = (value: string): value is LlmCategory =>
   (LLM_CATEGORIES as readonly string[]).includes(value);
 
+/** The URL's sort: the default, 'score', is left out. */
+const sortOf = (value: string): LeaderboardSearch['sort'] =>
+  value === 'wilson' || value === 'trending' ? value : undefined;
+
 /** Search, category, vendor, open weights and sort: every one lives in the URL. */
 export function LeaderboardFilters({ search, onChange, vendors }: LeaderboardFiltersProps) {
   const id = useId();
@@ -89,10 +93,11 @@ export function LeaderboardFilters({ search, onChange, vendors }: LeaderboardFil
         <select
           id={`${id}-sort`}
           value={search.sort ?? 'score'}
-          onChange={(e) => set({ sort: e.target.value === 'wilson' ? 'wilson' : undefined })}
+          onChange={(e) => set({ sort: sortOf(e.target.value) })}
         >
           <option value="score">Score</option>
           <option value="wilson">Wilson lower bound</option>
+          <option value="trending">Trending</option>
         </select>
       </div>
       <div className="field field-check">

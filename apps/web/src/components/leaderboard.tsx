@@ -47,6 +47,13 @@ export interface LeaderboardProps {
   hidden?: HiddenResults;
   /** Votes removed by the integrity checks (`integrity.summary`); absent: none shown. */
   integrity?: IntegritySummary;
+  /** RANK_MIN_VOTES as the live snapshot states it; null or absent: not known. */
+  minVotes?: number | null;
+  /**
+   * A past board ("as of"): static rows, voting off (a vote counts now, not then), no
+   * announcements.
+   */
+  readOnly?: boolean;
   /** For tests: the announcer's throttle. */
   announceEveryMs?: number;
 }
@@ -211,11 +218,12 @@ export function Leaderboard(props: LeaderboardProps) {
                 ballotOf={ballot}
                 statusOf={status}
                 removedOf={removed}
-                votingDisabled={!voteState.ready}
+                votingDisabled={!voteState.ready || props.readOnly === true}
                 gains={rankGains.gains}
                 since={rankGains.since}
                 displaced={displaced}
                 trends={props.trends?.series}
+                minVotes={props.minVotes ?? null}
                 onVote={onVote}
               />
             </div>
@@ -228,7 +236,9 @@ export function Leaderboard(props: LeaderboardProps) {
         </>
       )}
 
-      <RankAnnouncerRegion board={board} models={ranked} minIntervalMs={props.announceEveryMs} />
+      {props.readOnly ? null : (
+        <RankAnnouncerRegion board={board} models={ranked} minIntervalMs={props.announceEveryMs} />
+      )}
       <VoteConfirmation
         confirmation={voteState.alert ? null : voteState.confirmation}
         votes={votes}

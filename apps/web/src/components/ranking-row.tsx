@@ -3,11 +3,12 @@ import { Link } from '@tanstack/react-router';
 import { type RefObject, memo, useEffect, useMemo, useRef } from 'react';
 
 import type { Ballot } from '../lib/ballot.ts';
-import { formatWilson } from '../lib/format.ts';
+import { formatTrending, formatWilson } from '../lib/format.ts';
 import { ownVoteStatus } from '../lib/integrity.ts';
 import type { LiveRankingRow } from '../lib/live/live-contract.ts';
 import { OwnVoteStatus, RemovedMark } from './integrity-marks.tsx';
 import { RankChange } from './rank-change.tsx';
+import { ProvisionalMark, RankRangeMark, provisionalVotes } from './rank-marks.tsx';
 import { Sparkline } from './sparkline.tsx';
 import { VoteButtons } from './vote-buttons.tsx';
 
@@ -27,13 +28,18 @@ interface RankingRowProps {
   /** Drawn away from its rank while the order is paused: where it will move. */
   displaced: 'up' | 'down' | null;
   series: TrendSeries | undefined;
+  /** RANK_MIN_VOTES as the ranker states it; null: not known (polled or past boards). */
+  minVotes: number | null;
+  /** The trending board: the time-decayed score gets its own column. */
+  showTrending: boolean;
   onVote: (llm: Llm, clicked: Ballot) => void;
 }
 
 /** One model's row; re-renders only when its own data changes (a diff touches a few rows). */
 export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
   const { row, series } = props;
-  const { llm, rank, up, down, score, wilson, sealed } = row;
+  const { llm, rank, up, down, score, wilson, sealed, trending } = row;
+  const provisional = row.provisional && rank === null && !sealed;
   const ref = useRef<HTMLTableRowElement>(null);
   useHighlightOnChange(ref, `${rank}:${up}:${down}`);
   const trend = useMemo(() => [...(series?.score ?? []), score], [series, score]);
@@ -48,7 +54,9 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
     <tr ref={ref} data-llm-id={llm.id} data-out-of-place={props.displaced ?? undefined}>
       <td data-col="rank" className="col-rank">
         <div className="rank-cell">
-          {rank === null ? (
+          {provisional ? (
+            <ProvisionalMark votes={up + down} minVotes={props.minVotes} />
+          ) : rank === null ? (
             // Votes but no rank: the voter's own first vote, before the ranker's next tick.
             <span className="no-rank" data-no-rank="">
               <span aria-hidden="true">{up + down === 0 ? '–' : '…'}</span>
@@ -64,7 +72,10 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
                   <span className="visually-hidden">tied at </span>
                 </span>
               ) : null}
-              <span data-rank-value="">{rank}</span>
+              <span className="rank-stack">
+                <span data-rank-value="">{rank}</span>
+                {row.rankRange && !sealed ? <RankRangeMark range={row.rankRange} /> : null}
+              </span>
             </span>
           )}
           {props.displaced ? (
@@ -88,9 +99,19 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
           {llm.name}
         </Link>
         {own ? <OwnVoteStatus status={props.status} /> : null}
+        {provisional ? (
+          // Wide screens; phones say it in the meta line below the name.
+          <span className="provisional-tag" data-testid="provisional-tag">
+            Provisional · {provisionalVotes(up + down, props.minVotes)}
+          </span>
+        ) : null}
         <span className="model-meta">
           {llm.vendor}
-          {sealed ? null : (
+          {provisional ? (
+            <span className="provisional-note">
+              {' · '}Provisional · {provisionalVotes(up + down, props.minVotes)}
+            </span>
+          ) : sealed ? null : (
             <span className="model-counts">
               {' · '}
               {up} up, {down} down
@@ -102,7 +123,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
         {llm.vendor}
       </td>
       {sealed ? (
-        <SealedCells />
+        <SealedCells trending={props.showTrending} />
       ) : (
         <>
           <td data-col="score" className="col-score">
@@ -115,6 +136,11 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
               score
             )}
           </td>
+          {props.showTrending ? (
+            <td data-col="trending" className="col-trending">
+              {formatTrending(trending)}
+            </td>
+          ) : null}
           <td data-col="up" className="col-up">
             {up}
           </td>
@@ -147,7 +173,7 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
  * where the score is (the column every screen keeps), and the same words, read but not drawn, in
  * the others, so a screen reader moving along the row hears why each is empty.
  */
-function SealedCells() {
+function SealedCells({ trending }: { trending: boolean }) {
   const hidden = (
     <>
       <span className="sealed-mark" aria-hidden="true">
@@ -164,6 +190,11 @@ function SealedCells() {
           <span>Vote</span> <span>to see</span>
         </span>
       </td>
+      {trending ? (
+        <td data-col="trending" className="col-trending" data-sealed="">
+          {hidden}
+        </td>
+      ) : null}
       <td data-col="up" className="col-up" data-sealed="">
         {hidden}
       </td>

@@ -34,6 +34,8 @@ export interface RankingsTableProps {
   displaced: ReadonlyMap<string, Exclude<Displacement, null>>;
   /** Hourly scores per model for the sparklines (the live score is appended). */
   trends: Readonly<Record<string, TrendSeries>> | undefined;
+  /** RANK_MIN_VOTES as the ranker states it; null: not known. */
+  minVotes: number | null;
   onVote: (llm: Llm, clicked: Ballot) => void;
 }
 
@@ -42,6 +44,7 @@ const HEADERS = [
   ['model', 'Model'],
   ['vendor', 'Vendor'],
   ['score', 'Score'],
+  ['trending', 'Trending'],
   ['up', 'Up'],
   ['down', 'Down'],
   ['wilson', 'Wilson'],
@@ -54,7 +57,10 @@ const TITLES: Partial<Record<(typeof HEADERS)[number][0], string>> = {
   wilson:
     'The share of voters who like the model, counted cautiously: at least this share, 95% sure',
   trend: 'Score over the last 24 hours',
+  trending: 'Score with every vote weighted by its age: a vote counts half after a half-life',
 };
+
+type Column = (typeof HEADERS)[number][0];
 
 /**
  * The leaderboard (docs/ui-contract.md): a real table, fixed column widths and row height, so
@@ -63,20 +69,44 @@ const TITLES: Partial<Record<(typeof HEADERS)[number][0], string>> = {
  */
 export function RankingsTable(props: RankingsTableProps) {
   const { rows, loading, sort } = props;
-  const firstUnranked = rows.findIndex((r) => r.rank === null);
-  const unranked = firstUnranked < 0 ? 0 : rows.length - firstUnranked;
+  // The Trending column only on the trending board (the contract's nine columns elsewhere).
+  const headers = HEADERS.filter(([col]) => col !== 'trending' || sort === 'trending');
+  const isProvisional = (r: LiveRankingRow) => r.rank === null && r.provisional && !r.sealed;
+  const firstProvisional = rows.findIndex(isProvisional);
+  const provisional = rows.filter(isProvisional).length;
+  const firstUnvoted = rows.findIndex((r) => r.rank === null && !isProvisional(r));
+  const unvoted = firstUnvoted < 0 ? 0 : rows.length - firstUnvoted;
+  const group = (testId: string, label: string, hint: string) => (
+    // One cell per column, not a colspan: narrow screens hide columns, and a row spanning them
+    // all would give the hidden ones width. The label overflows the first cell.
+    <tr className="group-row" data-testid={testId}>
+      {headers.map(([col], c) =>
+        c === 0 ? (
+          <th key={col} scope="rowgroup" className={`col-${col} group-label`}>
+            {label}
+            <span className="group-hint"> · {hint}</span>
+          </th>
+        ) : (
+          <td key={col} className={`col-${col}`} />
+        ),
+      )}
+    </tr>
+  );
+  const models = (n: number) => `${n} ${n === 1 ? 'model' : 'models'}`;
   return (
     <table className="rankings" aria-busy={loading}>
       <caption className="visually-hidden">LLM rankings</caption>
       <thead>
         <tr>
-          {HEADERS.map(([col, label]) => (
+          {headers.map(([col, label]) => (
             <th
               key={col}
               scope="col"
               className={`col-${col}`}
               title={
-                col === 'rank' ? `Rank ${props.rankScope}; equal scores share a rank` : TITLES[col]
+                col === 'rank'
+                  ? `Rank ${props.rankScope}; equal scores share a rank. Below it: the ranks the model could hold at 95 % confidence`
+                  : TITLES[col as Column]
               }
               aria-sort={col === sort ? 'descending' : undefined}
             >
@@ -89,7 +119,7 @@ export function RankingsTable(props: RankingsTableProps) {
         <tbody aria-hidden="true">
           {Array.from({ length: SKELETON_ROWS }, (_, i) => (
             <tr key={i} className="skeleton">
-              {HEADERS.map(([col]) => (
+              {headers.map(([col]) => (
                 <td key={col} className={`col-${col}`}>
                   <span className="bone" />
                 </td>
@@ -101,23 +131,22 @@ export function RankingsTable(props: RankingsTableProps) {
         <tbody key={props.board}>
           {rows.map((row, i) => (
             <Fragment key={row.llm.id}>
-              {i === firstUnranked ? (
-                // One cell per column, not a colspan: narrow screens hide columns, and a row
-                // spanning all nine would give the hidden ones width. The label overflows the
-                // first cell.
-                <tr className="group-row" data-testid="no-votes-group">
-                  {HEADERS.map(([col], c) =>
-                    c === 0 ? (
-                      <th key={col} scope="rowgroup" className={`col-${col} group-label`}>
-                        No votes yet · {unranked} {unranked === 1 ? 'model' : 'models'}
-                        <span className="group-hint"> · not ranked until someone votes</span>
-                      </th>
-                    ) : (
-                      <td key={col} className={`col-${col}`} />
-                    ),
-                  )}
-                </tr>
-              ) : null}
+              {i === firstProvisional
+                ? group(
+                    'provisional-group',
+                    `Provisional · ${models(provisional)}`,
+                    props.minVotes === null
+                      ? 'too few votes to rank yet'
+                      : `ranked from ${props.minVotes} votes`,
+                  )
+                : null}
+              {i === firstUnvoted
+                ? group(
+                    'no-votes-group',
+                    `No votes yet · ${models(unvoted)}`,
+                    'not ranked until someone votes',
+                  )
+                : null}
               <RankingRow
                 row={row}
                 tied={row.rank !== null && props.tied.has(row.rank)}
@@ -129,6 +158,8 @@ export function RankingsTable(props: RankingsTableProps) {
                 since={props.since}
                 displaced={props.displaced.get(row.llm.id) ?? null}
                 series={props.trends?.[row.llm.id]}
+                minVotes={props.minVotes}
+                showTrending={sort === 'trending'}
                 onVote={props.onVote}
               />
             </Fragment>

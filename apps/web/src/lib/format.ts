@@ -42,3 +42,8 @@ export function formatUpdated(at: number, now = Date.now()): string {
   const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
   return sameDay ? clock.format(at) : dayAndClock.format(at);
 }
+
+/** A trending value as published (two decimals at most): "12.5", "-3", "0". */
+export function formatTrending(value: number): string {
+  return value.toLocaleString('en', { maximumFractionDigits: 2, useGrouping: false });
+}

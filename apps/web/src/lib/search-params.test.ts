@@ -85,4 +85,27 @@ describe('filters', () => {
       sort: 'wilson',
     });
   });
+
+  it('keeps the trending sort and a whole UTC hour as asOf; drops any other time', async () => {
+    const ok = routerAt('/?sort=trending&asOf=2026-12-01T14%3A00%3A00Z');
+    await ok.load();
+    expect(ok.state.matches.at(-1)?.search).toMatchObject({
+      sort: 'trending',
+      asOf: '2026-12-01T14:00:00Z',
+    });
+    for (const bad of [
+      '2026-12-01T14:30:00Z',
+      '2026-12-01',
+      'yesterday',
+      '2026-12-01T14:00:00+01:00',
+    ]) {
+      const router = routerAt(`/?asOf=${encodeURIComponent(bad)}`);
+      await router.load();
+      expect(router.state.matches.at(-1)?.search.asOf).toBeUndefined();
+    }
+    expect(withoutFilters({ q: 'x', sort: 'trending', asOf: '2026-12-01T14:00:00Z' })).toEqual({
+      sort: 'trending',
+      asOf: '2026-12-01T14:00:00Z',
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import type { LeaderboardSearch } from '@llmpt/shared';
 
 /** The order parameters are written in, so one view has one URL. Others follow, by name. */
-const PARAM_ORDER = ['q', 'category', 'vendor', 'open', 'sort'];
+const PARAM_ORDER = ['q', 'category', 'vendor', 'open', 'sort', 'asOf'];
 
 const position = (key: string) => {
   const i = PARAM_ORDER.indexOf(key);
@@ -46,5 +46,6 @@ export function hasFilters(search: LeaderboardSearch): boolean {
 
 /** The same view without its filters: what "Clear filters" navigates to. */
 export function withoutFilters(search: LeaderboardSearch): LeaderboardSearch {
-  return search.sort ? { sort: search.sort } : {};
+  const { sort, asOf } = search;
+  return { ...(sort ? { sort } : {}), ...(asOf ? { asOf } : {}) };
 }

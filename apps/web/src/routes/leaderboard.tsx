@@ -4,6 +4,9 @@ import { getRouteApi } from '@tanstack/react-router';
 import { useCallback, useMemo, useState } from 'react';
 
 import { Leaderboard } from '../components/leaderboard.tsx';
+import { MoversStrip } from '../components/movers-strip.tsx';
+import { AsOfBanner, AsOfPicker } from '../components/time-travel.tsx';
+import { fromListRow } from '../lib/live/live-contract.ts';
 import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
 import { useIntegritySummary } from '../lib/use-integrity-summary.ts';
 import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
@@ -38,12 +41,21 @@ export function LeaderboardPage() {
           it back. Rankings update live.
         </p>
       </div>
-      <LiveLeaderboard
-        key={attempt}
-        search={search}
-        onSearchChange={onSearchChange}
-        onRetry={() => setAttempt((n) => n + 1)}
-      />
+      {search.asOf ? (
+        <PastLeaderboard
+          key={attempt}
+          search={{ ...search, asOf: search.asOf }}
+          onSearchChange={onSearchChange}
+          onRetry={() => setAttempt((n) => n + 1)}
+        />
+      ) : (
+        <LiveLeaderboard
+          key={attempt}
+          search={search}
+          onSearchChange={onSearchChange}
+          onRetry={() => setAttempt((n) => n + 1)}
+        />
+      )}
     </>
   );
 }
@@ -72,6 +84,7 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
     onEntries,
   });
   const integrity = useIntegritySummary();
+  const names = useMemo(() => new Map(live.rows.map((r) => [r.llm.id, r.llm.name])), [live.rows]);
   const trends = useQuery(
     trpc.rankings.trends.queryOptions(undefined, {
       staleTime: TRENDS_EVERY_MS,
@@ -79,18 +92,67 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
     }),
   );
   return (
-    <Leaderboard
-      rows={live.rows}
-      loading={live.loading}
-      error={live.error}
-      onRetry={onRetry}
-      search={search}
-      onSearchChange={onSearchChange}
-      trends={trends.data}
-      updatedAt={live.updatedAt}
-      votes={votes}
-      hidden={hidden}
-      integrity={integrity}
-    />
+    <>
+      <div className="board-tools">
+        <MoversStrip names={names} />
+        <AsOfPicker search={search} onChange={onSearchChange} />
+      </div>
+      <Leaderboard
+        rows={live.rows}
+        loading={live.loading}
+        error={live.error}
+        onRetry={onRetry}
+        search={search}
+        onSearchChange={onSearchChange}
+        trends={trends.data}
+        updatedAt={live.updatedAt}
+        votes={votes}
+        hidden={hidden}
+        integrity={integrity}
+        minVotes={live.rules?.minVotes ?? null}
+      />
+    </>
+  );
+}
+
+/**
+ * The board as of a past hour (`rankings.asOf`): static rows from the stored history, under a
+ * banner that says so and leads back to the live board; votes are off (a vote counts now).
+ */
+function PastLeaderboard({
+  search,
+  onSearchChange,
+  onRetry,
+}: LiveLeaderboardProps & { search: LeaderboardSearch & { asOf: string } }) {
+  const past = useQuery(
+    trpc.rankings.asOf.queryOptions(
+      {
+        at: search.asOf,
+        sort: search.sort ?? 'score',
+        ...(search.category ? { category: search.category } : {}),
+      },
+      // A finished hour never changes.
+      { staleTime: Infinity },
+    ),
+  );
+  const rows = useMemo(() => (past.data?.rows ?? []).map(fromListRow), [past.data]);
+  return (
+    <>
+      <div className="board-tools">
+        <AsOfBanner search={search} hour={past.data?.hour} />
+        <AsOfPicker search={search} onChange={onSearchChange} />
+      </div>
+      <Leaderboard
+        rows={rows}
+        loading={past.isPending}
+        error={past.error}
+        onRetry={onRetry}
+        search={search}
+        onSearchChange={onSearchChange}
+        trends={undefined}
+        votes={votes}
+        readOnly
+      />
+    </>
   );
 }

@@ -3,6 +3,8 @@ import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-quer
 import { Link, getRouteApi } from '@tanstack/react-router';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
+import { ApprovalInterval } from '../components/approval-interval.tsx';
+import { BadgeSnippet } from '../components/badge-snippet.tsx';
 import { HistoryChart } from '../components/history-chart.tsx';
 import { OwnVoteStatus, RemovedMark } from '../components/integrity-marks.tsx';
 import { StatusMessage } from '../components/status-message.tsx';
@@ -113,6 +115,15 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
     ),
   );
 
+  // The rank range needs the whole board's intervals: the api's overall score board has it.
+  const board = useQuery(
+    trpc.rankings.list.queryOptions(
+      { sort: 'score' },
+      { staleTime: 60_000, refetchInterval: 60_000, placeholderData: keepPreviousData },
+    ),
+  );
+  const listed = board.data?.find((r) => r.llm.id === llm.id);
+
   // Live once the room has spoken; until then (or with the ranker not yet running) `llm.byId`.
   const standing: ModelStanding = live.standing ?? llm;
   const at = live.at ?? fetchedAt;
@@ -182,7 +193,9 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
                 <span data-testid="model-rank" data-no-rank="" className="stat-note">
                   {score === 0 && tally.up === 0 && tally.down === 0
                     ? 'No votes yet'
-                    : 'Not ranked yet'}
+                    : listed?.provisional
+                      ? 'Provisional: too few votes to rank yet'
+                      : 'Not ranked yet'}
                 </span>
               )}
             </dd>
@@ -248,6 +261,14 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
           </p>
         </div>
       </section>
+
+      {sealed ? null : (
+        <ApprovalInterval
+          up={tally.up}
+          down={tally.down}
+          rankRange={standing.rank !== null ? (listed?.rankRange ?? null) : null}
+        />
+      )}
 
       <section className="model-history" aria-labelledby="history-heading">
         <div className="section-heading">
@@ -318,6 +339,8 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
           ) : null}
         </dl>
       </section>
+
+      <BadgeSnippet id={llm.id} name={llm.name} />
 
       <VoteConfirmation
         confirmation={voteState.alert ? null : voteState.confirmation}

@@ -3,6 +3,7 @@ import {
   type Llm,
   type LlmCategory,
   type RankingEntry,
+  type RankingRules,
   type RankingSort,
   boardKey,
 } from '@llmpt/shared';
@@ -35,6 +36,8 @@ export interface LiveRankingsState {
    * last live message (a quiet board keeps it), or the time of the last poll. Null until then.
    */
   updatedAt: number | null;
+  /** The ranker's rules (RANK_MIN_VOTES, half-life), from the last snapshot that stated them. */
+  rules: RankingRules | null;
 }
 
 export interface LiveRankingsBoardOptions {
@@ -70,6 +73,7 @@ export class LiveRankingsBoard {
     error: null,
     lastEventId: null,
     updatedAt: null,
+    rules: null,
   };
   private readonly listeners = new Set<() => void>();
   private readonly board: BoardKey;
@@ -211,7 +215,8 @@ export class LiveRankingsBoard {
       data.type === 'snapshot' ? data.snapshot.at : data.type === 'diff' ? data.diff.at : 0;
     // A feed with nothing published yet sends at 0: nothing to show then.
     const updatedAt = at > 0 ? at : this.state.updatedAt;
-    this.state = { ...this.state, lastEventId: message.id, error: null, updatedAt };
+    const rules = (data.type === 'snapshot' ? data.snapshot.rules : null) ?? this.state.rules;
+    this.state = { ...this.state, lastEventId: message.id, error: null, updatedAt, rules };
     this.render();
   }
 

@@ -97,3 +97,31 @@ describe('backoffWithJitter', () => {
     }
   });
 });
+
+describe('rowsFromEntries: issue 15 fields', () => {
+  it('marks provisional rows and gives ranked rows their range by the shared rule', () => {
+    // Score intervals (n·(2p − 1) at the Wilson bounds): 40/0 → [33.0, 40]; 30/10 → [7.8, 28.7];
+    // 12/2 → [2.8, 12.9]. 40/0 is clearly above both; the other two overlap: 2–3 each.
+    const mk = (id: string, up: number, down: number, rank: number | null): RankingEntry => ({
+      ...entry(id, up, { 'coding:score': rank }),
+      down,
+      score: up - down,
+    });
+    const board = new Map([
+      ['a', mk('a', 40, 0, 1)],
+      ['b', mk('b', 30, 10, 2)],
+      ['c', mk('c', 12, 2, 3)],
+      ['d', mk('d', 2, 0, null)],
+      ['e', mk('e', 0, 0, null)],
+    ]);
+    const big = new Map([...catalogue, ['d', llm('d')], ['e', llm('e')]]);
+    const { rows } = rowsFromEntries(board, 'coding:score', big);
+    expect(rows.map((r) => [r.llm.id, r.provisional, r.rankRange])).toEqual([
+      ['a', false, { best: 1, worst: 1 }],
+      ['b', false, { best: 2, worst: 3 }],
+      ['c', false, { best: 2, worst: 3 }],
+      ['d', true, null],
+      ['e', false, null],
+    ]);
+  });
+});
