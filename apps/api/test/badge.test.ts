@@ -120,12 +120,14 @@ describe('GET /badge/{id}.svg', () => {
           `<p><img id="c" alt="unknown" src="${api.baseUrl}/badge/no-such-model.svg"></p>` +
           `<p><img id="d" alt="provisional" src="data:image/svg+xml,${encodeURIComponent(provisional)}"></p></body>`,
       );
-      await page.waitForFunction(() =>
-        [...document.images].every((img) => img.complete && img.naturalWidth > 0),
+      // (Page code as strings: this workspace compiles without the DOM's types.)
+      await page.waitForFunction(
+        '[...document.images].every((img) => img.complete && img.naturalWidth > 0)',
       );
-      const sizes = await page.evaluate(() =>
-        [...document.images].map((img) => [img.naturalWidth, img.naturalHeight]),
+      const sizes = await page.evaluate<Array<[number, number]>>(
+        '[...document.images].map((img) => [img.naturalWidth, img.naturalHeight])',
       );
+      expect(sizes).toHaveLength(4);
       for (const [w, h] of sizes) {
         expect(h).toBe(20);
         expect(w).toBeGreaterThan(100);
