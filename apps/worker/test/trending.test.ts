@@ -6,6 +6,7 @@ import {
   VoteStore,
   ensureTallies,
   rankingsKeys,
+  readDiffsAfter,
   readRankingsSnapshot,
   rebuildUnreadyPartitions,
 } from '@llmpt/vote-store';
@@ -131,6 +132,31 @@ describe('trending in the ranker', () => {
     expect(s!.at).toBe(T0 + 6 * HOUR);
     expect(logs.some((m) => m.includes('event log'))).toBe(true); // the first leader's cold start
     expect(logs.filter((m) => m.includes('event log'))).toHaveLength(1);
+  });
+
+  it('decays by the minute: within a minute only voted models change, a vote counts from its minute', async () => {
+    await warmRedis();
+    const [a, b] = f.llmIds as [string, string];
+    makeRanker();
+    await waitFor(snapshot, (s) => s !== null);
+    for (const v of ['v1', 'v2', 'v3', 'v4']) await f.store.cast(v, a, 1);
+    const before = await waitFor(snapshot, (x) => entryOf(x, a)?.up === 4);
+
+    // 30 s later (half-life 1 h): a would have decayed to 3.98, but the minute has not ended.
+    clock = T0 + 30_000;
+    await f.store.cast('v1', b, 1);
+    let s = await waitFor(snapshot, (x) => entryOf(x, b)?.up === 1);
+    expect([entryOf(s, a)?.trending, entryOf(s, b)?.trending]).toEqual([4, 1]);
+    const [diff] = (await readDiffsAfter(f.redis, keys, before!.id, 10))!;
+    expect(diff!.entries.map((e) => e.llmId)).toEqual([b]);
+
+    // 1 h 30 s after T0: the values as of T0 + 1 h. a 4·½ = 2; b's vote (cast in T0's minute)
+    // ½, plus the new one: 1.5 (decayed continuously it would be 2^(-59.5/60) + 1 = 1.51).
+    clock = T0 + HOUR + 30_000;
+    await f.store.cast('v2', b, 1);
+    s = await waitFor(snapshot, (x) => entryOf(x, b)?.up === 2);
+    expect([entryOf(s, a)?.trending, entryOf(s, b)?.trending]).toEqual([2, 1.5]);
+    expect(s!.at).toBe(T0 + HOUR + 30_000);
   });
 
   it('computes trending from the event log when Redis holds no snapshot, and ranks from RANK_MIN_VOTES votes', async () => {
