@@ -2,6 +2,7 @@ import { apiStack } from '../lib/api-stack.ts';
 import { budgetOf } from '../lib/budget.ts';
 import { figure, httpFigures, ratio } from '../lib/figures.ts';
 import { assertFewErrors, runLoad } from '../lib/load.ts';
+import { scrape } from '../lib/prom.ts';
 import type { Scenario } from '../lib/types.ts';
 import { signedVoters } from '../lib/voters.ts';
 
@@ -29,8 +30,22 @@ export const scenario: Scenario = {
         maxRequests: Math.ceil(durationSec * 200_000),
       });
 
+    // The api's CPU per vote (warm-up included), from its own counters: unlike votes/s, it
+    // barely moves with what else the machine is running.
+    const cpuAndVotes = async () => {
+      const [cpu, votes] = await Promise.all([
+        scrape(api.metricsOrigin, 'process_cpu_seconds_total'),
+        scrape(api.metricsOrigin, 'votes_total'),
+      ]);
+      return { cpu: cpu[0]?.value ?? NaN, votes: votes.reduce((n, s) => n + s.value, 0) };
+    };
+    const before = await cpuAndVotes();
     const single = await load('/trpc/vote.cast', 'single', b.warmupSec, b.durationSec);
+    const after = await cpuAndVotes();
     assertFewErrors('vote', single);
+    const votes = after.votes - before.votes;
+    const apiCpuUsPerVote =
+      votes > 0 ? Math.round(((after.cpu - before.cpu) * 1e6 * 10) / votes) / 10 : null;
     ctx.log(`vote: ${single.rps} req/s; now the ?batch=1 form`);
     // The process is warm by now: a short warm-up of the other code path is enough.
     const batchWarmup = Math.min(b.warmupSec, 1);
@@ -45,6 +60,7 @@ export const scenario: Scenario = {
     const rps = single.rps;
     return {
       ...httpFigures(single),
+      apiCpuUsPerVote,
       ratioToCeiling: ratio(rps, figure(ctx.results, 'ceiling', 'rps')),
       ratioToRawVote: ratio(rps, figure(ctx.results, 'rawVote', 'rps')),
       ratioToUngatedRawVote: ratio(rps, figure(ctx.results, 'rawVote', 'ungatedRps')),

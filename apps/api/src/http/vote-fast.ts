@@ -110,8 +110,20 @@ export function voteFast(
     }
   };
 
-  const fail = (err: unknown) =>
-    deps.log.error({ err, path: PATH }, 'vote: the early route failed after answering');
+  // A failure outside the answers above (a bug): logged, and the client is not left waiting.
+  const fail = (res: ServerResponse, err: unknown) => {
+    deps.log.error({ err, path: PATH }, 'vote: the early route failed');
+    if (res.headersSent) return res.destroy();
+    const error = getTRPCErrorFromUnknown(err);
+    const shape = errorShape({
+      cause: error,
+      type: 'mutation',
+      path: PATH,
+      input: undefined,
+      ctx: undefined,
+    });
+    write(res, 500, heads.error(https(res.req), null), null, { error: shape });
+  };
 
   return (req, res) => {
     if (req.method !== 'POST' || req.url !== URL) return false;
@@ -129,7 +141,7 @@ export function voteFast(
     });
     req.on('end', () => {
       const body = rest ? Buffer.concat(rest) : first;
-      answer(req, res, body ? body.toString('utf8') : '').catch(fail);
+      answer(req, res, body ? body.toString('utf8') : '').catch((err: unknown) => fail(res, err));
     });
     return true;
   };
