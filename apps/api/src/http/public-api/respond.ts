@@ -65,8 +65,9 @@ export function send(req: FastifyRequest, reply: FastifyReply, answer: Answer): 
     .headers(OPEN_DATA_HEADERS)
     .headers(answer.headers ?? {})
     .header('etag', etag)
-    .header('cache-control', answer.cacheControl)
-    .header('vary', 'Accept-Encoding');
+    .header('cache-control', answer.cacheControl);
+  // No Vary: the api sends the same bytes whatever the Accept-Encoding (nginx gzips on the way
+  // out and adds its own Vary), so nginx keeps one entry per URL, not one per header value.
   if (notModified(req, etag)) return reply.status(304).send();
   return reply
     .status(answer.status ?? 200)
