@@ -22,6 +22,8 @@ describe('what the edge may cache (X-Accel-Expires)', () => {
       ['/trpc/llm.list', '1'],
       [`/trpc/llm.history${q({ id: model })}`, '60'],
       ['/trpc/rankings.trends', '60'],
+      [`/trpc/rankings.asOf${q({ at: new Date(Date.now() - 3_600_000).toISOString() })}`, '60'],
+      ['/trpc/rankings.movers', '60'],
     ];
     for (const [path, ttl] of marked) {
       const res = await rawRequest(`${api.baseUrl}${path}`);
