@@ -8,6 +8,7 @@ import {
   type PublicMovers,
   type PublicRankingRow,
   type PublicRankings,
+  type PublicRankingsQuery,
   type RankingRow,
   publicDumpParamsSchema,
   publicHistoryQuerySchema,
@@ -21,7 +22,7 @@ import type { Deps } from '../../context.ts';
 import { HistoryBoards } from '../../services/history-boards.ts';
 import { modelHistory, modelStanding } from '../../services/model-reads.ts';
 import { type CsvCell, toCsv } from './csv.ts';
-import { type Answer, CACHE, badRequest, invalidParams, notFound } from './respond.ts';
+import { type Answer, CACHE, badRequest, etagOf, invalidParams, notFound } from './respond.ts';
 
 // The answers of GET /api/v1/...: the same services as the tRPC procedures (one source of truth),
 // shaped by the schemas in @llmpt/shared's open-data.schema.ts (which the OpenAPI document is
@@ -82,9 +83,33 @@ const RANKING_COLUMNS: Array<[string, (r: PublicRankingRow) => CsvCell]> = [
   ['rank_worst', (r) => r.rankRange?.worst ?? null],
 ];
 
+/**
+ * Live boards already built, per process, by (sort, category, format), with the version they
+ * were built at (`RankingsService.version()`: the feed's last diff and the catalogue): the same
+ * rule as the tRPC response cache. Building one costs a board, a 40 KB JSON and a hash; a hit
+ * costs a lookup. At most 3 sorts × 9 categories × 2 formats entries.
+ */
+type LiveBoards = Map<string, { version: string; answer: Answer }>;
+const liveBoards = new WeakMap<Deps, LiveBoards>();
+
 /** GET /api/v1/rankings?sort=&category=&at=&format= */
 export async function rankings(deps: Deps, query: unknown): Promise<Answer> {
   const q = parse(publicRankingsQuerySchema, query);
+  if (q.at !== undefined) return buildRankings(deps, q);
+  const version = deps.rankings.version();
+  if (version === null) return buildRankings(deps, q);
+  let boards = liveBoards.get(deps);
+  if (!boards) liveBoards.set(deps, (boards = new Map() as LiveBoards));
+  const key = `${q.sort}|${q.category ?? ''}|${q.format}`;
+  const kept = boards.get(key);
+  if (kept?.version === version) return kept.answer;
+  const answer = await buildRankings(deps, q);
+  answer.etag = etagOf(answer.body);
+  boards.set(key, { version, answer });
+  return answer;
+}
+
+async function buildRankings(deps: Deps, q: PublicRankingsQuery): Promise<Answer> {
   let rows: RankingRow[];
   let hour: string | null = null;
   let cacheControl: string = CACHE.live;
