@@ -105,17 +105,24 @@ function MoverList({ title, kind, movers, names, since }: MoverListProps) {
   );
 }
 
-/** "▲3 · #2" and "+12": places (or the rank now, when unranked before) and the score's change. */
+/**
+ * "▲3 #2 +12": places gained or lost and the rank now, or, when either end has no rank, "new #2"
+ * / "was #3"; then the score's change. Spoken in full.
+ */
 function MoverFigures({ mover, since }: { mover: Mover; since: string }) {
   const { rankChange: by, rankBefore, rankNow, scoreChange } = mover;
-  const rank = rankNow === null ? 'unranked' : `#${rankNow}`;
-  const places =
-    by === null || by === 0
-      ? rankBefore === null && rankNow !== null
-        ? `new, ${rank}`
-        : `same rank, ${rank}`
-      : `${describeMove(by)}, now ${rank}`;
-  const score = `score ${scoreChange >= 0 ? '+' : '−'}${Math.abs(scoreChange)}`;
+  const now = rankNow === null ? null : `#${rankNow}`;
+  const [mark, rank, spoken] =
+    by === null
+      ? rankNow !== null
+        ? ['new', now, `newly ranked, now ${now}`]
+        : rankBefore !== null
+          ? ['was', `#${rankBefore}`, `no longer ranked, was #${rankBefore}`]
+          : ['', 'unranked', 'not ranked']
+      : by === 0
+        ? ['=', now, `same rank, ${now}`]
+        : [`${by > 0 ? '▲' : '▼'}${Math.abs(by)}`, now, `${describeMove(by)}, now ${now}`];
+  const sign = scoreChange >= 0 ? '+' : '−';
   return (
     <span className="mover-figures">
       <span aria-hidden="true">
@@ -123,16 +130,15 @@ function MoverFigures({ mover, since }: { mover: Mover; since: string }) {
           className="mover-rank"
           data-rank-change={by === null || by === 0 ? undefined : by > 0 ? 'up' : 'down'}
         >
-          {by === null || by === 0 ? (rankBefore === null ? 'new' : '=') : by > 0 ? '▲' : '▼'}
-          {by ? Math.abs(by) : ''}
+          {mark}
         </span>{' '}
         <span className="mover-now">{rank}</span>{' '}
         <span className="mover-score" data-score-change={scoreChange}>
-          {scoreChange >= 0 ? '+' : '−'}
+          {sign}
           {Math.abs(scoreChange)}
         </span>
       </span>
-      <span className="visually-hidden">{`: ${places}, ${score} ${since}`}</span>
+      <span className="visually-hidden">{`: ${spoken}, score ${sign}${Math.abs(scoreChange)} ${since}`}</span>
     </span>
   );
 }

@@ -2,7 +2,7 @@ import type { LeaderboardSearch } from '@llmpt/shared';
 import { Link } from '@tanstack/react-router';
 import { useId, useState } from 'react';
 
-import { asOfHour, formatHour, toLocalInput } from '../lib/as-of.ts';
+import { asOfHour, formatHourSpan, toLocalInput } from '../lib/as-of.ts';
 
 interface AsOfPickerProps {
   search: LeaderboardSearch;
@@ -63,19 +63,18 @@ interface AsOfBannerProps {
 /** "You are looking at the board as of <time> — Back to live": above every past board. */
 export function AsOfBanner({ search, hour }: AsOfBannerProps) {
   const live = { ...search, asOf: undefined };
-  const nearest = hour && hour !== search.asOf ? hour : null;
+  const nearest = hour && Date.parse(hour) !== Date.parse(search.asOf) ? hour : null;
   return (
     <div className="as-of-banner" role="status" data-testid="as-of-banner">
       <p>
-        <span aria-hidden="true">⏱ </span>
         You are looking at the board as of{' '}
-        <time dateTime={search.asOf}>{formatHour(search.asOf)}</time>
+        <time dateTime={search.asOf}>{formatHourSpan(search.asOf)}</time>
         {hour === null ? (
           <> — the stored history has nothing that old.</>
         ) : nearest ? (
           <>
             {' '}
-            (the latest stored hour then: <time dateTime={nearest}>{formatHour(nearest)}</time>)
+            (the latest stored hour then: <time dateTime={nearest}>{formatHourSpan(nearest)}</time>)
           </>
         ) : null}{' '}
         — <span className="as-of-note">votes are off on a past board.</span>

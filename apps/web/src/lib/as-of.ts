@@ -24,11 +24,14 @@ export function toLocalInput(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-const hourFormat = new Intl.DateTimeFormat('en', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZoneName: undefined,
-});
+const hourFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
+const clockFormat = new Intl.DateTimeFormat('en', { timeStyle: 'short' });
 
-/** "Dec 1, 2026, 3:00 PM" in the voter's time zone. */
-export const formatHour = (iso: string): string => hourFormat.format(new Date(iso));
+/**
+ * An hour as its span in the voter's time zone, "Dec 1, 2026, 3:00 PM – 4:00 PM": a past board
+ * is the board as it stood at the end of that hour.
+ */
+export function formatHourSpan(iso: string): string {
+  const start = Date.parse(iso);
+  return `${hourFormat.format(start)} – ${clockFormat.format(start + HOUR_MS)}`;
+}

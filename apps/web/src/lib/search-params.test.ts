@@ -101,7 +101,7 @@ describe('filters', () => {
     ]) {
       const router = routerAt(`/?asOf=${encodeURIComponent(bad)}`);
       await router.load();
-      expect(router.state.matches.at(-1)?.search.asOf).toBeUndefined();
+      expect((router.state.matches.at(-1)?.search as { asOf?: string }).asOf).toBeUndefined();
     }
     expect(withoutFilters({ q: 'x', sort: 'trending', asOf: '2026-12-01T14:00:00Z' })).toEqual({
       sort: 'trending',

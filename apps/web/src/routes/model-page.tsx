@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { ApprovalInterval } from '../components/approval-interval.tsx';
 import { BadgeSnippet } from '../components/badge-snippet.tsx';
+import { rankRangeText } from '../components/rank-marks.tsx';
 import { HistoryChart } from '../components/history-chart.tsx';
 import { OwnVoteStatus, RemovedMark } from '../components/integrity-marks.tsx';
 import { StatusMessage } from '../components/status-message.tsx';
@@ -188,7 +189,14 @@ function ModelDetails({ llm, fetchedAt }: { llm: LlmDetails; fetchedAt: number }
             <dt>Rank</dt>
             <dd>
               {standing.rank !== null ? (
-                <span data-testid="model-rank">{standing.rank}</span>
+                <span className="stat-rank">
+                  <span data-testid="model-rank">{standing.rank}</span>
+                  {listed?.rankRange && listed.rankRange.best !== listed.rankRange.worst ? (
+                    <span className="stat-range" title={rankRangeText(listed.rankRange)}>
+                      {`${listed.rankRange.best}–${listed.rankRange.worst}`}
+                    </span>
+                  ) : null}
+                </span>
               ) : (
                 <span data-testid="model-rank" data-no-rank="" className="stat-note">
                   {score === 0 && tally.up === 0 && tally.down === 0
