@@ -18,7 +18,8 @@ const format = z.enum(PUBLIC_FORMATS).default('json').meta({
 
 export const publicRankingsQuerySchema = z.strictObject({
   sort: z.enum(RANKING_SORTS).default('score').meta({
-    description: 'score (up − down), wilson (lower bound of the approval), trending (decayed score)',
+    description:
+      'score (up − down), wilson (lower bound of the approval), trending (decayed score)',
   }),
   category: llmCategorySchema.optional().meta({ description: 'Only models of this category' }),
   at: z.iso
