@@ -189,6 +189,41 @@ describe('every endpoint answers what the document says', () => {
     expect(await csv.text()).toContain('2026-11-30T10:00:00.000Z,a,1,0');
   });
 
+  it('answers what the tRPC procedures answer (one source of truth)', async () => {
+    const client = new Visitor(api.baseUrl).client();
+    const pick = (r: { rank: number | null; up: number; down: number; trending: number }) => [
+      r.rank,
+      r.up,
+      r.down,
+      r.trending,
+    ];
+    const rest = (await (await get('/api/v1/rankings?sort=wilson')).json()) as {
+      rows: Array<{
+        model: { id: string };
+        rank: number | null;
+        up: number;
+        down: number;
+        trending: number;
+      }>;
+    };
+    const trpc = await client.rankings.list.query({ sort: 'wilson' });
+    expect(rest.rows.map((r) => [r.model.id, ...pick(r)])).toEqual(
+      trpc.map((r) => [r.llm.id, ...pick(r)]),
+    );
+    const at = new Date(Date.now() - 30 * H).toISOString();
+    const past = (await (await get(`/api/v1/rankings?at=${at}&sort=trending`)).json()) as {
+      hour: string;
+      rows: typeof rest.rows;
+    };
+    const asOf = await client.rankings.asOf.query({ at, sort: 'trending' });
+    expect(past.hour).toBe(asOf.hour);
+    expect(past.rows.map((r) => [r.model.id, ...pick(r)])).toEqual(
+      asOf.rows.map((r) => [r.llm.id, ...pick(r)]),
+    );
+    const movers = (await (await get('/api/v1/movers?window=7d')).json()) as object;
+    expect(movers).toMatchObject(await client.rankings.movers.query({ window: '7d' }));
+  });
+
   it('refuses bad parameters with 400 and names them', async () => {
     const cases: Array<[string, string, string]> = [
       ['/rankings', '/api/v1/rankings?sort=best', 'sort'],
