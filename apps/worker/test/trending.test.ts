@@ -81,6 +81,15 @@ async function ticksPass(ranker: Ranker, n: number): Promise<void> {
   );
 }
 
+/**
+ * Moves the ranker's clock, then lets two ticks pass: a tick takes its time when it starts,
+ * so a tick in flight must end before a vote meant for the new time is cast.
+ */
+async function setClock(ranker: Ranker, ms: number): Promise<void> {
+  clock = ms;
+  await ticksPass(ranker, 2);
+}
+
 describe('trending in the ranker', () => {
   it('decays each value by the half-life and adds each tick’s net votes; continues on a new leader', async () => {
     await warmRedis();
@@ -96,7 +105,7 @@ describe('trending in the ranker', () => {
     expect(entryOf(s, a)?.trending).toBe(4);
 
     // One half-life later: a gets a downvote, b two upvotes. a: 4·½ − 1 = 1; b: 2.
-    clock = T0 + HOUR;
+    await setClock(ranker, T0 + HOUR);
     await f.store.cast('v5', a, -1);
     await f.store.cast('v1', b, 1);
     await f.store.cast('v2', b, 1);
@@ -105,7 +114,7 @@ describe('trending in the ranker', () => {
     expect(s!.at).toBe(T0 + HOUR);
 
     // Two more hours without a vote: values that only decay keep their order, nothing is sent.
-    clock = T0 + 3 * HOUR;
+    await setClock(ranker, T0 + 3 * HOUR);
     const quiet = await f.redis.xlen(keys.diffs);
     await ticksPass(ranker, 5);
     expect(await f.redis.xlen(keys.diffs)).toBe(quiet);
@@ -137,13 +146,13 @@ describe('trending in the ranker', () => {
   it('decays by the minute: within a minute only voted models change, a vote counts from its minute', async () => {
     await warmRedis();
     const [a, b] = f.llmIds as [string, string];
-    makeRanker();
+    const ranker = makeRanker();
     await waitFor(snapshot, (s) => s !== null);
     for (const v of ['v1', 'v2', 'v3', 'v4']) await f.store.cast(v, a, 1);
     const before = await waitFor(snapshot, (x) => entryOf(x, a)?.up === 4);
 
     // 30 s later (half-life 1 h): a would have decayed to 3.98, but the minute has not ended.
-    clock = T0 + 30_000;
+    await setClock(ranker, T0 + 30_000);
     await f.store.cast('v1', b, 1);
     let s = await waitFor(snapshot, (x) => entryOf(x, b)?.up === 1);
     expect([entryOf(s, a)?.trending, entryOf(s, b)?.trending]).toEqual([4, 1]);
@@ -152,7 +161,7 @@ describe('trending in the ranker', () => {
 
     // 1 h 30 s after T0: the values as of T0 + 1 h. a 4·½ = 2; b's vote (cast in T0's minute)
     // ½, plus the new one: 1.5 (decayed continuously it would be 2^(-59.5/60) + 1 = 1.51).
-    clock = T0 + HOUR + 30_000;
+    await setClock(ranker, T0 + HOUR + 30_000);
     await f.store.cast('v2', b, 1);
     s = await waitFor(snapshot, (x) => entryOf(x, b)?.up === 2);
     expect([entryOf(s, a)?.trending, entryOf(s, b)?.trending]).toEqual([2, 1.5]);

@@ -234,6 +234,13 @@ export class Ranker {
 
   private async runTick(session: Session): Promise<void> {
     if (this.session !== session) return;
+    // A new term's state (the snapshot, or the event log on a cold start) is read before the
+    // tick's clock starts: the first tick is paced like any other. On failure the tick retries.
+    if (!session.published)
+      await this.resume(session).catch((err: unknown) =>
+        this.deps.log(`ranker: reading the published state failed: ${String(err)}`),
+      );
+    if (this.session !== session) return;
     const started = performance.now();
     this.ticking = true;
     try {
@@ -264,6 +271,9 @@ export class Ranker {
 
   private async tick(session: Session): Promise<void> {
     const { redis, store, metrics } = this.deps;
+    // The tallies read below are at least this recent; taken first, so consecutive snapshots'
+    // `at` are as far apart as their ticks' starts (the pacing).
+    const at = this.now();
     this.lastDiffEntries = 0;
     const published = session.published ?? (await this.resume(session));
 
@@ -278,7 +288,6 @@ export class Ranker {
       return;
     }
 
-    const at = this.now();
     // Values are as of the start of the step holding `at` (never older than those held).
     const stepAt = Math.max(this.stepStart(at), session.trendingAt);
     const trending = this.advanceTrending(session, tallies, stepAt);
