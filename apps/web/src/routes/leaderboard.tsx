@@ -1,12 +1,10 @@
 import type { LeaderboardSearch } from '@llmpt/shared';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
-import { useCallback, useMemo, useState } from 'react';
+import { Suspense, lazy, useCallback, useMemo, useState } from 'react';
 
 import { Leaderboard } from '../components/leaderboard.tsx';
-import { MoversStrip } from '../components/movers-strip.tsx';
-import { AsOfBanner, AsOfPicker } from '../components/time-travel.tsx';
-import { fromListRow } from '../lib/live/live-contract.ts';
+import { AsOfPicker } from '../components/time-travel.tsx';
 import { useHiddenResults } from '../lib/flags/use-hidden-results.ts';
 import { useIntegritySummary } from '../lib/use-integrity-summary.ts';
 import { useLiveRankings } from '../lib/live/use-live-rankings.ts';
@@ -15,6 +13,15 @@ import { flagProvider, revealed, trpc, votes } from '../lib/trpc.ts';
 import { useVoteState } from '../lib/votes/use-votes.ts';
 
 const route = getRouteApi('/');
+
+// Not on the first paint: the movers strip appears once its data does, and a past board is a
+// page few visitors open. Their own chunks keep the first bundle small.
+const MoversStrip = lazy(() =>
+  import('../components/movers-strip.tsx').then((m) => ({ default: m.MoversStrip })),
+);
+const PastLeaderboard = lazy(() =>
+  import('./past-leaderboard.tsx').then((m) => ({ default: m.PastLeaderboard })),
+);
 
 /** The history changes every 5 minutes (the worker's roll); the api caches it for a minute. */
 const TRENDS_EVERY_MS = 5 * 60_000;
@@ -42,12 +49,14 @@ export function LeaderboardPage() {
         </p>
       </div>
       {search.asOf ? (
-        <PastLeaderboard
-          key={attempt}
-          search={{ ...search, asOf: search.asOf }}
-          onSearchChange={onSearchChange}
-          onRetry={() => setAttempt((n) => n + 1)}
-        />
+        <Suspense fallback={null}>
+          <PastLeaderboard
+            key={attempt}
+            search={{ ...search, asOf: search.asOf }}
+            onSearchChange={onSearchChange}
+            onRetry={() => setAttempt((n) => n + 1)}
+          />
+        </Suspense>
       ) : (
         <LiveLeaderboard
           key={attempt}
@@ -60,7 +69,7 @@ export function LeaderboardPage() {
   );
 }
 
-interface LiveLeaderboardProps {
+export interface LiveLeaderboardProps {
   search: LeaderboardSearch;
   onSearchChange: (next: LeaderboardSearch, opts?: { replace?: boolean }) => void;
   onRetry: () => void;
@@ -94,7 +103,9 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
   return (
     <>
       <div className="board-tools">
-        <MoversStrip names={names} />
+        <Suspense fallback={null}>
+          <MoversStrip names={names} />
+        </Suspense>
         <AsOfPicker search={search} onChange={onSearchChange} />
       </div>
       <Leaderboard
@@ -110,48 +121,6 @@ function LiveLeaderboard({ search, onSearchChange, onRetry }: LiveLeaderboardPro
         hidden={hidden}
         integrity={integrity}
         minVotes={live.rules?.minVotes ?? null}
-      />
-    </>
-  );
-}
-
-/**
- * The board as of a past hour (`rankings.asOf`): static rows from the stored history, under a
- * banner that says so and leads back to the live board; votes are off (a vote counts now).
- */
-function PastLeaderboard({
-  search,
-  onSearchChange,
-  onRetry,
-}: LiveLeaderboardProps & { search: LeaderboardSearch & { asOf: string } }) {
-  const past = useQuery(
-    trpc.rankings.asOf.queryOptions(
-      {
-        at: search.asOf,
-        sort: search.sort ?? 'score',
-        ...(search.category ? { category: search.category } : {}),
-      },
-      // A finished hour never changes.
-      { staleTime: Infinity },
-    ),
-  );
-  const rows = useMemo(() => (past.data?.rows ?? []).map(fromListRow), [past.data]);
-  return (
-    <>
-      <div className="board-tools">
-        <AsOfBanner search={search} hour={past.data?.hour} />
-        <AsOfPicker search={search} onChange={onSearchChange} />
-      </div>
-      <Leaderboard
-        rows={rows}
-        loading={past.isPending}
-        error={past.error}
-        onRetry={onRetry}
-        search={search}
-        onSearchChange={onSearchChange}
-        trends={undefined}
-        votes={votes}
-        readOnly
       />
     </>
   );
