@@ -34,11 +34,11 @@ afterEach(async () => {
   await f?.cleanup();
 });
 
-function startRanker(): Ranker {
+function startRanker(minVotes = 1): Ranker {
   rankerRedis = new Redis(f.env.REDIS_URL!, { maxRetriesPerRequest: 2 });
   ranker = new Ranker(
     { redis: rankerRedis, store: f.store, db: f.db, metrics: createMetrics(), log: () => {} },
-    { tickMs: 50, lockTtlMs: 3000, streamMaxLen: 2000 },
+    { tickMs: 50, lockTtlMs: 3000, streamMaxLen: 2000, minVotes },
   );
   ranker.start();
   return ranker;
@@ -107,44 +107,57 @@ describe('the ranker', () => {
 });
 
 describe('the history roll', () => {
-  it('stores for each model the overall rank the ranker published for the same votes', async () => {
-    startRanker();
-    await castVotes();
-    // The votes reach Postgres as in production: the flush, then the maintenance roll.
-    const flush = {
-      env: {
-        FLUSH_BATCH_SIZE: 500,
-        FLUSH_BUDGET_MS: 60_000,
-        FLUSH_CLAIM_IDLE_MS: 30_000,
-        FLUSH_FAILPOINT: 'none' as const,
-        FLUSH_AFTER_REPLICAS: 0,
-        FLUSH_REPLICA_TIMEOUT_MS: 5_000,
-      },
-      db: f.db,
-      reader: new OutboxReader(f.store, 'ranks-test'),
-      metrics: createMetrics(),
-      redis: f.store.redis,
-    };
-    for (let p = 0; p < f.store.partitions; p++) await flushPartition(flush, p);
-    const now = new Date();
-    await rollHistory(
-      { db: f.db, store: f.store, metrics: createMetrics(), log: () => {}, env: f.env },
-      now,
-    );
+  it.each([1, 2])(
+    'stores for each model the overall rank the ranker published for the same votes (RANK_MIN_VOTES=%i)',
+    async (minVotes) => {
+      startRanker(minVotes);
+      const [a, b, c, d] = await castVotes();
+      // The votes reach Postgres as in production: the flush, then the maintenance roll.
+      const flush = {
+        env: {
+          FLUSH_BATCH_SIZE: 500,
+          FLUSH_BUDGET_MS: 60_000,
+          FLUSH_CLAIM_IDLE_MS: 30_000,
+          FLUSH_FAILPOINT: 'none' as const,
+          FLUSH_AFTER_REPLICAS: 0,
+          FLUSH_REPLICA_TIMEOUT_MS: 5_000,
+        },
+        db: f.db,
+        reader: new OutboxReader(f.store, 'ranks-test'),
+        metrics: createMetrics(),
+        redis: f.store.redis,
+      };
+      for (let p = 0; p < f.store.partitions; p++) await flushPartition(flush, p);
+      const now = new Date();
+      await rollHistory(
+        {
+          db: f.db,
+          store: f.store,
+          metrics: createMetrics(),
+          log: () => {},
+          env: { ...f.env, RANK_MIN_VOTES: minVotes },
+        },
+        now,
+      );
 
-    const snapshot = await waitFor(
-      () => readRankingsSnapshot(f.redis, keys()),
-      (s) => s?.entries.filter((e) => e.up + e.down > 0).length === 4,
-    );
-    const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-    const stored = await f.db
-      .selectFrom('llm_score_history')
-      .select(['llm_id', 'rank'])
-      .where('hour', '=', hour)
-      .execute();
-    expect(stored).toHaveLength(f.llmIds.length);
-    expect(Object.fromEntries(stored.map((r) => [r.llm_id, r.rank]))).toEqual(
-      ranksOn(snapshot!.entries, 'score'),
-    );
-  });
+      const snapshot = await waitFor(
+        () => readRankingsSnapshot(f.redis, keys()),
+        (s) => s?.entries.filter((e) => e.up + e.down > 0).length === 4,
+      );
+      const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+      const stored = await f.db
+        .selectFrom('llm_score_history')
+        .select(['llm_id', 'rank'])
+        .where('hour', '=', hour)
+        .execute();
+      expect(stored).toHaveLength(f.llmIds.length);
+      const ranks = Object.fromEntries(stored.map((r) => [r.llm_id, r.rank]));
+      expect(ranks).toEqual(ranksOn(snapshot!.entries, 'score'));
+      // By hand: a, b (2 up) share 1st, c (1 up 1 down) 3rd; d has one vote: 4th, or unranked
+      // when 2 are needed.
+      expect([ranks[a], ranks[b], ranks[c], ranks[d]]).toEqual(
+        minVotes === 1 ? [1, 1, 3, 4] : [1, 1, 3, null],
+      );
+    },
+  );
 });
