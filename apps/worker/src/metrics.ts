@@ -80,6 +80,16 @@ export function createMetrics(sources: MetricsSources = {}) {
       help: 'Dead consumers (idle, nothing pending) removed from the outbox consumer group',
       registers: [registry],
     }),
+    publicDumpNewestDay: new Gauge({
+      name: 'public_dump_newest_day_timestamp_seconds',
+      help: 'Start of the newest UTC day with a public dump (unix seconds; 0: none), after each public-dump run',
+      registers: [registry],
+    }),
+    publicDumpDaysWritten: new Counter({
+      name: 'public_dump_days_written_total',
+      help: 'Public dump days written or rewritten (unchanged days are not counted)',
+      registers: [registry],
+    }),
     backupLastSuccess: new Gauge({
       name: 'backup_last_success_timestamp_seconds',
       help: 'When the newest complete backup in BACKUP_DIR was taken (unix seconds; 0: none)',

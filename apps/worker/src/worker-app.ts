@@ -214,7 +214,7 @@ export async function startWorker(env: Env, opts: StartOptions = {}): Promise<Wo
         partitions: () => maintainPartitions(mdeps),
         backup: () => runBackup({ env, store, metrics, log }),
         reconcile: () => reconcile({ db, store, metrics, log: warn }, env.RECONCILE_REPAIR),
-        'public-dump': () => runPublicDumps({ db, log }),
+        'public-dump': () => runPublicDumps({ db, log, metrics }),
       };
       const handler = handlers[job.name as BackgroundJob] as (() => Promise<unknown>) | undefined;
       if (!handler) throw new Error(`unknown background job "${job.name}"`);

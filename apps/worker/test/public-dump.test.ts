@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { runPublicDumps, utcDay } from '../src/jobs/public-dump.processor.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { QUEUE_BACKGROUND } from '../src/jobs/schedules.ts';
 import { type WorkerApp, startWorker } from '../src/worker-app.ts';
 import { type Fixture, createFixture, waitFor } from './helpers.ts';
@@ -183,12 +184,18 @@ describe('public dump', () => {
 
     // The daily job again (same day): nothing is written, nothing changes.
     const before = await f.db.selectFrom('public_dumps').selectAll().orderBy('day').execute();
-    const again = await runPublicDumps({ db: f.db, log: () => {} }, new Date());
+    const metrics = createMetrics();
+    const again = await runPublicDumps({ db: f.db, log: () => {}, metrics }, new Date());
     expect(again.find((r) => r.day === y)).toEqual({ day: y, rows: 7, outcome: 'unchanged' });
     expect(again.filter((r) => r.outcome === 'written')).toEqual([]);
     expect(await f.db.selectFrom('public_dumps').selectAll().orderBy('day').execute()).toEqual(
       before,
     );
+    const exported = await metrics.registry.metrics();
+    expect(exported).toContain(
+      `public_dump_newest_day_timestamp_seconds ${Date.parse(`${y}T00:00:00Z`) / 1000}`,
+    );
+    expect(exported).toMatch(/^public_dump_days_written_total 0$/m);
 
     // It is scheduled daily at 00:15 UTC on the background queue.
     const queue = new Queue(QUEUE_BACKGROUND, { connection: f.redis, prefix: f.env.BULL_PREFIX });

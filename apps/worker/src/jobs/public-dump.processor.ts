@@ -2,6 +2,7 @@ import {
   type Database,
   existingPublicDumpDays,
   getPublicDump,
+  listPublicDumps,
   readPublicDumpRows,
   upsertPublicDump,
 } from '@llmpt/db';
@@ -9,9 +10,12 @@ import { PUBLIC_DATA_LICENCE, PUBLIC_DUMP_COLUMNS, type PublicDumpRecord } from 
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 
+import type { Metrics } from '../metrics.ts';
+
 export interface PublicDumpDeps {
   db: Kysely<Database>;
   log: (msg: string) => void;
+  metrics?: Pick<Metrics, 'publicDumpNewestDay' | 'publicDumpDaysWritten'>;
 }
 
 /** Days before today a run looks back for a missing dump (a worker that was down catches up). */
@@ -102,9 +106,13 @@ export async function runPublicDumps(
   for (const day of days) {
     if (day !== yesterday && existing.has(day)) continue;
     const result = await writePublicDump(deps, day, now);
-    if (result.outcome === 'written')
+    if (result.outcome === 'written') {
       deps.log(`public dump of ${day} written: ${result.rows} rows`);
+      deps.metrics?.publicDumpDaysWritten.inc();
+    }
     done.push(result);
   }
+  const [newest] = await listPublicDumps(deps.db, { limit: 1 });
+  deps.metrics?.publicDumpNewestDay.set(newest ? Date.parse(`${newest.day}T00:00:00Z`) / 1000 : 0);
   return done;
 }
