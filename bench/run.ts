@@ -153,10 +153,11 @@ async function runScenario(ctx: BenchContext, name: string, file: string): Promi
     throw new Error(`bench/scenarios/${file} does not export a scenario named "${name}"`);
   ctx.log(`── ${name}: ${scenario.describe}`);
   let timer: NodeJS.Timeout | undefined;
+  const limitMs = Math.max(SCENARIO_LIMIT_MS, (scenario.timeLimitSec?.(ctx.opts) ?? 0) * 1000);
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`did not finish within ${SCENARIO_LIMIT_MS / 1000} s`)),
-      SCENARIO_LIMIT_MS,
+      () => reject(new Error(`did not finish within ${limitMs / 1000} s`)),
+      limitMs,
     );
   });
   try {

@@ -56,6 +56,8 @@ export type FromSubscribers =
       dataMessages: number;
       /** Sockets subscribed and still open. */
       live: number;
+      /** Socket-seconds of subscribed, open sockets so far (∫ live dt). */
+      liveSeconds: number;
     }
   | { type: 'closed'; subscribed: number; closedEarly: number };
 
@@ -92,6 +94,15 @@ let closedEarly = 0;
 let closing = false;
 const errors: string[] = [];
 let wireBytes = 0;
+/** ∫ live sockets dt (socket-seconds), up to `liveSince`: bytes per subscriber-second. */
+let liveSeconds = 0;
+let liveSince = performance.now();
+/** Call BEFORE the live count changes. */
+function accrueLive(): void {
+  const now = performance.now();
+  liveSeconds += ((subscribed - closedEarly) * (now - liveSince)) / 1000;
+  liveSince = now;
+}
 let wireMessages = 0;
 let wireDataMessages = 0;
 
@@ -139,6 +150,7 @@ function open(index: number): Promise<void> {
       settled = true;
       clearTimeout(timer);
       if (ok) {
+        accrueLive();
         subscribed++;
         if (index < cfg.sample) sampledLive[index] = 1;
       } else {
@@ -181,7 +193,10 @@ function open(index: number): Promise<void> {
     ws.on('error', (err) => settle(false, err.message));
     ws.on('close', () => {
       if (!settled) settle(false, 'closed before its snapshot');
-      else if (live && !closing) closedEarly++;
+      else if (live && !closing) {
+        accrueLive();
+        closedEarly++;
+      }
     });
   });
 }
@@ -214,6 +229,7 @@ process.on('message', (m: ToSubscribers) => {
       messages: wireMessages,
       dataMessages: wireDataMessages,
       live: subscribed - closedEarly,
+      liveSeconds: (accrueLive(), liveSeconds),
     });
   } else if (m.cmd === 'close') {
     closing = true;

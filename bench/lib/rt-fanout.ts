@@ -227,10 +227,10 @@ async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner
     const connected = await connect(ctx, p, 'trpc', wsUrls, apiPids);
     const subscribers = (pool = connected.pool);
     const side = newSide(subscribers, connected.rssPerConnKB);
-    let first: { traffic: Traffic; at: number } | null = null;
+    let first: { traffic: Traffic } | null = null;
     let roundBytes = 0;
     const round = async (r: number) => {
-      if (r === 1) first = { traffic: await subscribers.traffic(), at: performance.now() };
+      if (r === 1) first = { traffic: await subscribers.traffic() };
       await pause();
       const after = await lastStreamId(redis, keys.diffs);
       const before = r > 0 ? await subscribers.traffic() : null;
@@ -250,12 +250,11 @@ async function startOurs(ctx: BenchContext, p: FanoutParams): Promise<SideRunner
       const times = record(side, subscribers, arrivals, diff.at + 0.5, complete);
       side.fromVote.push(...times.map((t) => t - t0));
       const now = await subscribers.traffic();
-      const live = Math.max(1, now.live);
       roundBytes += now.bytes - before!.bytes;
-      side.bytesPerSubscriberPerVote = roundBytes / live / r;
+      side.bytesPerSubscriberPerVote = roundBytes / Math.max(1, now.live) / r;
       if (first)
         side.bytesPerSubscriberPerSec =
-          (now.bytes - first.traffic.bytes) / live / ((performance.now() - first.at) / 1000);
+          (now.bytes - first.traffic.bytes) / (now.liveSeconds - first.traffic.liveSeconds);
     };
     return { side, round, stop };
   } catch (err) {

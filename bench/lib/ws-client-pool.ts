@@ -47,6 +47,8 @@ export interface Traffic {
   /** Messages larger than a keep-alive (4 bytes). */
   dataMessages: number;
   live: number;
+  /** Socket-seconds of live subscribers (∫ live dt): Δbytes / ΔliveSeconds is per subscriber-second. */
+  liveSeconds: number;
 }
 
 interface Proc {
@@ -191,13 +193,14 @@ export class ClientPool {
         return reply;
       }),
     );
-    const out: Traffic = { bytes: 0, messages: 0, dataMessages: 0, live: 0 };
+    const out: Traffic = { bytes: 0, messages: 0, dataMessages: 0, live: 0, liveSeconds: 0 };
     for (const r of replies) {
       if (r.type !== 'traffic') continue;
       out.bytes += r.bytes;
       out.messages += r.messages;
       out.dataMessages += r.dataMessages;
       out.live += r.live;
+      out.liveSeconds += r.liveSeconds;
     }
     return out;
   }

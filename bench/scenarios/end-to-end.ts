@@ -36,8 +36,9 @@
  * - diffsPerSec, avgDiffEntries, avgDiffFrameKB (the frame a board subscriber gets, rebuilt from
  *   the stream), fanoutMBPerSec = subscribers × avgDiffFrame × diffsPerSec: what the api writes.
  * - bytesPerSubscriberPerSec: wire bytes (WebSocket frames: payload + header, diffs and
- *   keep-alives) the subscribers received over the window, counted at the clients, / live
- *   subscribers / window seconds; bytesPerSubscriberPerVote = that / votesPerSec.
+ *   keep-alives) the subscribers received over the window, counted at the clients, / the
+ *   subscribers' live socket-seconds over it (∫ live subscribers dt: one that dropped counts
+ *   for the time it was connected); bytesPerSubscriberPerVote = that / votesPerSec.
  *   bytesPerSubscriberGoalPerSec: issue 16's goal (≤ 2 KB/s per subscriber at a uniform
  *   5,000 votes/s); bytesPerSubscriberToGoal = figure / goal (≤ 1: met).
  * - apiEventLoopP99Ms / MaxMs: the api's own nodejs_eventloop_lag_{p99,max}_seconds over the
@@ -196,7 +197,6 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const windowEnd = Date.now() + p.durationS * 1000;
     const startId = await lastStreamId(redis, keys.diffs);
     const trafficStart = await pool.traffic();
-    const trafficT0 = performance.now();
     const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, load.pid ?? -1]);
     cpu.begin();
     await eventLoopLag(metricsUrl, p.webConcurrency); // resets the event-loop delay histograms
@@ -219,7 +219,6 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     await sleep(Math.max(0, windowEnd - Date.now()));
     const cpuPct = cpu.end();
     const trafficEnd = await pool.traffic();
-    const trafficSec = (performance.now() - trafficT0) / 1000;
     const loop = await eventLoopLag(metricsUrl, p.webConcurrency);
     clearInterval(lagTimer);
     const loadResult = (await done).result!;
@@ -256,7 +255,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const lag = summarize(lags);
     const votesPerSec = loadResult.ok / p.durationS;
     const bytesPerSubscriberPerSec =
-      (trafficEnd.bytes - trafficStart.bytes) / Math.max(1, trafficEnd.live) / trafficSec;
+      (trafficEnd.bytes - trafficStart.bytes) / (trafficEnd.liveSeconds - trafficStart.liveSeconds);
     return {
       subscribers: screens.subscribers,
       sampledSubscribers: screens.sampled,

@@ -76,6 +76,8 @@ const NUMERIC: Record<string, string[]> = {
     'oneEntryCpuFlatness',
     'rssFlatness',
     'missed',
+    'subscriberDisconnectsA',
+    'subscriberDisconnectsB',
   ],
   wsAbuse: ['bytesForOneVote', 'bytesForOneFrame'],
   // A config message often reaches B's page before A's answer: 0 ms from the answer.
