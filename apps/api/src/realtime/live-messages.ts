@@ -2,15 +2,18 @@ import type {
   BoardKey,
   ConfigVersions,
   LiveMessage,
+  LiveWindow,
+  LiveWireMessage,
   RankingEntry,
   RankingsDiff,
   RankingsSnapshot,
 } from '@llmpt/shared';
-import { configMoved } from '@llmpt/shared';
+import { bucketWindow, configMoved } from '@llmpt/shared';
 import type { ConfigChannel } from '@llmpt/vote-store';
 import { tracked } from '@trpc/server';
 
 import type { Metrics } from '../metrics.ts';
+import { BoardWindow, type WireOut } from './board-window.ts';
 import { type FeedMessage, type RankingsFeed, compareIds } from './rankings-feed.ts';
 
 export type { LiveMessage } from '@llmpt/shared';
@@ -115,6 +118,91 @@ export async function* liveMessages(
     }
   } finally {
     subscriptions.dec({ room: metrics.room });
+    off();
+    offConfig?.();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * A windowed board subscription over SSE or in process (issue 16): the same compact messages a
+ * ws room sends (`BoardWindow`, one per subscriber here). Always starts with a snapshot (a
+ * `lastEventId` is not replayed: what was held back is not in the stream's diffs), then a
+ * `config` message, then diffs; held-back entries follow within `LIVE_OUTSIDE_WINDOW_MS`.
+ */
+export async function* liveWireMessages(
+  feed: RankingsFeed,
+  board: BoardKey,
+  filter: EntryFilter,
+  window: LiveWindow,
+  signal: AbortSignal | undefined,
+  metrics: { metrics: Metrics; config?: ConfigSource },
+) {
+  const { subscriptions, liveMessages: sent$ } = metrics.metrics;
+  subscriptions.inc({ room: 'board' });
+  type Queued = FeedMessage | { type: 'config'; config: ConfigVersions } | { type: 'flush' };
+  const queue: Queued[] = [];
+  let wake: (() => void) | null = null;
+  const push = (m: Queued) => {
+    queue.push(m);
+    wake?.();
+  };
+  const off = feed.onMessage(push);
+  const config = metrics.config;
+  const offConfig = config?.onChange((versions) => push({ type: 'config', config: versions }));
+  const now = feed.snapshot();
+  const wire = new BoardWindow(board, filter, bucketWindow(window)).init(now);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (timer || !wire.holding) return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        push({ type: 'flush' });
+      },
+      Math.max(0, wire.dueAt - Date.now()) + 20,
+    );
+  };
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const emit = (out: WireOut, kind: 'snapshot' | 'diff') => {
+    sent$.inc({ kind });
+    return tracked<LiveWireMessage | LiveMessage>(out.id, out.message);
+  };
+  try {
+    yield emit(wire.snapshot(), 'snapshot');
+    let configSent: ConfigVersions | null = null;
+    if (config) {
+      configSent = config.versions;
+      sent$.inc({ kind: 'config' });
+      yield tracked<LiveWireMessage | LiveMessage>(wire.id, {
+        type: 'config',
+        config: configSent,
+      });
+    }
+    while (!signal?.aborted) {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      for (const m of queue.splice(0)) {
+        if (m.type === 'config') {
+          if (!configMoved(configSent, m.config)) continue;
+          configSent = m.config;
+          sent$.inc({ kind: 'config' });
+          yield tracked<LiveWireMessage | LiveMessage>(wire.id, m);
+          continue;
+        }
+        const out =
+          m.type === 'flush' ? (Date.now() >= wire.dueAt ? wire.flush() : null) : wire.apply(m);
+        arm();
+        if (out) yield emit(out, m.type === 'snapshot' ? 'snapshot' : 'diff');
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    subscriptions.dec({ room: 'board' });
     off();
     offConfig?.();
     signal?.removeEventListener('abort', onAbort);

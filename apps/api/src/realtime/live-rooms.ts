@@ -1,8 +1,10 @@
 import {
   type ConfigVersions,
   boardKey,
+  bucketWindow,
   llmLiveInputSchema,
   rankingsLiveInputSchema,
+  rankingsLiveWindowInputSchema,
 } from '@llmpt/shared';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
@@ -12,6 +14,7 @@ import { appError } from '../errors.ts';
 import { resultsSealed } from '../flags/fingerprint.ts';
 import { sealedFilter } from '../flags/sealed.ts';
 import { type RequestId, errorShape, wsMessage, wsTrackedFrame } from '../trpc-wire.ts';
+import { BoardWindow } from './board-window.ts';
 import {
   type EntryFilter,
   type LiveMessage,
@@ -44,6 +47,10 @@ export function ownedSubscriptions(): OwnedSubscriptions {
   return { members: new Map(), joining: new Set() };
 }
 
+/** The subscriptions served here rather than by tRPC's handler. */
+type LivePath = 'rankings.live' | 'rankings.liveWindow' | 'llm.live';
+const LIVE_PATHS = new Set<LivePath>(['rankings.live', 'rankings.liveWindow', 'llm.live']);
+
 /** What `handle` did with a client message. */
 export type Handled = 'handled' | 'not_ours' | 'over_limit';
 
@@ -51,6 +58,10 @@ interface Room {
   kind: 'board' | 'model';
   filter: EntryFilter;
   members: Set<Member>;
+  /** A windowed board room (compact wire form): its board, followed once for all members. */
+  wire?: BoardWindow;
+  /** Sends the held-back entries of `wire` when no diff has taken them along. */
+  flushTimer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -104,11 +115,10 @@ export class LiveRooms {
       return 'handled';
     }
     const path = params?.path;
-    if (method !== 'subscription' || (path !== 'rankings.live' && path !== 'llm.live'))
-      return 'not_ours';
+    if (method !== 'subscription' || !LIVE_PATHS.has(path as LivePath)) return 'not_ours';
     // Counted synchronously (joins are async): a burst of requests cannot slip past the cap.
     if (owned.members.size + owned.joining.size >= maxPerSocket) return 'over_limit';
-    void this.join(socket, id, jsonrpc === '2.0', path, params, owned, context);
+    void this.join(socket, id, jsonrpc === '2.0', path as LivePath, params, owned, context);
     return 'handled';
   }
 
@@ -129,7 +139,7 @@ export class LiveRooms {
     socket: WebSocket,
     id: RequestId,
     jsonrpc: boolean,
-    path: 'rankings.live' | 'llm.live',
+    path: LivePath,
     params: { input?: unknown; lastEventId?: unknown } | undefined,
     owned: OwnedSubscriptions,
     context?: () => Context,
@@ -158,8 +168,13 @@ export class LiveRooms {
       let roomKey: string;
       let room: Omit<Room, 'members'>;
       let lastEventId: string | undefined;
-      if (path === 'rankings.live') {
-        const input = parseOrThrow(rankingsLiveInputSchema, withResume);
+      let makeWire: (() => BoardWindow) | undefined;
+      if (path === 'rankings.live' || path === 'rankings.liveWindow') {
+        const windowed =
+          path === 'rankings.liveWindow'
+            ? parseOrThrow(rankingsLiveWindowInputSchema, withResume)
+            : undefined;
+        const input = windowed ?? parseOrThrow(rankingsLiveInputSchema, withResume);
         const board = boardKey(input?.sort ?? 'score', input?.category);
         // A voter with 'hide-results' on joins the board's sealed room (tallies withheld).
         const sealed = context !== undefined && resultsSealed(context());
@@ -169,6 +184,17 @@ export class LiveRooms {
           filter: sealed ? sealedFilter(boardFilter(board)) : boardFilter(board),
         };
         lastEventId = input?.lastEventId;
+        if (windowed) {
+          // Compact form: one room per board and window bucket; a resume gets a snapshot.
+          const window = bucketWindow(windowed.window);
+          roomKey += `|${window.from}-${window.to}`;
+          const { filter } = room;
+          makeWire = () => {
+            const now = this.deps.feed.snapshot();
+            return new BoardWindow(board, filter, window).init(now);
+          };
+          lastEventId = undefined;
+        }
       } else {
         const input = parseOrThrow(llmLiveInputSchema, withResume);
         if (!(await this.deps.catalogue.get(input.id))) {
@@ -189,7 +215,11 @@ export class LiveRooms {
         pending: [],
         sent: '0-0',
       };
-      const target = this.rooms.get(roomKey) ?? { ...room, members: new Set<Member>() };
+      const target = this.rooms.get(roomKey) ?? {
+        ...room,
+        members: new Set<Member>(),
+        ...(makeWire ? { wire: makeWire() } : {}),
+      };
       this.rooms.set(roomKey, target);
       target.members.add(member);
       owned.joining.delete(id);
@@ -202,9 +232,14 @@ export class LiveRooms {
       if (missed === null) {
         let cached = this.snapshots.get(roomKey);
         if (cached?.feedId !== feed.id) {
-          const snapshot = project(feed.snapshot(), room.filter);
-          const message: LiveMessage = { type: 'snapshot', snapshot };
-          cached = { feedId: feed.id, id: snapshot.id, data: JSON.stringify(message) };
+          if (target.wire) {
+            const out = target.wire.snapshot();
+            cached = { feedId: feed.id, id: out.id, data: JSON.stringify(out.message) };
+          } else {
+            const snapshot = project(feed.snapshot(), room.filter);
+            const message: LiveMessage = { type: 'snapshot', snapshot };
+            cached = { feedId: feed.id, id: snapshot.id, data: JSON.stringify(message) };
+          }
           this.snapshots.set(roomKey, cached);
         }
         this.deps.metrics.liveBytes.inc(
@@ -244,6 +279,7 @@ export class LiveRooms {
       if (room.members.size === 0) {
         this.rooms.delete(key);
         this.snapshots.delete(key);
+        clearTimeout(room.flushTimer);
       }
       return;
     }
@@ -252,16 +288,25 @@ export class LiveRooms {
   private broadcast(m: FeedMessage): void {
     const { metrics } = this.deps;
     const id = m.type === 'snapshot' ? m.snapshot.id : m.diff.id;
+    // A reload may keep the id while windowed rooms' tables grow: no cached snapshot survives it.
+    if (m.type === 'snapshot') this.snapshots.clear();
     for (const room of this.rooms.values()) {
-      let message: LiveMessage;
-      if (m.type === 'snapshot') {
-        message = { type: 'snapshot', snapshot: project(m.snapshot, room.filter) };
+      let data: string;
+      if (room.wire) {
+        const out = room.wire.apply(m);
+        this.armFlush(room);
+        if (!out) continue;
+        data = JSON.stringify(out.message);
+      } else if (m.type === 'snapshot') {
+        data = JSON.stringify({
+          type: 'snapshot',
+          snapshot: project(m.snapshot, room.filter),
+        } satisfies LiveMessage);
       } else {
         const diff = project(m.diff, room.filter);
         if (diff.entries.length === 0) continue;
-        message = { type: 'diff', diff };
+        data = JSON.stringify({ type: 'diff', diff } satisfies LiveMessage);
       }
-      const data = JSON.stringify(message);
       const frames = new Map<string, Buffer>();
       let bytes = 0;
       // Nearly every member was last sent the same id: compare it once, not once per socket.
@@ -284,10 +329,49 @@ export class LiveRooms {
         if (m.type === 'snapshot' || newer) bytes += this.write(member, id, frame);
       }
       // One metrics update per room, not per socket: this loop runs for every subscriber.
-      metrics.liveMessages.inc({ kind: message.type }, room.members.size);
+      metrics.liveMessages.inc({ kind: m.type }, room.members.size);
       if (bytes > 0) metrics.liveBytes.inc(bytes);
-      if (message.type === 'diff') metrics.diffBytes.observe(data.length);
+      if (m.type === 'diff') metrics.diffBytes.observe(data.length);
     }
+  }
+
+  /**
+   * A windowed room's timer for the entries it holds back: when they are due and no diff took
+   * them along, one message carries them all, to every member that has had its snapshot (one
+   * joining now gets current values in it). Tracked with the room's last id: they are as of it.
+   */
+  private armFlush(room: Room): void {
+    const wire = room.wire;
+    if (!wire || room.flushTimer || !wire.holding) return;
+    room.flushTimer = setTimeout(
+      () => {
+        room.flushTimer = undefined;
+        if (Date.now() >= wire.dueAt) {
+          const out = wire.flush();
+          if (out) this.writeAll(room, out.id, JSON.stringify(out.message));
+        }
+        this.armFlush(room);
+      },
+      Math.max(0, wire.dueAt - Date.now()) + 20,
+    );
+    room.flushTimer.unref();
+  }
+
+  /** One message to every member of a room that has had its snapshot, whatever it was sent. */
+  private writeAll(room: Room, id: string, data: string): void {
+    const frames = new Map<string, Buffer>();
+    let bytes = 0;
+    for (const member of room.members) {
+      if (member.pending) continue;
+      let frame = frames.get(member.frameKey);
+      if (!frame) {
+        frame = dataFrame(member, id, data);
+        frames.set(member.frameKey, frame);
+      }
+      bytes += this.write(member, id, frame);
+    }
+    this.deps.metrics.liveMessages.inc({ kind: 'diff' }, room.members.size);
+    if (bytes > 0) this.deps.metrics.liveBytes.inc(bytes);
   }
 
   /**

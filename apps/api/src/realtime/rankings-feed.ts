@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 
-import type { LiveMessage, RankingEntry, RankingsDiff, RankingsSnapshot } from '@llmpt/shared';
+import type {
+  LiveMessage,
+  RankingEntry,
+  RankingRules,
+  RankingsDiff,
+  RankingsSnapshot,
+} from '@llmpt/shared';
 import {
   type RankingsKeys,
   parseDiffEntry,
@@ -24,6 +30,8 @@ export class RankingsFeed {
   private readonly entries = new Map<string, RankingEntry>();
   private lastId = '0-0';
   private lastAt = 0;
+  /** The ranker's rules, as its last stored snapshot stated them (diffs don't repeat them). */
+  private rules: RankingRules | undefined;
   private readonly emitter = new EventEmitter();
   private running = false;
   private loop: Promise<void> | null = null;
@@ -54,7 +62,10 @@ export class RankingsFeed {
 
   /** The current standings (empty before the ranker's first publication). */
   snapshot(): RankingsSnapshot {
-    return { id: this.lastId, at: this.lastAt, entries: [...this.entries.values()] };
+    const entries = [...this.entries.values()];
+    return this.rules
+      ? { id: this.lastId, at: this.lastAt, entries, rules: this.rules }
+      : { id: this.lastId, at: this.lastAt, entries };
   }
 
   /** One model's current entry, read in place (no copy of the whole snapshot). */
@@ -97,6 +108,7 @@ export class RankingsFeed {
     for (const e of snap.entries) this.entries.set(e.llmId, e);
     this.lastId = snap.id;
     this.lastAt = snap.at;
+    this.rules = snap.rules;
     this.emitter.emit('message', {
       type: 'snapshot',
       snapshot: this.snapshot(),

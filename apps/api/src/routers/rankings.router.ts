@@ -8,13 +8,14 @@ import {
   rankingsListInputSchema,
   rankingsMoversInputSchema,
   rankingsLiveInputSchema,
+  rankingsLiveWindowInputSchema,
   rankingsTrendsInputSchema,
 } from '@llmpt/shared';
 
 import { appError } from '../errors.ts';
 import { readVariant, resultsSealed } from '../flags/fingerprint.ts';
 import { revealedTallies, rowsFor, sealedFilter } from '../flags/sealed.ts';
-import { boardFilter, liveMessages } from '../realtime/live-messages.ts';
+import { boardFilter, liveMessages, liveWireMessages } from '../realtime/live-messages.ts';
 import { publicProcedure, router } from '../trpc.ts';
 
 export const rankingsRouter = router({
@@ -92,4 +93,21 @@ export const rankingsRouter = router({
       config: ctx.deps.config,
     });
   }),
+
+  /**
+   * The live board in the compact wire form for a page showing the ranks `window` (issue 16,
+   * realtime/board-window.ts): a compact snapshot, then diffs with the window's entries every
+   * tick and the others at most every 10 s. Over ws, LiveRooms serves it (rooms per board and
+   * window bucket); this generator serves SSE and in-process callers.
+   */
+  liveWindow: publicProcedure
+    .input(rankingsLiveWindowInputSchema)
+    .subscription(({ ctx, input, signal }) => {
+      const board = boardKey(input.sort, input.category);
+      const filter = resultsSealed(ctx) ? sealedFilter(boardFilter(board)) : boardFilter(board);
+      return liveWireMessages(ctx.deps.feed, board, filter, input.window, signal, {
+        metrics: ctx.deps.metrics,
+        config: ctx.deps.config,
+      });
+    }),
 });

@@ -5,6 +5,9 @@ import type { ConfigVersions } from './config.schema.ts';
 import { LLM_CATEGORIES } from '../constants.ts';
 import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
 import { RANKING_SORTS, type RankingRules } from './rankings.schema.ts';
+import { liveWindowSchema } from '../live-wire.ts';
+
+export * from '../live-wire.ts';
 
 export { type BoardKey, boardKey } from '../board-key.ts';
 
@@ -73,6 +76,24 @@ export const rankingsLiveInputSchema = z
   })
   .optional();
 export type RankingsLiveInput = z.infer<typeof rankingsLiveInputSchema>;
+
+/**
+ * `rankings.liveWindow` (issue 16): the board in the compact wire form (live-wire.ts) for a page
+ * showing the ranks `window`: entries in the window every tick, the others together at most
+ * every LIVE_OUTSIDE_WINDOW_MS. `lastEventId` is accepted (the stock links resend it) but a
+ * resume always starts with a fresh compact snapshot: held-back entries are not in the diffs a
+ * replay would read.
+ */
+export const rankingsLiveWindowInputSchema = z.strictObject({
+  sort: z.enum(RANKING_SORTS).default('score'),
+  category: llmCategorySchema.optional(),
+  window: liveWindowSchema,
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,16}-\d{1,10}$/, 'must be a rankings event id like 1732690000000-0')
+    .optional(),
+});
+export type RankingsLiveWindowInput = z.input<typeof rankingsLiveWindowInputSchema>;
 
 export const llmLiveInputSchema = z.strictObject({
   id: llmIdSchema,
