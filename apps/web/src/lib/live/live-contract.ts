@@ -1,4 +1,11 @@
-import type { LiveMessage, LlmCategory, RankingRow, RankingSort } from '@llmpt/shared';
+import type {
+  LiveMessage,
+  LiveWindow,
+  LiveWireMessage,
+  LlmCategory,
+  RankingRow,
+  RankingSort,
+} from '@llmpt/shared';
 
 export type { LiveMessage } from '@llmpt/shared';
 
@@ -54,6 +61,13 @@ export interface LiveSubscriptionHandlers {
   onComplete?: () => void;
 }
 
+/** `rankings.liveWindow`'s handlers: compact messages (live-wire.ts) and `config` ones. */
+export interface LiveWindowHandlers {
+  onData?: (message: { id: string; data: LiveWireMessage | LiveMessage }) => void;
+  onError?: (error: unknown) => void;
+  onComplete?: () => void;
+}
+
 /**
  * The procedures the live library calls, written out rather than taken from `AppRouter` so the
  * library (and its test server) don't depend on the api's source compiling. `trpc.ts` assigns
@@ -72,6 +86,16 @@ export interface LiveApi {
       subscribe(
         input: (BoardInput & { lastEventId?: string }) | undefined,
         opts: LiveSubscriptionHandlers,
+      ): { unsubscribe(): void };
+    };
+    /**
+     * The board in the compact wire form for the ranks a page shows (issue 16). Optional so
+     * hand-written test clients of `live` alone still fit; the real client has it.
+     */
+    liveWindow?: {
+      subscribe(
+        input: BoardInput & { window: LiveWindow; lastEventId?: string },
+        opts: LiveWindowHandlers,
       ): { unsubscribe(): void };
     };
   };

@@ -4,8 +4,12 @@ import {
   type LlmCategory,
   type RankingEntry,
   type RankingRules,
+  type LiveWindow,
+  LiveWireDecoder,
   type RankingSort,
   boardKey,
+  bucketWindow,
+  isLiveWireMessage,
 } from '@llmpt/shared';
 
 import { isClientFault } from '../errors.ts';
@@ -53,6 +57,11 @@ export interface LiveRankingsBoardOptions {
   config?: ConfigFeed;
   /** The models each diff or snapshot carried (hidden results re-read the voter's tallies). */
   onEntries?: (llmIds: readonly string[]) => void;
+  /**
+   * The ranks on screen: subscribes to `rankings.liveWindow` (the compact form, issue 16)
+   * instead of `rankings.live`; `setWindow` follows scrolling. Absent: the verbose feed.
+   */
+  window?: LiveWindow;
 }
 
 /** Catalogue re-reads for unknown models: at most this often. */
@@ -93,10 +102,35 @@ export class LiveRankingsBoard {
   private unfollow: (() => void) | null = null;
   private retries = 0;
   private onEntries: ((llmIds: readonly string[]) => void) | undefined;
+  /** The window bucket subscribed to (compact feed); null: the verbose feed. */
+  private window: LiveWindow | null;
+  /** Whether the current feed is a subscription (not polling, not stopped). */
+  private subscribed = false;
 
   constructor(private readonly opts: LiveRankingsBoardOptions) {
     this.board = boardKey(opts.sort, opts.category);
     this.onEntries = opts.onEntries;
+    this.window = opts.window && opts.api.rankings.liveWindow ? bucketWindow(opts.window) : null;
+  }
+
+  /**
+   * The ranks now on screen (the page scrolled). Within the same bucket of 25 ranks nothing
+   * happens; otherwise a live feed resubscribes for the new window (a compact snapshot first).
+   */
+  setWindow(window: LiveWindow): void {
+    if (this.window === null) return;
+    const next = bucketWindow(window);
+    if (next.from === this.window.from && next.to === this.window.to) return;
+    this.window = next;
+    if (this.subscribed) {
+      this.stopFeed();
+      this.startLive();
+    }
+  }
+
+  /** The window bucket the feed follows (null: the verbose feed, every entry). */
+  get followedWindow(): LiveWindow | null {
+    return this.window;
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -129,6 +163,7 @@ export class LiveRankingsBoard {
 
   private stopFeed(): void {
     this.generation += 1;
+    this.subscribed = false;
     this.teardown?.();
     this.teardown = null;
   }
@@ -140,11 +175,8 @@ export class LiveRankingsBoard {
     // transport the stock links resume by themselves: wsLink resends the last tracked id on
     // reconnect and EventSource sends Last-Event-ID.)
     const input = { ...this.input(), lastEventId: this.state.lastEventId ?? undefined };
-    const subscription = this.opts.api.rankings.live.subscribe(input, {
-      onData: (message) => {
-        if (current()) this.apply(message);
-      },
-      onError: (error) => {
+    const handlers = {
+      onError: (error: unknown) => {
         if (!current()) return;
         this.update({ error });
         // A 4xx (bad input) would fail the same way again.
@@ -154,7 +186,42 @@ export class LiveRankingsBoard {
       onComplete: () => {
         if (current()) this.resubscribeLater(generation);
       },
-    });
+    };
+    const liveWindow = this.opts.api.rankings.liveWindow;
+    let subscription: { unsubscribe(): void };
+    if (this.window && liveWindow) {
+      // One decoder per stream: its model table starts with the stream's snapshot.
+      const decoder = new LiveWireDecoder(this.board);
+      subscription = liveWindow.subscribe(
+        { ...input, window: this.window },
+        {
+          ...handlers,
+          onData: ({ id, data }) => {
+            if (!current()) return;
+            if (!isLiveWireMessage(data)) return this.apply({ id, data });
+            let message;
+            try {
+              message = decoder.decode(id, data);
+            } catch (error) {
+              // Out of step (should not happen): start over, with a fresh snapshot.
+              this.update({ error });
+              this.stopFeed();
+              this.startLive();
+              return;
+            }
+            this.apply({ id, data: message });
+          },
+        },
+      );
+    } else {
+      subscription = this.opts.api.rankings.live.subscribe(input, {
+        ...handlers,
+        onData: (message) => {
+          if (current()) this.apply(message);
+        },
+      });
+    }
+    this.subscribed = true;
     this.teardown = () => subscription.unsubscribe();
   }
 

@@ -1,6 +1,8 @@
 import {
   type BoardKey,
+  type LiveWireEntry,
   type Llm,
+  type RankRange,
   type RankingEntry,
   type RankingSort,
   compareRanked,
@@ -34,7 +36,8 @@ export function applyMessage(
  * catalogue doesn't know yet (added after it was read) are left out and listed in `unknown`, so
  * the caller can re-read it. Entries not on this board (no rank key for it) are skipped.
  * Rank ranges are the shared `rankRanges` over this board's rows (the api's rule, not a copy);
- * a sealed row (tally withheld) gets none, and is not counted as provisional.
+ * a sealed row (tally withheld) gets none, and is not counted as provisional. Entries of the
+ * compact feed carry their range (`LiveWireEntry.rankRange`): those are shown as sent.
  */
 export function rowsFromEntries(
   entries: ReadonlyMap<string, RankingEntry>,
@@ -43,9 +46,11 @@ export function rowsFromEntries(
 ): { rows: LiveRankingRow[]; unknown: string[] } {
   const rows: LiveRankingRow[] = [];
   const unknown: string[] = [];
+  const sentRanges = new Map<string, RankRange | null>();
   for (const e of entries.values()) {
     const rank = e.ranks[board];
     if (rank === undefined) continue;
+    if ('rankRange' in e) sentRanges.set(e.llmId, (e as LiveWireEntry).rankRange);
     const llm = catalogue.get(e.llmId);
     if (!llm) {
       unknown.push(e.llmId);
@@ -73,6 +78,15 @@ export function rowsFromEntries(
       { rank: b.rank, id: b.llm.id, name: b.llm.name, up: b.up, down: b.down },
     ),
   );
+  // The compact feed (live-wire.ts) carries each range as the api computed it over the whole
+  // board (the page may hold models outside its window a few seconds behind): kept as sent.
+  if (sentRanges.size > 0) {
+    rows.forEach((r, i) => {
+      const range = sentRanges.get(r.llm.id);
+      if (range) rows[i] = { ...r, rankRange: range };
+    });
+    return { rows, unknown };
+  }
   const open = rows.map((r) => (r.sealed ? { ...r, rank: null } : r));
   rankRanges(sortOf(board), open).forEach((range, i) => {
     if (range) rows[i] = { ...rows[i]!, rankRange: range };

@@ -1,11 +1,12 @@
 import type { LlmCategory, RankingSort } from '@llmpt/shared';
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 
 import { liveDeps } from '../trpc.ts';
 import type { ConfigFeed } from './config-feed.ts';
 import type { ConnectionState, ConnectionStore } from './connection-store.ts';
 import type { LiveApi } from './live-contract.ts';
 import { LiveRankingsBoard, type LiveRankingsState } from './live-rankings-board.ts';
+import { FIRST_SCREEN, watchVisibleWindow } from './visible-window.ts';
 
 export interface UseLiveRankingsOptions {
   sort?: RankingSort;
@@ -37,7 +38,16 @@ export function useLiveRankings(
   { api, store, config }: LiveDeps = liveDeps,
 ): LiveRankings {
   const board = useMemo(
-    () => new LiveRankingsBoard({ api, store, config, sort, category: category ?? undefined }),
+    () =>
+      new LiveRankingsBoard({
+        api,
+        store,
+        config,
+        sort,
+        category: category ?? undefined,
+        // The compact feed for the ranks on screen (issue 16), following the scroll.
+        window: FIRST_SCREEN,
+      }),
     [api, store, config, sort, category],
   );
   useEffect(() => board.setOnEntries(onEntries), [board, onEntries]);
@@ -46,6 +56,22 @@ export function useLiveRankings(
     return () => board.stop();
   }, [board]);
   const state = useSyncExternalStore(board.subscribe, board.getSnapshot);
+  // Which ranks are on screen: on scroll and resize, and when new rows (a diff, a filter) move
+  // them; the board resubscribes when that leaves its bucket of 25 ranks.
+  const watcher = useRef<ReturnType<typeof watchVisibleWindow> | null>(null);
+  useEffect(() => {
+    if (typeof window === 'undefined') return;
+    const w = watchVisibleWindow(
+      () => board.getSnapshot().rows,
+      (ranks) => board.setWindow(ranks),
+    );
+    watcher.current = w;
+    return () => {
+      w.stop();
+      watcher.current = null;
+    };
+  }, [board]);
+  useEffect(() => watcher.current?.refresh(), [state.rows]);
   const connection = useSyncExternalStore(store.subscribe, store.getSnapshot);
   return useMemo(() => ({ ...state, connection }), [state, connection]);
 }

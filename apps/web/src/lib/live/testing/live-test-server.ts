@@ -6,11 +6,18 @@ import {
   type ConfigVersions,
   type Llm,
   type RankingEntry,
+  type LiveWindow,
+  type LiveWireMessage,
   type RankingSort,
+  WireTable,
+  encodeWireDiff,
+  encodeWireSnapshot,
   llmByIdInputSchema,
   llmLiveInputSchema,
+  rankRanges,
   rankingsListInputSchema,
   rankingsLiveInputSchema,
+  rankingsLiveWindowInputSchema,
   wilsonLowerBound,
 } from '@llmpt/shared';
 import { TRPCError, initTRPC, tracked } from '@trpc/server';
@@ -59,6 +66,8 @@ export async function startLiveTestServer() {
   let sseDown = false;
   /** What the client asked for: every `rankings.live` input, with the transport it came by. */
   const liveCalls: Array<{ via: Via; lastEventId: string | undefined }> = [];
+  /** Every `rankings.liveWindow` input (the compact feed), with its transport. */
+  const windowCalls: Array<{ via: Via; window: LiveWindow; lastEventId: string | undefined }> = [];
   const latencyReports: LatencyReport[] = [];
   let snapshotsSent = 0;
   let byIdCalls = 0;
@@ -197,6 +206,48 @@ export async function startLiveTestServer() {
         liveCalls.push({ via: ctx.via, lastEventId: input?.lastEventId });
         yield* follow(input?.lastEventId, signal, (m) => m);
       }),
+      /**
+       * The compact feed through the shared codec: a snapshot first (always, as the api does),
+       * then every diff's entries (no window held back here: the api's rooms are tested there),
+       * each with its rank range by the shared rule over the whole board (ranges of models a
+       * diff doesn't carry are not re-sent here; the api's rooms send moved ones, tested there).
+       */
+      liveWindow: t.procedure.input(rankingsLiveWindowInputSchema).subscription(async function* ({
+        ctx,
+        input,
+        signal,
+      }) {
+        windowCalls.push({ via: ctx.via, window: input.window, lastEventId: input.lastEventId });
+        const sort = input.sort;
+        const table = new WireTable();
+        const wire = (list: readonly RankingEntry[]) => {
+          const all = [...entries.values()];
+          const ranges = rankRanges(
+            sort,
+            all.map((e) => ({ ...e, rank: e.ranks[sort] ?? null })),
+          );
+          const rangeOf = new Map(all.map((e, i) => [e.llmId, ranges[i] ?? null]));
+          return list.map((e) => ({
+            llmId: e.llmId,
+            up: e.up,
+            down: e.down,
+            trending: e.trending,
+            rank: e.ranks[sort] ?? null,
+            rankRange: rangeOf.get(e.llmId) ?? null,
+          }));
+        };
+        for await (const [id, m] of follow(undefined, signal, (x) => x)) {
+          let out: LiveWireMessage | LiveMessage = m;
+          if (m.type === 'snapshot') {
+            for (const e of m.snapshot.entries) table.ref(e.llmId);
+            table.takeAdded();
+            out = encodeWireSnapshot(table, m.snapshot.at, wire(m.snapshot.entries));
+          } else if (m.type === 'diff') {
+            out = encodeWireDiff(table, m.diff.at, wire(m.diff.entries));
+          }
+          yield tracked(id, out);
+        }
+      }),
     }),
     llm: t.router({
       byId: t.procedure.input(llmByIdInputSchema).query(({ input }) => {
@@ -274,6 +325,7 @@ export async function startLiveTestServer() {
     url: `http://127.0.0.1:${port}/trpc`,
     wsUrl: `ws://127.0.0.1:${port}/trpc`,
     liveCalls,
+    windowCalls,
     latencyReports,
     snapshotsSent: () => snapshotsSent,
     /** `llm.byId` calls so far (the model page's polling fallback). */
