@@ -106,10 +106,11 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
           </span>
         ) : null}
         <span className="model-meta">
-          {llm.vendor}
+          {/* A provisional model's line says so instead of the vendor: both don't fit a phone. */}
+          {provisional ? null : llm.vendor}
           {provisional ? (
             <span className="provisional-note">
-              {' · '}Provisional · {provisionalVotes(up + down, props.minVotes)}
+              Provisional · {provisionalVotes(up + down, props.minVotes)}
             </span>
           ) : sealed ? null : (
             <span className="model-counts">
