@@ -327,11 +327,12 @@ export class Ranker {
 
   /**
    * A new term starts from what the previous leader published, so a fail-over is not a full
-   * diff, and trending continues: the snapshot's values, as of the start of the step of its
-   * `at`, are decayed to the next tick's step and the tallies' change since is added then. Without a snapshot computed by the same
-   * half-life (none, or from before issue 15), the values come from Postgres's event log
-   * (trendingFromEvents), so a rebuilt Redis does not reset trending; what Redis holds beyond
-   * Postgres's tallies (not yet flushed) is then added as votes of the next tick.
+   * diff, and trending continues: the snapshot's values (rounded as published), as of the start
+   * of the step of its `at`, are decayed to the next tick's step and the tallies' change since
+   * is added then. Without a snapshot computed by the same half-life (none, or from before
+   * issue 15), the values come from Postgres's event log (trendingFromEvents), so a rebuilt
+   * Redis does not reset trending; what Redis holds beyond Postgres's tallies (not yet flushed)
+   * is then added as votes of the next tick.
    */
   private async resume(session: Session): Promise<Map<string, RankingEntry>> {
     const snapshot = await readRankingsSnapshot(this.deps.redis, this.keys);
@@ -387,7 +388,8 @@ export class Ranker {
       const change = now ? now.up - now.down - (before ? before.up - before.down : 0) : 0;
       const value =
         decayTrending(session.trending.get(id) ?? 0, session.trendingAt, at, halfLife) + change;
-      if (value !== 0) next.set(id, value);
+      // A value decayed below any rounding is dropped (0), not kept shrinking forever.
+      if (Math.abs(value) >= 1e-6) next.set(id, value);
     }
     return next;
   }
