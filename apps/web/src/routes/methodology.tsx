@@ -66,6 +66,35 @@ export function MethodologyPage() {
         </p>
       </section>
 
+      <section aria-labelledby="m-confidence">
+        <h2 id="m-confidence">How sure a rank is, trending and the past</h2>
+        <ul>
+          <li>
+            <strong>Rank ranges.</strong> “2–5” under a rank means the model could rank anywhere
+            from 2 to 5 at 95 % confidence. Each model’s approval has a 95 % interval (the Wilson
+            interval; on the score board, the score at both ends of it); a model is clearly better
+            than another when its whole interval lies above the other’s. Its best rank is 1 plus the
+            models clearly better, its worst the ranked models minus those clearly worse. No range
+            is drawn when only one rank is possible. The model page draws the interval as a bar.
+          </li>
+          <li>
+            <strong>Provisional.</strong> A model needs a minimum number of votes (20 unless the
+            site says otherwise) before it is ranked. Until then it is listed as “Provisional · 7 of
+            20 votes”, after the ranked models.
+          </li>
+          <li>
+            <strong>Trending.</strong> The score with every vote weighted by its age: a vote counts
+            half after a few hours (the half-life), a quarter after twice that. It ranks what people
+            are voting for now.
+          </li>
+          <li>
+            <strong>The past.</strong> “Board as of” shows the leaderboard as it stood at the end of
+            a past hour, from the hourly history; “Biggest movers” compares the latest hour with 24
+            hours or 7 days earlier.
+          </li>
+        </ul>
+      </section>
+
       <section aria-labelledby="m-live">
         <h2 id="m-live">Live updates</h2>
         <p>
