@@ -32,6 +32,7 @@ export class RankingsFeed {
   private lastAt = 0;
   /** The ranker's rules, as its last stored snapshot stated them (diffs don't repeat them). */
   private rules: RankingRules | undefined;
+  private rulesReadAt = 0;
   private readonly emitter = new EventEmitter();
   private running = false;
   private loop: Promise<void> | null = null;
@@ -134,6 +135,7 @@ export class RankingsFeed {
           continue;
         }
         for (const entry of batch) this.apply(parseDiffEntry(entry));
+        if (batch.length > 0) await this.learnRules();
       } catch (err) {
         if (!this.running) return;
         this.onError(err);
@@ -141,6 +143,17 @@ export class RankingsFeed {
         await this.reload().catch(this.onError);
       }
     }
+  }
+
+  /**
+   * Started before the ranker's first snapshot (a fresh install): the rules come only with the
+   * stored snapshot, never with a diff, so read them there, at most every 5 s until known. The
+   * page shows "7 of 20 votes" from them.
+   */
+  private async learnRules(): Promise<void> {
+    if (this.rules !== undefined || Date.now() - this.rulesReadAt < 5_000) return;
+    this.rulesReadAt = Date.now();
+    this.rules = (await readRankingsSnapshot(this.redis, this.keys))?.rules;
   }
 
   private async fellBehind(firstNewId: string): Promise<boolean> {
