@@ -4,6 +4,9 @@
  */
 import type { FlagVariant } from './schemas/admin.schema.ts';
 
+/** The product's shipped flag: a voter sees a model's tally only after voting on it. */
+export const HIDE_RESULTS_FLAG = 'hide-results';
+
 /**
  * A voter's bucket for a flag: a stable integer in [0, 100) from a hash of
  * `flagKey + ':' + targetingKey`. The flag key is part of it so that two flags at 50 % split

@@ -112,8 +112,8 @@ export const llmAdminIdInputSchema = z.strictObject({ id: llmIdSchema });
 
 export const FLAG_KEY_PATTERN = /^[a-z][a-z0-9-]{1,47}$/;
 export const flagKeySchema = z.string().regex(FLAG_KEY_PATTERN, 'must be a flag key');
-/** The product's shipped flag: a voter sees a model's tally only after voting on it. */
-export const HIDE_RESULTS_FLAG = 'hide-results';
+// HIDE_RESULTS_FLAG lives in flags.ts: the page's first bundle needs it, and taking it from this
+// module kept this module's zod schemas (and zod) in that bundle.
 
 export const flagUpdateInputSchema = z.strictObject({
   key: flagKeySchema,
