@@ -47,8 +47,10 @@ export const LIVE_WINDOW_BUCKET = 25;
 /**
  * Entries outside a subscription's window wait at most this long (then all that changed go in
  * one message): they are not on the voter's screen; a window change resubscribes (a snapshot).
+ * 5 s: off-screen rows (the rank announcer, arrows, rows a search brings up) stay fresh enough;
+ * measured 1.4 KB/s for a top-25 subscriber under uniform 5,000 votes/s (10 s: 1.3 KB/s).
  */
-export const LIVE_OUTSIDE_WINDOW_MS = 10_000;
+export const LIVE_OUTSIDE_WINDOW_MS = 5_000;
 
 /** The largest rank a window may name (far beyond any catalogue). */
 export const LIVE_WINDOW_MAX_RANK = 10_000;

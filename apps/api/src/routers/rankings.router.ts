@@ -97,7 +97,7 @@ export const rankingsRouter = router({
   /**
    * The live board in the compact wire form for a page showing the ranks `window` (issue 16,
    * realtime/board-window.ts): a compact snapshot, then diffs with the window's entries every
-   * tick and the others at most every 10 s. Over ws, LiveRooms serves it (rooms per board and
+   * tick and the others at most every 5 s (LIVE_OUTSIDE_WINDOW_MS). Over ws, LiveRooms serves it (rooms per board and
    * window bucket); this generator serves SSE and in-process callers.
    */
   liveWindow: publicProcedure
