@@ -113,6 +113,9 @@ interface SetupOptions {
   /** Statuses of the voter's ballots (issue 13): what `vote.mine` says. */
   statuses?: Record<string, VoteStatus>;
   integrity?: IntegritySummary;
+  /** RANK_MIN_VOTES as the snapshot states it; a past board is read-only. */
+  minVotes?: number;
+  readOnly?: boolean;
 }
 
 async function setup(opts: SetupOptions = {}) {
@@ -147,6 +150,8 @@ async function setup(opts: SetupOptions = {}) {
         votes={votes}
         hidden={opts.hidden}
         integrity={opts.integrity}
+        minVotes={opts.minVotes}
+        readOnly={opts.readOnly}
         announceEveryMs={0}
       />
     );
@@ -530,5 +535,50 @@ describe('integrity on the leaderboard (issue 13)', () => {
       integrity: { version: 1, removedTotal: 0, removedByModel: {}, underReview: 0 },
     });
     expect(screen.queryByTestId('removed-total')).toBeNull();
+  });
+});
+
+describe('confidence, provisional models and trending (issue 15)', () => {
+  const rows = (): LiveRankingRow[] => {
+    const [alpha, beta, gamma] = board(['alpha', 10, 2], ['beta', 6, 1], ['gamma', 3, 3]);
+    return [
+      { ...alpha!, rankRange: { best: 1, worst: 2 }, trending: 7.25 },
+      { ...beta!, rankRange: { best: 1, worst: 2 }, trending: 4.5 },
+      { ...gamma!, rank: null, provisional: true },
+    ];
+  };
+
+  it('shows the rank range under a rank and a provisional model after the ranked ones', async () => {
+    await setup({ rows: rows(), minVotes: 20 });
+    const range = rowOf('alpha').querySelector<HTMLElement>('[data-rank-range]')!;
+    expect(range.dataset).toMatchObject({ best: '1', worst: '2' });
+    expect(range.textContent).toBe('1–2, could rank 1 to 2 at 95 % confidence');
+    const mark = rowOf('gamma').querySelector<HTMLElement>('[data-provisional]')!;
+    expect(mark.textContent).toBe('6/20Provisional: 6 of 20 votes');
+    expect(rowOf('gamma').querySelector('[data-rank-value]')).toBeNull();
+    expect(screen.getByTestId('provisional-tag').textContent).toBe('Provisional · 6 of 20 votes');
+    const group = screen.getByTestId('provisional-group');
+    expect(group.textContent).toMatch(/^Provisional · 1 model · ranked from 20 votes/);
+    expect(group.nextElementSibling?.getAttribute('data-llm-id')).toBe('gamma');
+    expect(screen.queryByTestId('no-votes-group')).toBeNull();
+    expect(screen.getByTestId('board-stats').textContent).toMatch(
+      /2 models ranked\s*1 provisional/,
+    );
+  });
+
+  it('says "6 votes" when the minimum is not known, and adds the Trending column on that board', async () => {
+    await setup({ rows: rows(), search: { sort: 'trending' } });
+    expect(screen.getByTestId('provisional-tag').textContent).toBe('Provisional · 6 votes');
+    expect(screen.getByRole('columnheader', { name: 'Trending' })).toBeTruthy();
+    expect(cell('alpha', 'trending')).toBe('7.25');
+    expect(cell('beta', 'trending')).toBe('4.5');
+  });
+
+  it('keeps every vote button off on a past board', async () => {
+    await setup({ rows: rows(), readOnly: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(button('Upvote Alpha').disabled).toBe(true);
+    expect(button('Downvote Gamma').disabled).toBe(true);
+    expect(screen.queryByRole('columnheader', { name: 'Trending' })).toBeNull();
   });
 });
