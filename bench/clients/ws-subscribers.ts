@@ -35,6 +35,8 @@ export interface SubscriberConfig {
   /** Handshakes in flight at once. */
   concurrency: number;
   connectTimeoutMs: number;
+  /** mode trpc: the subscription to hold (default `rankings.live` with input {}). */
+  subscribe?: { path: string; input: unknown };
 }
 
 export type FromSubscribers =
@@ -68,15 +70,15 @@ export type ToSubscribers =
   | { cmd: 'close' };
 
 const MARKER = Buffer.from('"type":"data","id":"');
-const SUBSCRIBE = JSON.stringify({
-  id: 1,
-  method: 'subscription',
-  params: { path: 'rankings.live', input: {} },
-});
 /** Frames kept verbatim (one per key) for the peers' payload; bounded. */
 const MAX_FRAMES_KEPT = 2000;
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SubscriberConfig;
+const SUBSCRIBE = JSON.stringify({
+  id: 1,
+  method: 'subscription',
+  params: cfg.subscribe ?? { path: 'rankings.live', input: {} },
+});
 const send = (m: FromSubscribers) => process.send?.(m);
 
 interface KeyState {

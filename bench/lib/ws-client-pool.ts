@@ -30,6 +30,8 @@ export interface ClientPoolOptions {
   /** Subscribers (in all) whose individual arrival times are kept; default all. */
   sample?: number;
   connectTimeoutMs?: number;
+  /** mode trpc: the subscription each socket holds (default `rankings.live`, input {}). */
+  subscribe?: SubscriberConfig['subscribe'];
   log?: (message: string) => void;
 }
 
@@ -89,6 +91,7 @@ export class ClientPool {
           sample: Math.min(count, Math.ceil((sample * count) / opts.total)),
           concurrency: 128,
           connectTimeoutMs: opts.connectTimeoutMs ?? 60_000,
+          ...(opts.subscribe ? { subscribe: opts.subscribe } : {}),
           ...(opts.localAddresses?.length
             ? { localAddress: opts.localAddresses[i % opts.localAddresses.length] }
             : {}),

@@ -41,6 +41,11 @@
  *   for the time it was connected); bytesPerSubscriberPerVote = that / votesPerSec.
  *   bytesPerSubscriberGoalPerSec: issue 16's goal (≤ 2 KB/s per subscriber at a uniform
  *   5,000 votes/s); bytesPerSubscriberToGoal = figure / goal (≤ 1: met).
+ *   These subscribers hold the verbose `rankings.live` (every entry every tick; its tracked
+ *   ids carry the probes).
+ * - pageBytesPerSubscriberPerSec (…PerVote, …ToGoal): the same count for 500 more subscribers
+ *   holding the leaderboard page's own subscription (issue 16): `rankings.liveWindow`, the
+ *   compact form for ranks 1-25 (a first screen; the rest at most every 5 s).
  * - apiEventLoopP99Ms / MaxMs: the api's own nodejs_eventloop_lag_{p99,max}_seconds over the
  *   window (scraped from /metrics at the start, which resets it, and at the end): the worst
  *   process when each answers for itself; with WEB_CONCURRENCY > 1 the primary answers with
@@ -112,6 +117,12 @@ export function endToEndParams(
 
 const PROBE_EVERY_MS = 200;
 const SAMPLED_SUBSCRIBERS = 1_000;
+/** Subscribers holding the page's compact, windowed subscription (bytes only). */
+const PAGE_SUBSCRIBERS = 500;
+const PAGE_SUBSCRIPTION = {
+  path: 'rankings.liveWindow',
+  input: { sort: 'score', window: { from: 1, to: 25 } },
+};
 const VOTE_PARTITIONS = 16; // the apps' default; startBenchStack does not change it
 const LOAD_SCRIPT = fileURLToPath(new URL('../clients/vote-load.ts', import.meta.url));
 
@@ -129,6 +140,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
   });
   const redis = new Redis(ctx.redisUrl);
   let pool: ClientPool | null = null;
+  let pages: ClientPool | null = null;
   let load: ChildProcess | null = null;
   try {
     const keys = rankingsKeys(stack.prefix);
@@ -155,6 +167,18 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       // ports are partly held in TIME_WAIT (EADDRNOTAVAIL seen for 209 of 10,000 sockets).
       localAddresses: ['127.0.0.6'],
       log: (m) => ctx.log(`endToEnd: ${m}`),
+    });
+    // The leaderboard page's own subscription (issue 16): the compact feed for ranks 1-25, a
+    // first screen. Its bytes are the page figure next to the goal; the pool above keeps the
+    // verbose rankings.live, whose tracked ids carry the vote-to-screen probes.
+    pages = await ClientPool.start({
+      mode: 'trpc',
+      urls: [`${apiUrl.replace(/^http/, 'ws')}/trpc`],
+      total: PAGE_SUBSCRIBERS,
+      sample: 0,
+      localAddresses: ['127.0.0.7'],
+      subscribe: PAGE_SUBSCRIPTION,
+      log: (m) => ctx.log(`endToEnd pages: ${m}`),
     });
     const probeVoters = signedVoters(
       stack.env.VOTER_COOKIE_SECRET!,
@@ -197,6 +221,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const windowEnd = Date.now() + p.durationS * 1000;
     const startId = await lastStreamId(redis, keys.diffs);
     const trafficStart = await pool.traffic();
+    const pageTrafficStart = await pages.traffic();
     const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, load.pid ?? -1]);
     cpu.begin();
     await eventLoopLag(metricsUrl, p.webConcurrency); // resets the event-loop delay histograms
@@ -219,6 +244,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     await sleep(Math.max(0, windowEnd - Date.now()));
     const cpuPct = cpu.end();
     const trafficEnd = await pool.traffic();
+    const pageTrafficEnd = await pages.traffic();
     const loop = await eventLoopLag(metricsUrl, p.webConcurrency);
     clearInterval(lagTimer);
     const loadResult = (await done).result!;
@@ -252,6 +278,11 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const workerCpu = cpuPct.get(workerPid) ?? NaN;
     const { closedEarly } = await pool.stop();
     pool = null;
+    await pages.stop();
+    pages = null;
+    const pageBytesPerSubscriberPerSec =
+      (pageTrafficEnd.bytes - pageTrafficStart.bytes) /
+      (pageTrafficEnd.liveSeconds - pageTrafficStart.liveSeconds);
     const lag = summarize(lags);
     const votesPerSec = loadResult.ok / p.durationS;
     const bytesPerSubscriberPerSec =
@@ -284,6 +315,13 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       bytesPerSubscriberPerVote: fig(bytesPerSubscriberPerSec / votesPerSec, 2),
       bytesPerSubscriberGoalPerSec: BYTES_PER_SUBSCRIBER_GOAL,
       bytesPerSubscriberToGoal: fig(bytesPerSubscriberPerSec / BYTES_PER_SUBSCRIBER_GOAL, 2),
+      pageSubscribers: PAGE_SUBSCRIBERS,
+      pageBytesPerSubscriberPerSec: fig(pageBytesPerSubscriberPerSec, 0),
+      pageBytesPerSubscriberPerVote: fig(pageBytesPerSubscriberPerSec / votesPerSec, 2),
+      pageBytesPerSubscriberToGoal: fig(
+        pageBytesPerSubscriberPerSec / BYTES_PER_SUBSCRIBER_GOAL,
+        2,
+      ),
       apiEventLoopP99Ms: fig(loop?.p99Ms ?? NaN),
       apiEventLoopMaxMs: fig(loop?.maxMs ?? NaN),
       flushLagP99Ms: fig(lag.p99, 0),
@@ -304,6 +342,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       await exited;
     }
     await pool?.stop();
+    await pages?.stop();
     redis.disconnect();
     await stack.stop();
   }
