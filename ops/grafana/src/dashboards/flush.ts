@@ -235,5 +235,28 @@ export const flush = () =>
           }),
         ],
       },
+      {
+        title: 'Open data',
+        panels: [
+          stat({
+            title: 'Newest public dump',
+            description:
+              'The newest UTC day with a public data dump (/api/v1/dumps; written at 00:15 UTC for the day before). 1970-01-01: none yet. Alert PublicDumpBehind when it began over 52 hours ago.',
+            unit: 'dateTimeAsIsoNoDateIfToday',
+            queries: [q(`max(public_dump_newest_day_timestamp_seconds{${WORKER}}) * 1000`, 'day')],
+            width: 6,
+          }),
+          timeseries({
+            title: 'Public dump days written',
+            description:
+              'Days written or rewritten by the public-dump job per hour (a rerun of an unchanged day writes nothing).',
+            unit: 'short',
+            queries: [
+              q(`sum(increase(public_dump_days_written_total{${WORKER}}[1h]))`, 'days written'),
+            ],
+            width: 6,
+          }),
+        ],
+      },
     ],
   });
