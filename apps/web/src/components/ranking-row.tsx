@@ -109,8 +109,10 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
           {/* A provisional model's line says so instead of the vendor: both don't fit a phone. */}
           {provisional ? null : llm.vendor}
           {provisional ? (
+            // Short: a phone's model column fits "Provisional · 2/3 votes", not "2 of 3 votes".
             <span className="provisional-note">
-              Provisional · {provisionalVotes(up + down, props.minVotes)}
+              Provisional · {props.minVotes === null ? up + down : `${up + down}/${props.minVotes}`}{' '}
+              votes
             </span>
           ) : sealed ? null : (
             <span className="model-counts">
