@@ -109,10 +109,12 @@ export const RankingRow = memo(function RankingRow(props: RankingRowProps) {
           {/* A provisional model's line says so instead of the vendor: both don't fit a phone. */}
           {provisional ? null : llm.vendor}
           {provisional ? (
-            // Short: a phone's model column fits "Provisional · 2/3 votes", not "2 of 3 votes".
+            // Short: a phone's model column fits "Provisional · 2/3" (votes of the minimum).
             <span className="provisional-note">
-              Provisional · {props.minVotes === null ? up + down : `${up + down}/${props.minVotes}`}{' '}
-              votes
+              Provisional ·{' '}
+              {props.minVotes === null
+                ? provisionalVotes(up + down, null)
+                : `${up + down}/${props.minVotes}`}
             </span>
           ) : sealed ? null : (
             <span className="model-counts">
