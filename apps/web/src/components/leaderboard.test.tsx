@@ -575,8 +575,10 @@ describe('confidence, provisional models and trending (issue 15)', () => {
   });
 
   it('keeps every vote button off on a past board', async () => {
-    await setup({ rows: rows(), readOnly: true });
-    await new Promise((r) => setTimeout(r, 50));
+    await setup({ rows: rows(), readOnly: true, ballots: { alpha: 1 } });
+    // The ballots are known (they enable the buttons on a live board)…
+    await waitFor(() => expect(pressed('Upvote Alpha')).toBe('true'));
+    // …and still nothing can be pressed.
     expect(button('Upvote Alpha').disabled).toBe(true);
     expect(button('Downvote Gamma').disabled).toBe(true);
     expect(screen.queryByRole('columnheader', { name: 'Trending' })).toBeNull();
