@@ -106,6 +106,7 @@ export const UNIT_KEYS = [
   'flatSubscribersB',
   'flatCpuUsPerSubscriberDiffA',
   'flatOneEntryCpuUsPerSubscriberDiffA',
+  'flatDiffWireBytesA',
   'flatRssPerConnKBA',
   'flushEventsPerSec',
 ] as const;

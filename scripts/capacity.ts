@@ -47,13 +47,13 @@ const SOURCES: Record<
     `${n(f.votesPerSec)} votes/s open loop, 1 api process and 1 worker, no subscribers`;
   const reads = (f: Figures) => `${n(f.readRps)} req/s, 64 connections, gzip, 1 api process`;
   const e2e = (f: Figures) =>
-    `${n(f.votesPerSec)} votes/s uniform over the board, ${n(f.subscribers)} subscribers, ${n(f.apiProcesses)} api process(es)`;
+    `${n(f.votesPerSec)} votes/s reached (of ${n(f.targetVotesPerSec)} targeted) uniform over the board, ${n(f.subscribers)} subscribers, ${n(f.apiProcesses)} api process(es)`;
   const fan = (f: Figures) =>
     `one vote per round, ${n(f.subscribers)} subscribers, ${n(f.serverProcesses)} api process(es)`;
   const flatB = (f: Figures) =>
-    `${n(f.subscribersB)} subscribers over ${n(f.apiProcesses)} api processes, ${n(f.rounds)} rounds of each kind`;
+    `${n(f.subscribersB)} subscribers over ${n(f.apiProcesses)} api processes, ${n(f.rounds)} rounds of each kind, ${n(f.subscriberDisconnectsB)} closed by the server meanwhile`;
   const flatA = (f: Figures) =>
-    `${n(f.subscribersA)} subscribers over ${n(f.apiProcesses)} api processes, ${n(f.rounds)} rounds of each kind`;
+    `${n(f.subscribersA)} subscribers over ${n(f.apiProcesses)} api processes, ${n(f.rounds)} rounds of each kind, ${n(f.subscriberDisconnectsA)} closed by the server meanwhile`;
   return {
     apiCpuUsPerVote: ['unitCost', 'apiCpuUsPerVote', 'µs', 'api CPU per vote', votes],
     workerCpuUsPerVote: [
@@ -163,6 +163,13 @@ const SOURCES: Record<
       'oneEntryCpuUsPerSubscriberDiffA',
       'µs',
       'as oneEntryCpuUsPerSubscriberDiff, smaller audience',
+      flatA,
+    ],
+    flatDiffWireBytesA: [
+      'flatCost',
+      'diffWireBytesA',
+      'B',
+      'as diffWireBytes, smaller audience',
       flatA,
     ],
     flatRssPerConnKBA: [
