@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 import { signerFactory } from '@fastify/cookie';
 import { applyVoteEvents } from '@llmpt/db';
@@ -311,6 +312,12 @@ describe('vote.cast before fastify', () => {
     const big = await both(vote({ llmId: m1, value: 1, pad: 'x'.repeat(20_000) }, v8), 'fastify');
     expect(big.status).toBe(413);
 
+    // A client that leaves mid-body: nothing is written, and the next vote is answered.
+    for (const api of [early, late]) await leaveMidBody(api, cookieOf(voterId(9)));
+    expect(
+      (await both(vote({ llmId: m5, value: 1 }, { cookie: cookieOf(voterId(9)) }))).status,
+    ).toBe(200);
+
     // The same Redis, once each api's new voters are named alike.
     expect(minted.get(early)?.length).toBe(minted.get(late)?.length);
     expect(await redisState(early)).toEqual(await redisState(late));
@@ -320,6 +327,24 @@ describe('vote.cast before fastify', () => {
     expect(await metricsOf(early)).toEqual(await metricsOf(late));
   });
 });
+
+/** Sends a vote's head and half its body, then closes the connection. */
+async function leaveMidBody(api: TestApi, cookie: string): Promise<void> {
+  const { port } = new URL(api.baseUrl);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const body = JSON.stringify({ llmId: 'x', value: 1 });
+  socket.write(
+    `POST /trpc/vote.cast HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+      `cookie: ${cookie}\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  socket.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+}
 
 /** Replaces each api's minted voter ids by their position. */
 function normalize(api: TestApi, text: string): string {

@@ -38,9 +38,11 @@ const JSON_SENT = 'application/json; charset=utf-8';
  * The answer is the tRPC route's, byte for byte (test/vote-fast.test.ts sends the same requests
  * both ways): the security headers (HSTS over TLS), the voter cookie (verified; a new visitor's
  * signed cookie set, a forged one cleared, by voter-cookie.ts's one definition), the input and
- * JSON errors (tRPC's error shape through the same formatter, fastify's error handler's
- * content type for a body that is not JSON), every outcome's status, `Retry-After`, the request
- * metric of trpc-route.ts and the vote's own series. What it cannot decide from the request
+ * JSON errors (tRPC's error shape through the same formatter; a body that is not JSON as
+ * app.ts's error handler answers it, by the same rule, http/json-body.ts), every outcome's
+ * status, `Retry-After`, the request metric of trpc-route.ts and the vote's own series. A client
+ * that goes away mid-body leaves nothing behind (no 'end'; node emits no 'error' to a request
+ * without listeners). What it cannot decide from the request
  * line and headers goes to fastify (returns false) before anything is read: another method or
  * URL (a query string, `?batch=1`), a content type other than plain `application/json`, a
  * chunked, empty or over-limit body (fastify's 413/415/400 answers).
