@@ -72,9 +72,7 @@ const NUMERIC: Record<string, string[]> = {
     'oneEntryCpuUsPerSubscriberDiffB',
     'rssPerConnKBA',
     'rssPerConnKBB',
-    'cpuFlatness',
-    'oneEntryCpuFlatness',
-    'rssFlatness',
+    // cpuFlatness, oneEntryCpuFlatness, rssFlatness: B / A, null when A read 0 (a tiny run).
     'missed',
     'subscriberDisconnectsA',
     'subscriberDisconnectsB',
