@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 import type { RankRange } from './rank.ts';
 import type { RankingRules } from './schemas/rankings.schema.ts';
 import type {
@@ -58,14 +56,13 @@ export const LIVE_WINDOW_MAX_RANK = 10_000;
 /**
  * The ranks a page shows (1-based, both ends included). Models with no rank (no or too few
  * votes, listed after the ranked ones) are inside when `to` passes the last ranked model.
+ * Validated by `liveWindowSchema` (schemas/live.schema.ts: this module builds no zod schema, so
+ * the page's first bundle, which decodes the feed, carries no zod).
  */
-export const liveWindowSchema = z
-  .strictObject({
-    from: z.number().int().min(1).max(LIVE_WINDOW_MAX_RANK),
-    to: z.number().int().min(1).max(LIVE_WINDOW_MAX_RANK),
-  })
-  .refine((w) => w.from <= w.to, { message: 'window.from must not exceed window.to' });
-export type LiveWindow = z.infer<typeof liveWindowSchema>;
+export interface LiveWindow {
+  from: number;
+  to: number;
+}
 
 /** The window widened to whole buckets (1–25, 26–50, …): the room a subscription joins. */
 export function bucketWindow(w: LiveWindow): LiveWindow {

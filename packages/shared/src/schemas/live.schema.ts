@@ -5,7 +5,7 @@ import type { ConfigVersions } from './config.schema.ts';
 import { LLM_CATEGORIES } from '../constants.ts';
 import { llmCategorySchema, llmIdSchema } from './llm.schema.ts';
 import { RANKING_SORTS, type RankingRules } from './rankings.schema.ts';
-import { liveWindowSchema } from '../live-wire.ts';
+import { LIVE_WINDOW_MAX_RANK } from '../live-wire.ts';
 
 export * from '../live-wire.ts';
 
@@ -76,6 +76,14 @@ export const rankingsLiveInputSchema = z
   })
   .optional();
 export type RankingsLiveInput = z.infer<typeof rankingsLiveInputSchema>;
+
+/** A page's visible ranks (`LiveWindow`), as `rankings.liveWindow` accepts them. */
+export const liveWindowSchema = z
+  .strictObject({
+    from: z.number().int().min(1).max(LIVE_WINDOW_MAX_RANK),
+    to: z.number().int().min(1).max(LIVE_WINDOW_MAX_RANK),
+  })
+  .refine((w) => w.from <= w.to, { message: 'window.from must not exceed window.to' });
 
 /**
  * `rankings.liveWindow` (issue 16): the board in the compact wire form (live-wire.ts) for a page
