@@ -30,11 +30,10 @@ export class Databases {
   private lagSeconds: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly maxLagSec: number;
+  private readonly opts: DatabasesOptions;
 
-  constructor(
-    primaryUrl: string,
-    private readonly opts: DatabasesOptions = {},
-  ) {
+  constructor(primaryUrl: string, opts: DatabasesOptions = {}) {
+    this.opts = opts;
     this.db = createDb(primaryUrl, opts);
     this.replica = opts.replicaUrl
       ? createDb(opts.replicaUrl, {

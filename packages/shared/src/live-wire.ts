@@ -186,8 +186,11 @@ export function isLiveWireMessage(data: unknown): data is LiveWireMessage {
  */
 export class LiveWireDecoder {
   private table: string[] = [];
+  private readonly board: BoardKey;
 
-  constructor(private readonly board: BoardKey) {}
+  constructor(board: BoardKey) {
+    this.board = board;
+  }
 
   decode(id: string, m: LiveWireMessage): LiveMessage & { type: 'snapshot' | 'diff' } {
     if ((m.k !== 's' && m.k !== 'd') || typeof m.at !== 'number' || !Array.isArray(m.e)) {

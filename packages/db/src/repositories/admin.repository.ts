@@ -30,9 +30,12 @@ export function adminAccountView(a: AdminAccount): AdminAccountView {
 
 /** Raised by createAdmin when the username is taken (unique violation, 23505). */
 export class AdminExistsError extends Error {
-  constructor(readonly username: string) {
+  readonly username: string;
+
+  constructor(username: string) {
     super(`admin "${username}" already exists`);
     this.name = 'AdminExistsError';
+    this.username = username;
   }
 }
 

@@ -171,9 +171,12 @@ export async function applyVoteEvents(
 export class UnknownModelError extends Error {
   readonly code = '23503';
 
-  constructor(readonly llmIds: readonly string[]) {
+  readonly llmIds: readonly string[];
+
+  constructor(llmIds: readonly string[]) {
     super(`votes for unknown models: ${llmIds.map((id) => `"${id}"`).join(', ')}`);
     this.name = 'UnknownModelError';
+    this.llmIds = llmIds;
   }
 }
 
