@@ -25,7 +25,7 @@ describe('the db CLIs under plain node (type stripping)', () => {
   });
 
   it('migrates and seeds a fresh database', async () => {
-    const env = { ...process.env, DATABASE_URL: created.url };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: created.url };
     delete env.NODE_OPTIONS; // vitest's loader hooks must not help
     const migrate = await run(process.execPath, [src('migrate.ts')], { env });
     expect(migrate.stdout).toMatch(/migrate: applied .*create_llms/);
