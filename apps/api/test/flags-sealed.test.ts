@@ -27,6 +27,9 @@ afterAll(async () => {
   await api?.close();
 });
 
+/** Each published model's trending value: non-zero, so a sealed answer that kept it shows. */
+const trendingOf = (up: number) => up * 0.75;
+
 /** The ranker's publication (as response-cache.test.ts): makes rankings.list cacheable. */
 async function publishUps(ups: number[]): Promise<void> {
   const entries: RankingEntry[] = ups.map((up, i) => ({
@@ -35,7 +38,7 @@ async function publishUps(ups: number[]): Promise<void> {
     down: 0,
     score: up,
     wilson: 0.5,
-    trending: 0,
+    trending: trendingOf(up),
     ranks: { score: i + 1, wilson: i + 1, trending: i + 1 },
   }));
   const at = Date.now();
@@ -73,11 +76,25 @@ async function list(v: Visitor, headers: Record<string, string> = {}) {
   return { res, rows, setCookie: res.headers.getSetCookie().join('\n') };
 }
 
+// Sealed: the tally and all that is computed from it (trending, the rank range) withheld.
 const isSealed = (rows: RankingListRow[]) =>
   rows.length > 0 &&
-  rows.every((r) => r.up === null && r.down === null && r.score === null && r.wilson === null);
+  rows.every(
+    (r) =>
+      r.up === null &&
+      r.down === null &&
+      r.score === null &&
+      r.wilson === null &&
+      r.trending === null &&
+      r.rankRange === null,
+  );
 const isOpen = (rows: RankingListRow[]) =>
-  rows.length > 0 && rows.every((r) => typeof r.up === 'number' && typeof r.wilson === 'number');
+  rows.length > 0 &&
+  rows.every(
+    (r) =>
+      typeof r.up === 'number' && typeof r.wilson === 'number' && typeof r.trending === 'number',
+  ) &&
+  rows.slice(0, UPS.length).every((r) => r.rankRange !== null && r.trending !== 0);
 const ranks = (rows: RankingListRow[]) => rows.map((r) => `${r.rank}:${r.llm.id}`);
 const cookieHeader = (v: Visitor, drop: string[] = [], add: Record<string, string> = {}) =>
   [...[...v.cookies].filter(([k]) => !drop.includes(k)), ...Object.entries(add)]
@@ -193,7 +210,11 @@ describe('hide results until you vote', () => {
     await set({ enabled: true, rolloutPercent: 50 });
     const sealed = await voterWith(true);
     const open = await voterWith(false);
-    const snapshotOverWs = async (v: Visitor) => {
+    const snapshotOverWs = async (
+      v: Visitor,
+      path = 'rankings.live',
+      input: object = { sort: 'score' },
+    ) => {
       const ws = new WebSocket(`${api.baseUrl.replace('http', 'ws')}/trpc`, {
         headers: { cookie: cookieHeader(v) },
       });
@@ -205,17 +226,28 @@ describe('hide results until you vote', () => {
               JSON.stringify({
                 id: 1,
                 method: 'subscription',
-                params: { path: 'rankings.live', input: { sort: 'score' } },
+                params: { path, input },
               }),
             ),
           );
           ws.on('message', (data: Buffer) => {
             const frame = JSON.parse(data.toString()) as {
-              result?: { type: string; data?: { data: { type: string; snapshot?: unknown } } };
+              result?: {
+                type: string;
+                data?: { data: { type?: string; snapshot?: unknown; k?: string; e?: unknown[] } };
+              };
             };
             const message = frame.result?.data?.data;
             if (message?.type === 'snapshot') {
               resolve((message.snapshot as { entries: RankingListRow[] }).entries);
+            } else if (message?.k === 's') {
+              // rankings.liveWindow's compact snapshot: entries of 7 values (live-wire.ts).
+              const rows: RankingListRow[] = [];
+              for (let i = 0; i < message.e!.length; i += 7) {
+                const [, up, down, trending, rank, less, more] = message.e!.slice(i, i + 7);
+                rows.push({ up, down, trending, rank, less, more } as unknown as RankingListRow);
+              }
+              resolve(rows);
             }
           });
         });
@@ -251,7 +283,8 @@ describe('hide results until you vote', () => {
         ctrl.abort();
       }
     };
-    const entryIsSealed = (e: RankingListRow) => e.up === null && e.score === null;
+    const entryIsSealed = (e: RankingListRow) =>
+      e.up === null && e.score === null && e.trending === null;
     for (const snapshot of [snapshotOverWs, snapshotOverSse]) {
       const s = await snapshot(sealed);
       const o = await snapshot(open);
@@ -261,7 +294,25 @@ describe('hide results until you vote', () => {
       expect(s.map((e) => JSON.stringify((e as unknown as RankingEntry).ranks))).toEqual(
         o.map((e) => JSON.stringify((e as unknown as RankingEntry).ranks)),
       );
+      expect(o.some((e) => typeof e.trending === 'number' && e.trending !== 0)).toBe(true);
     }
+    // The compact windowed feed: sealed entries carry no tally, trending or rank range.
+    type Wire = { up: unknown; down: unknown; trending: unknown; rank: unknown; less: unknown };
+    const windowed = async (v: Visitor) =>
+      (await snapshotOverWs(v, 'rankings.liveWindow', {
+        sort: 'score',
+        window: { from: 1, to: 25 },
+      })) as unknown as Wire[];
+    const s = await windowed(sealed);
+    const o = await windowed(open);
+    expect(s.length).toBe(o.length);
+    expect(s.every((e) => e.up === null && e.down === null && e.trending === null)).toBe(true);
+    expect(s.every((e) => e.less === null)).toBe(true);
+    expect(s.map((e) => e.rank)).toEqual(o.map((e) => e.rank));
+    expect(o.filter((e) => typeof e.trending === 'number' && e.trending !== 0)).toHaveLength(
+      UPS.length,
+    );
+    expect(o.some((e) => e.less !== null)).toBe(true);
   });
 
   it('rankings.revealed lists only the models the voter has voted on, with their tallies', async () => {
@@ -278,7 +329,14 @@ describe('hide results until you vote', () => {
 
     const revealed = await client.rankings.revealed.query();
     expect(revealed).toEqual([
-      { llmId: ids[1]!, up: 2, down: 0, score: 2, wilson: wilsonLowerBound(2, 0) },
+      {
+        llmId: ids[1]!,
+        up: 2,
+        down: 0,
+        score: 2,
+        wilson: wilsonLowerBound(2, 0),
+        trending: trendingOf(UPS[1]!),
+      },
     ]);
     // The board itself stays sealed for this voter.
     expect(isSealed(await client.rankings.list.query({ sort: 'score' }))).toBe(true);

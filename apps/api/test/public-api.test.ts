@@ -196,7 +196,7 @@ describe('every endpoint answers what the document says', () => {
       rank: number | null;
       up: number | null;
       down: number | null;
-      trending: number;
+      trending: number | null;
     }) => [r.rank, r.up, r.down, r.trending];
     const rest = (await (await get('/api/v1/rankings?sort=wilson')).json()) as {
       rows: Array<{

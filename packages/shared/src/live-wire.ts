@@ -24,7 +24,7 @@ import { wilsonLowerBound } from './wilson.ts';
  *   rank − best, worst − rank` (the 95 % rank range as offsets from the rank; null: none).
  *   Absolute values, so applying one twice changes nothing. `score` and `wilson` are not sent:
  *   the page derives them from up/down by the shared functions. A sealed board ('hide-results')
- *   sends null up/down.
+ *   sends null up, down and trending, and no rank range.
  * - `r`: a snapshot's ranking rules (RankingsSnapshot.rules), when known.
  */
 export interface LiveWireMessage {
@@ -88,7 +88,7 @@ export interface WireEntry {
   /** null: withheld (a sealed board). */
   up: number | null;
   down: number | null;
-  trending: number;
+  trending: number | null;
   rank: number | null;
   rankRange: RankRange | null;
 }
@@ -215,17 +215,21 @@ export class LiveWireDecoder {
       const [ref, up, down, trending, rank, less, more] = m.e.slice(i, i + WIRE_STRIDE);
       const llmId = typeof ref === 'number' ? table[ref] : undefined;
       if (llmId === undefined) throw new Error(`live wire: unknown model index ${String(ref)}`);
-      if (typeof trending !== 'number') throw new Error('live wire: trending is not a number');
       if (rank !== null && typeof rank !== 'number') throw new Error('live wire: bad rank');
       const ranged = typeof less === 'number' && typeof more === 'number';
       if (!ranged && (less !== null || more !== null)) throw new Error('live wire: bad rank range');
       const rankRange = rank === null || !ranged ? null : { best: rank - less, worst: rank + more };
       const ranks = { [this.board]: rank } as RankingEntry['ranks'];
-      if (up === null && down === null) {
+      if (up === null && down === null && trending === null) {
         // Sealed: the tallies withheld, as the verbose sealed entry has them.
+        if (rankRange !== null) throw new Error('live wire: a rank range on a sealed entry');
         const sealed = { llmId, up, down, score: null, wilson: null, trending, ranks, rankRange };
         entries.push(sealed as unknown as LiveWireEntry);
-      } else if (typeof up === 'number' && typeof down === 'number') {
+      } else if (
+        typeof up === 'number' &&
+        typeof down === 'number' &&
+        typeof trending === 'number'
+      ) {
         entries.push({
           llmId,
           up,

@@ -31,9 +31,11 @@ function randomEntry(r: () => number, llmId: string, sealed: boolean): WireEntry
   const rank = r() < 0.1 ? null : 1 + int(150);
   const up = sealed ? null : int(r() < 0.5 ? 100 : 10_000_000);
   const down = sealed ? null : int(r() < 0.5 ? 100 : 10_000_000);
-  const trending = Math.round((r() - 0.3) * 1e6) / 100;
+  const trending = sealed ? null : Math.round((r() - 0.3) * 1e6) / 100;
   const rankRange =
-    rank === null || r() < 0.2 ? null : { best: Math.max(1, rank - int(5)), worst: rank + int(5) };
+    sealed || rank === null || r() < 0.2
+      ? null
+      : { best: Math.max(1, rank - int(5)), worst: rank + int(5) };
   return { llmId, up, down, trending, rank, rankRange };
 }
 
@@ -141,6 +143,40 @@ describe('live wire codec', () => {
     });
     expect(isLiveWireMessage(ok)).toBe(false);
     expect(isLiveWireMessage({ k: 'd', at: 1, e: [] })).toBe(true);
+  });
+
+  it('a sealed entry carries no tally, trending or rank range; a half-sealed one is refused', () => {
+    const table = new WireTable();
+    table.ref('s');
+    const sealed: WireEntry = {
+      llmId: 's',
+      up: null,
+      down: null,
+      trending: null,
+      rank: 2,
+      rankRange: null,
+    };
+    const decoder = new LiveWireDecoder('score');
+    const m = encodeWireSnapshot(table, 1, [sealed]);
+    expect(m.e).toEqual([0, null, null, null, 2, null, null]);
+    const decoded = decoder.decode('1-0', m);
+    expect(decoded.type === 'snapshot' && decoded.snapshot.entries[0]).toEqual({
+      llmId: 's',
+      up: null,
+      down: null,
+      score: null,
+      wilson: null,
+      trending: null,
+      ranks: { score: 2 },
+      rankRange: null,
+    });
+    for (const e of [
+      [0, null, null, 1.5, 2, null, null], // trending beside a withheld tally
+      [0, 3, 1, null, 2, null, null], // a tally without its trending
+      [0, null, null, null, 2, 0, 1], // a rank range on a sealed entry
+    ]) {
+      expect(() => decoder.decode('2-0', { k: 'd', at: 2, e })).toThrow(/live wire/);
+    }
   });
 
   it('a snapshot refuses entries the table does not hold', () => {

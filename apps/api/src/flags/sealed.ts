@@ -32,20 +32,22 @@ export function sealedFilter(
 
 /**
  * The tallies of the models this voter holds a ballot on (from the vote store, as `vote.mine`
- * reads ballots): what a sealed board may show. A new visitor holds none; a forged cookie is
- * removed and answered with none.
+ * reads ballots), with their trending score from the ranker's last publication (the feed's
+ * copy): what a sealed board may show. A new visitor holds none; a forged cookie is removed and
+ * answered with none.
  */
 export async function revealedTallies(ctx: Context): Promise<ModelTally[]> {
   const voter = ctx.voter();
   if (voter.status === 'forged') ctx.dropVoterCookie();
   if (voter.status !== 'returning') return [];
-  const { voteStore } = ctx.deps;
+  const { voteStore, feed } = ctx.deps;
   const ids = Object.keys(await voteStore.ballotsOf(voter.id)).sort();
   if (ids.length === 0) return [];
   const tallies = await voteStore.tallies(ids);
   return ids.map((llmId) => {
     const up = tallies.get(llmId)?.up ?? 0;
     const down = tallies.get(llmId)?.down ?? 0;
-    return { llmId, up, down, score: up - down, wilson: wilsonLowerBound(up, down) };
+    const trending = feed.entry(llmId)?.trending ?? 0;
+    return { llmId, up, down, score: up - down, wilson: wilsonLowerBound(up, down), trending };
   });
 }

@@ -443,7 +443,7 @@ describe('results hidden until you vote', () => {
   it('shows “Vote to see” for models without the voter’s ballot, the tally for the others, ranks and order as they are', async () => {
     const { server } = await setup({
       ballots: { beta: 1 },
-      hidden: { hide: true, revealed: new Map([['beta', { up: 6, down: 1 }]]) },
+      hidden: { hide: true, revealed: new Map([['beta', { up: 6, down: 1, trending: 4.5 }]]) },
     });
     await ballotsKnown();
     expect(order()).toEqual(['alpha', 'beta', 'gamma']);

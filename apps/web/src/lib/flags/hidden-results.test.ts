@@ -59,10 +59,10 @@ describe('shownRow', () => {
   it('shows a voted model’s revealed tally, with a consistent score and Wilson bound', () => {
     const shown = shownRow(row('a', 0, 0, true), state({ a: 1 }), {
       hide: true,
-      revealed: new Map([['a', { up: 9, down: 1 }]]),
+      revealed: new Map([['a', { up: 9, down: 1, trending: 6.25 }]]),
     });
     expect(shown.sealed).toBeUndefined();
-    expect(shown).toMatchObject({ up: 9, down: 1, score: 8 });
+    expect(shown).toMatchObject({ up: 9, down: 1, score: 8, trending: 6.25 });
     expect(shown.wilson).toBeGreaterThan(0.5);
   });
 

@@ -2,6 +2,7 @@ import { wilsonLowerBound } from '@llmpt/shared';
 
 import { type Tally, withTally } from '../ballot.ts';
 import type { LiveRankingRow } from '../live/live-contract.ts';
+import type { RevealedNumbers } from './revealed-tallies.ts';
 import { type VoteState, ballotOf, displayTally } from '../votes/vote-controller.ts';
 
 /** How a board row's tally is shown. */
@@ -9,7 +10,7 @@ export interface HiddenResults {
   /** The voter has 'hide-results' on: tallies only for the models they voted on. */
   hide: boolean;
   /** `rankings.revealed`: the voter's models' tallies. */
-  revealed: ReadonlyMap<string, Tally>;
+  revealed: ReadonlyMap<string, RevealedNumbers>;
 }
 
 /**
@@ -26,7 +27,8 @@ export function shownRow(
   const id = row.llm.id;
   if (!hide && !row.sealed) return withTally(row, displayTally(votes, id, row));
   if (ballotOf(votes, id) === 0) return row.sealed ? row : seal(row);
-  const base = revealed.get(id) ?? (row.sealed ? votes.votes.get(id)?.ack?.tally : row);
+  const shown = revealed.get(id);
+  const base: Tally | undefined = shown ?? (row.sealed ? votes.votes.get(id)?.ack?.tally : row);
   if (!base) return row.sealed ? row : seal(row);
   const open: LiveRankingRow = { ...row };
   delete open.sealed;
@@ -37,9 +39,20 @@ export function shownRow(
     down: t.down,
     score: t.up - t.down,
     wilson: wilsonLowerBound(t.up, t.down),
+    // The revealed trending value; until it is read, a sealed row has none (0), an open one its own.
+    trending: shown?.trending ?? row.trending,
   };
 }
 
 function seal(row: LiveRankingRow): LiveRankingRow {
-  return { ...row, up: 0, down: 0, score: 0, wilson: 0, sealed: true };
+  return {
+    ...row,
+    up: 0,
+    down: 0,
+    score: 0,
+    wilson: 0,
+    trending: 0,
+    rankRange: null,
+    sealed: true,
+  };
 }

@@ -38,12 +38,12 @@ async function revealedServer(tallies: RevealedTally[]) {
 
 describe('RevealedTallies', () => {
   it('reads at once, then coalesces a burst of requests into one later read', async () => {
-    const api = await revealedServer([{ llmId: 'a', up: 4, down: 1 }]);
+    const api = await revealedServer([{ llmId: 'a', up: 4, down: 1, trending: 2.5 }]);
     const store = new RevealedTallies(api.client, { minIntervalMs: 60_000 });
     cleanups.push(() => store.stop());
     store.request();
     await vi.waitFor(() => expect(store.getSnapshot().loaded).toBe(true));
-    expect(store.getSnapshot().tallies.get('a')).toEqual({ up: 4, down: 1 });
+    expect(store.getSnapshot().tallies.get('a')).toEqual({ up: 4, down: 1, trending: 2.5 });
     // Within the interval: no read now, one pending for its end, whatever the number of asks.
     for (let i = 0; i < 10; i++) store.request();
     await new Promise((r) => setTimeout(r, 50));

@@ -5,7 +5,12 @@ export interface RevealedTally {
   llmId: string;
   up: number;
   down: number;
+  /** The trending (decayed) score as the ranker last published it. */
+  trending: number;
 }
+
+/** A revealed model's numbers as the board shows them. */
+export type RevealedNumbers = Tally & { trending: number };
 
 /**
  * The procedure hidden results read (written out, as `LiveApi` is): the tallies of the models
@@ -16,7 +21,7 @@ export interface RevealedApi {
 }
 
 export interface RevealedState {
-  tallies: ReadonlyMap<string, Tally>;
+  tallies: ReadonlyMap<string, RevealedNumbers>;
   /** True once a read has answered. */
   loaded: boolean;
 }
@@ -82,7 +87,9 @@ export class RevealedTallies {
     try {
       const rows = await this.api.rankings.revealed.query();
       this.state = {
-        tallies: new Map(rows.map((r) => [r.llmId, { up: r.up, down: r.down }])),
+        tallies: new Map(
+          rows.map((r) => [r.llmId, { up: r.up, down: r.down, trending: r.trending }]),
+        ),
         loaded: true,
       };
       for (const listener of [...this.listeners]) listener();

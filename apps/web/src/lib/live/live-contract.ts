@@ -25,14 +25,16 @@ export interface LatencyReport {
 }
 
 /**
- * A `rankings.list` row as a voter with 'hide-results' on gets it: rank and model, the tally
- * withheld (null).
+ * A `rankings.list` row as a voter with 'hide-results' on gets it: rank and model, the tally and
+ * what is computed from it (trending, the rank range) withheld (null).
  */
-export type SealedRow = Omit<RankingRow, 'up' | 'down' | 'score' | 'wilson'> & {
+export type SealedRow = Omit<RankingRow, 'up' | 'down' | 'score' | 'wilson' | 'trending'> & {
   up: null;
   down: null;
   score: null;
   wilson: null;
+  trending: null;
+  rankRange: null;
 };
 
 /**
@@ -44,10 +46,16 @@ export type LiveRankingRow = RankingRow & { sealed?: true };
 
 /** A list row as the page keeps it: a sealed one's numbers as 0, marked `sealed`. */
 export function fromListRow(row: RankingRow | SealedRow): LiveRankingRow {
-  if (row.up !== null && row.down !== null && row.score !== null && row.wilson !== null) {
+  if (
+    row.up !== null &&
+    row.down !== null &&
+    row.score !== null &&
+    row.wilson !== null &&
+    row.trending !== null
+  ) {
     return row;
   }
-  return { ...row, up: 0, down: 0, score: 0, wilson: 0, sealed: true };
+  return { ...row, up: 0, down: 0, score: 0, wilson: 0, trending: 0, sealed: true };
 }
 
 export interface BoardInput {

@@ -57,10 +57,15 @@ export function rowsFromEntries(
       continue;
     }
     // A sealed feed ('hide-results') withholds tallies: null on the wire.
-    const t = e as { up: number | null; down: number | null; score: number | null };
-    const base = { rank, llm, trending: e.trending, rankRange: null };
+    const t = e as {
+      up: number | null;
+      down: number | null;
+      score: number | null;
+      trending: number | null;
+    };
+    const base = { rank, llm, trending: t.trending ?? 0, rankRange: null };
     rows.push(
-      t.up === null || t.down === null || t.score === null
+      t.up === null || t.down === null || t.score === null || t.trending === null
         ? { ...base, up: 0, down: 0, score: 0, wilson: 0, provisional: false, sealed: true }
         : {
             ...base,
