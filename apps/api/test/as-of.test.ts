@@ -4,7 +4,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AppRouter } from '../src/routers/index.ts';
-import { HistoryBoards } from '../src/services/history-boards.ts';
+import { HistoryBoards, splitMovers } from '../src/services/history-boards.ts';
 import { type TestApi, Visitor, startTestApi } from './helpers.ts';
 
 const H = 3_600_000;
@@ -222,6 +222,30 @@ describe('rankings.movers', () => {
       [c, null, 4],
     ]);
     expect(week.fallers).toEqual([]);
+  });
+
+  it('lists a model that lost its rank as falling and one newly ranked as rising, whatever the score did', () => {
+    const m = (name: string, rankBefore: number | null, rankNow: number | null, d: number) => ({
+      llmId: name,
+      name,
+      rankBefore,
+      rankNow,
+      rankChange: rankBefore !== null && rankNow !== null ? rankBefore - rankNow : null,
+      scoreBefore: 0,
+      scoreNow: d,
+      scoreChange: d,
+    });
+    const { risers, fallers } = splitMovers([
+      m('lost', 3, null, 2), // -2 → 0 votes: its score rose, its rank is gone
+      m('fresh', null, 4, -1), // first ranked with a net down vote
+      m('up', 5, 2, -3),
+      m('down', 1, 2, 9),
+      m('same', 2, 2, 1),
+      m('never', null, null, 5),
+      m('still', 6, 6, 0),
+    ]);
+    expect(risers.map((r) => r.llmId)).toEqual(['up', 'never', 'same', 'fresh']);
+    expect(fallers.map((r) => r.llmId)).toEqual(['down', 'lost']);
   });
 
   it('refuses an unknown window or a limit outside 1..20', async () => {

@@ -131,22 +131,7 @@ export class HistoryBoards {
         scoreChange: r.score - scoreBefore,
       };
     });
-    const places = (m: Mover) => m.rankChange ?? 0;
-    const strip = ({ name: _name, ...m }: Mover & { name: string }): Mover => m;
-    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-    const risers = moves
-      .filter((m) => places(m) > 0 || (places(m) === 0 && m.scoreChange > 0))
-      .sort((a, b) => places(b) - places(a) || b.scoreChange - a.scoreChange || byName(a, b));
-    const fallers = moves
-      .filter((m) => places(m) < 0 || (places(m) === 0 && m.scoreChange < 0))
-      .sort((a, b) => places(a) - places(b) || a.scoreChange - b.scoreChange || byName(a, b));
-    return {
-      window,
-      from: from.toISOString(),
-      to: to.toISOString(),
-      risers: risers.map(strip),
-      fallers: fallers.map(strip),
-    };
+    return { window, from: from.toISOString(), to: to.toISOString(), ...splitMovers(moves) };
   }
 
   private async loadAsOf(
@@ -224,4 +209,32 @@ export class HistoryBoards {
 
 function isPast(hourMs: number, now: number): boolean {
   return hourMs + HOUR_MS <= now;
+}
+
+/**
+ * Risers and fallers, biggest first. A model that moved places goes by its places, then its
+ * score change; one newly ranked rises and one no longer ranked falls, whatever its score did (a
+ * model that lost its rank is never listed as rising); one whose rank did not change (or was
+ * never ranked) goes by its score change. Ties by name.
+ */
+export function splitMovers(moves: ReadonlyArray<Mover & { name: string }>): {
+  risers: Mover[];
+  fallers: Mover[];
+} {
+  const direction = (m: Mover): number => {
+    if (m.rankChange !== null && m.rankChange !== 0) return Math.sign(m.rankChange);
+    if (m.rankChange === null && m.rankNow !== null) return 1;
+    if (m.rankChange === null && m.rankBefore !== null) return -1;
+    return Math.sign(m.scoreChange);
+  };
+  const places = (m: Mover) => m.rankChange ?? 0;
+  const strip = ({ name: _name, ...m }: Mover & { name: string }): Mover => m;
+  const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+  const risers = moves
+    .filter((m) => direction(m) > 0)
+    .sort((a, b) => places(b) - places(a) || b.scoreChange - a.scoreChange || byName(a, b));
+  const fallers = moves
+    .filter((m) => direction(m) < 0)
+    .sort((a, b) => places(a) - places(b) || a.scoreChange - b.scoreChange || byName(a, b));
+  return { risers: risers.map(strip), fallers: fallers.map(strip) };
 }
