@@ -13,7 +13,7 @@ import type { ConfigChannel } from '@llmpt/vote-store';
 import { tracked } from '@trpc/server';
 
 import type { Metrics } from '../metrics.ts';
-import { BoardWindow, type WireOut } from './board-window.ts';
+import { BoardWindow } from './board-window.ts';
 import { type FeedMessage, type RankingsFeed, compareIds } from './rankings-feed.ts';
 
 export type { LiveMessage } from '@llmpt/shared';
@@ -61,20 +61,7 @@ export async function* liveMessages(
     sent$.inc({ kind: message.type });
     return tracked(id, message);
   };
-  const queue: LiveMessage[] = [];
-  let wake: (() => void) | null = null;
-  const off = feed.onMessage((m: FeedMessage) => {
-    queue.push(m);
-    wake?.();
-  });
-  const config = metrics.config;
-  const offConfig = config?.onChange((versions) => {
-    queue.push({ type: 'config', config: versions });
-    wake?.();
-  });
-  let configSent: ConfigVersions | null = null;
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const inbox = new LiveInbox<never>(feed, metrics.config, signal);
   try {
     let sent = '0-0';
     const missed = lastEventId ? await feed.missedSince(lastEventId) : null;
@@ -90,37 +77,24 @@ export async function* liveMessages(
       }
       sent = lastEventId && missed.length === 0 ? lastEventId : sent;
     }
-    if (config) {
-      configSent = config.versions;
-      yield emit(sent, { type: 'config', config: configSent });
-    }
-    while (!signal?.aborted) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        continue;
-      }
-      for (const m of queue.splice(0)) {
-        if (m.type === 'config') {
-          if (!configMoved(configSent, m.config)) continue;
-          configSent = m.config;
-          yield emit(sent, m);
-        } else if (m.type === 'snapshot') {
-          const snapshot = project(m.snapshot, filter);
-          sent = snapshot.id;
-          yield emit(snapshot.id, { type: 'snapshot', snapshot });
-        } else if (compareIds(m.diff.id, sent) > 0) {
-          sent = m.diff.id;
-          const diff = project(m.diff, filter);
-          if (diff.entries.length > 0) yield emit(diff.id, { type: 'diff', diff });
-        }
+    const firstConfig = inbox.firstConfig();
+    if (firstConfig) yield emit(sent, firstConfig);
+    for await (const m of inbox.messages()) {
+      if (m.type === 'config') {
+        yield emit(sent, m);
+      } else if (m.type === 'snapshot') {
+        const snapshot = project(m.snapshot, filter);
+        sent = snapshot.id;
+        yield emit(snapshot.id, { type: 'snapshot', snapshot });
+      } else if (compareIds(m.diff.id, sent) > 0) {
+        sent = m.diff.id;
+        const diff = project(m.diff, filter);
+        if (diff.entries.length > 0) yield emit(diff.id, { type: 'diff', diff });
       }
     }
   } finally {
     subscriptions.dec({ room: metrics.room });
-    off();
-    offConfig?.();
-    signal?.removeEventListener('abort', onAbort);
+    inbox.close();
   }
 }
 
@@ -140,71 +114,106 @@ export async function* liveWireMessages(
 ) {
   const { subscriptions, liveMessages: sent$ } = metrics.metrics;
   subscriptions.inc({ room: 'board' });
-  type Queued = FeedMessage | { type: 'config'; config: ConfigVersions } | { type: 'flush' };
-  const queue: Queued[] = [];
-  let wake: (() => void) | null = null;
-  const push = (m: Queued) => {
-    queue.push(m);
-    wake?.();
-  };
-  const off = feed.onMessage(push);
-  const config = metrics.config;
-  const offConfig = config?.onChange((versions) => push({ type: 'config', config: versions }));
-  const now = feed.snapshot();
-  const wire = new BoardWindow(board, filter, bucketWindow(window)).init(now);
+  const inbox = new LiveInbox<{ type: 'flush' }>(feed, metrics.config, signal);
+  const wire = new BoardWindow(board, filter, bucketWindow(window)).init(feed.snapshot());
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     if (timer || !wire.holding) return;
     timer = setTimeout(
       () => {
         timer = undefined;
-        push({ type: 'flush' });
+        inbox.push({ type: 'flush' });
       },
       Math.max(0, wire.dueAt - Date.now()) + 20,
     );
   };
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const emit = (out: WireOut, kind: 'snapshot' | 'diff') => {
+  const emit = (id: string, message: LiveWireMessage | LiveMessage, kind: LiveMessage['type']) => {
     sent$.inc({ kind });
-    return tracked<LiveWireMessage | LiveMessage>(out.id, out.message);
+    return tracked<LiveWireMessage | LiveMessage>(id, message);
   };
   try {
-    yield emit(wire.snapshot(), 'snapshot');
-    let configSent: ConfigVersions | null = null;
-    if (config) {
-      configSent = config.versions;
-      sent$.inc({ kind: 'config' });
-      yield tracked<LiveWireMessage | LiveMessage>(wire.id, {
-        type: 'config',
-        config: configSent,
-      });
-    }
-    while (!signal?.aborted) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
+    const first = wire.snapshot();
+    yield emit(first.id, first.message, 'snapshot');
+    const firstConfig = inbox.firstConfig();
+    if (firstConfig) yield emit(wire.id, firstConfig, 'config');
+    for await (const m of inbox.messages()) {
+      if (m.type === 'config') {
+        yield emit(wire.id, m, 'config');
         continue;
       }
-      for (const m of queue.splice(0)) {
-        if (m.type === 'config') {
-          if (!configMoved(configSent, m.config)) continue;
-          configSent = m.config;
-          sent$.inc({ kind: 'config' });
-          yield tracked<LiveWireMessage | LiveMessage>(wire.id, m);
-          continue;
-        }
-        const out =
-          m.type === 'flush' ? (Date.now() >= wire.dueAt ? wire.flush() : null) : wire.apply(m);
-        arm();
-        if (out) yield emit(out, m.type === 'snapshot' ? 'snapshot' : 'diff');
-      }
+      const out =
+        m.type === 'flush' ? (Date.now() >= wire.dueAt ? wire.flush() : null) : wire.apply(m);
+      arm();
+      if (out) yield emit(out.id, out.message, m.type === 'snapshot' ? 'snapshot' : 'diff');
     }
   } finally {
     clearTimeout(timer);
     subscriptions.dec({ room: 'board' });
-    off();
-    offConfig?.();
-    signal?.removeEventListener('abort', onAbort);
+    inbox.close();
+  }
+}
+
+type ConfigMessage = { type: 'config'; config: ConfigVersions };
+
+/**
+ * What a live subscription generator waits on, in arrival order: the feed's messages, admin
+ * config changes (only those that move a version past what was sent) and the caller's own
+ * (`push`). Listens from construction, so nothing between the backlog and the loop is lost;
+ * `messages()` ends when `signal` aborts. `close()` stops listening.
+ */
+class LiveInbox<Own extends { type: string }> {
+  private readonly queue: Array<FeedMessage | ConfigMessage | Own> = [];
+  private wake: (() => void) | null = null;
+  private configSent: ConfigVersions | null = null;
+  private readonly off: () => void;
+  private readonly offConfig: (() => void) | undefined;
+  private readonly onAbort = () => this.wake?.();
+  private readonly config: ConfigSource | undefined;
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(feed: RankingsFeed, config: ConfigSource | undefined, signal?: AbortSignal) {
+    this.config = config;
+    this.signal = signal;
+    this.off = feed.onMessage((m) => this.push(m));
+    this.offConfig = config?.onChange((versions) =>
+      this.push({ type: 'config', config: versions }),
+    );
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  push(m: FeedMessage | ConfigMessage | Own): void {
+    this.queue.push(m);
+    this.wake?.();
+  }
+
+  /** The `config` message that follows the snapshot or replay (none without a config source). */
+  firstConfig(): ConfigMessage | null {
+    if (!this.config) return null;
+    this.configSent = this.config.versions;
+    return { type: 'config', config: this.configSent };
+  }
+
+  async *messages(): AsyncGenerator<FeedMessage | ConfigMessage | Own> {
+    while (!this.signal?.aborted) {
+      if (this.queue.length === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+        continue;
+      }
+      for (const m of this.queue.splice(0)) {
+        if (m.type === 'config') {
+          const { config } = m as ConfigMessage;
+          if (!configMoved(this.configSent, config)) continue;
+          this.configSent = config;
+        }
+        yield m;
+      }
+    }
+  }
+
+  close(): void {
+    this.off();
+    this.offConfig?.();
+    this.signal?.removeEventListener('abort', this.onAbort);
   }
 }
