@@ -1,3 +1,4 @@
+import { Voter } from '@llmpt/e2e/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type BrowserStack, screenshot, startBrowserStack } from './harness.ts';
@@ -9,9 +10,29 @@ import { attrOf, connectionStatus, numberIn, row, rowIds, rows, serverTally } fr
  */
 
 let s: BrowserStack;
+/** Models ranked 1..RANKED (distinct tallies); the rest of the board stays unranked. */
+const RANKED = 30;
 
 beforeAll(async () => {
   s = await startBrowserStack();
+  // Voter j votes up the first RANKED − j models: model i gets RANKED − i votes.
+  await Promise.all(
+    Array.from({ length: RANKED }, async (_, j) => {
+      const voter = new Voter().client(s.baseUrl);
+      for (const m of s.llms.slice(0, RANKED - j)) {
+        await voter.vote.cast.mutate({ llmId: m.id, value: 1 });
+      }
+    }),
+  );
+  // The ranker (100 ms ticks) has ranked them all before a page opens.
+  const lastRanked = s.llms[RANKED - 1]!.id;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const rows = await s.api.rankings.list.query();
+    if (rows.find((r) => r.llm.id === lastRanked)?.rank === RANKED) break;
+    if (Date.now() > deadline) throw new Error(`model ${lastRanked} never ranked ${RANKED}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });
 afterAll(async () => {
   await s?.stop();
@@ -47,12 +68,18 @@ describe('the windowed live feed', () => {
       ['rankings.liveWindow', { from: 1, to: 25 }],
     ]);
 
-    // To the bottom of the board: the window follows (its bucket reaches the last rows).
+    // To the bottom of the board (unranked models): the window follows. An unranked row counts
+    // as the position after the last rank (ranked + 1), which the server's rule reads as "every
+    // unranked model": the bucket 26-50, not the whole board.
     const last = (await rowIds(page)).at(-1)!;
     await row(page, last).scrollIntoViewIfNeeded();
     await expect
-      .poll(() => boards().some((m) => (m.input.window?.to ?? 0) >= s.llms.length))
-      .toBe(true);
+      .poll(() =>
+        boards()
+          .map((m) => m.input.window)
+          .at(-1),
+      )
+      .toEqual({ from: 26, to: 50 });
     expect(boards().every((m) => m.path === 'rankings.liveWindow')).toBe(true);
 
     const before = await serverTally(s, last);

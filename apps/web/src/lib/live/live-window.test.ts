@@ -1,3 +1,4 @@
+import { bucketWindow, inWindow } from '@llmpt/shared';
 import { createTRPCClient } from '@trpc/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -98,5 +99,16 @@ describe('visibleWindow', () => {
     ).toEqual({ from: 1, to: 7 });
     expect(visibleWindow(root([rowAt('d', 10)]), rows, 400)).toEqual({ from: 1, to: 9 });
     expect(visibleWindow(root([rowAt('a', 900)]), rows, 400)).toBeNull();
+  });
+
+  it('keeps a fresh board (no model ranked yet, 102 rows) in the first window', () => {
+    const fresh = Array.from({ length: 102 }, (_, i) => ({ llm: { id: `m${i}` }, rank: null }));
+    const els = fresh.slice(0, 15).map((r, i) => rowAt(r.llm.id, i * 40));
+    const root = { querySelectorAll: () => els } as unknown as ParentNode;
+    const w = visibleWindow(root, fresh as never[], 720)!;
+    expect(w).toEqual({ from: 1, to: 6 });
+    expect(bucketWindow(w)).toEqual({ from: 1, to: 25 });
+    // The server's rule for an unranked model (`to` > ranked count) takes them all in.
+    expect(inWindow(w, null, 0)).toBe(true);
   });
 });

@@ -11,8 +11,10 @@ export const FIRST_SCREEN: LiveWindow = { from: 1, to: 25 };
 /**
  * The ranks of the board rows (`tr[data-llm-id]` inside `root`) that are on screen, widened by a
  * few rows each way; null when none is (nothing rendered yet, or the board is scrolled away).
- * A model without a rank sits after the ranked ones: it counts as the last position, so a
- * window reaching it takes in every unranked model (as the server's `inWindow` does).
+ * A model without a rank sits after the ranked ones: it counts as the first position past them
+ * (ranked + 1), so a window reaching it takes in every unranked model, as the server's
+ * `inWindow` has it (`to` > the ranked count). Not the board's last position: on a board with few
+ * or no votes the first screen is all unranked, and its window must stay the first bucket.
  */
 export function visibleWindow(
   root: ParentNode,
@@ -28,7 +30,7 @@ export function visibleWindow(
     if (rect.bottom <= 0 || rect.top >= viewportHeight || rect.height === 0) continue;
     const rank = rankOf.get(el.dataset.llmId ?? '');
     if (rank === undefined) continue;
-    const position = rank ?? Math.max(ranked + 1, rows.length);
+    const position = rank ?? ranked + 1;
     from = Math.min(from, position);
     to = Math.max(to, position);
   }
