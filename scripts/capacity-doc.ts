@@ -295,15 +295,22 @@ export function renderCapacity(inputs: CapacityInputs): string {
 
   p('## Bytes per subscriber (issue 16’s goal)');
   p(
-    `In endToEnd (${u.loadVotesPerSec.workload}) each subscriber received ` +
-      `**${bytes(u.loadBytesPerSubscriberPerSec.value)}/s**, ${num(u.loadDiffsPerSec.value, 2)} diffs/s; ` +
-      `the goal is ≤ 2 KB/s (2,048 B/s): ${num(u.loadBytesPerSubscriberPerSec.value / 2048, 1)}× over it. ` +
+    `In endToEnd (${u.loadVotesPerSec.workload}) each subscriber holding the page's ` +
+      `subscription (rankings.liveWindow for ranks 1-25: compact entries, the ranks on screen ` +
+      `every tick and the rest at most every 5 s) received ` +
+      `**${bytes(u.loadBytesPerSubscriberPerSec.value)}/s** ` +
+      `(${num(u.loadBytesPerSubscriberPerSec.value / 2048, 2)} of the goal of ≤ 2 KB/s, 2,048 B/s; ` +
+      `${num(u.loadDiffsPerSec.value, 2)} diffs/s); one holding the whole board in the verbose ` +
+      `form (rankings.live, what the page held before issue 16) received ` +
+      `${bytes(u.verboseLoadBytesPerSubscriberPerSec.value)}/s, ` +
+      `${num(u.verboseLoadBytesPerSubscriberPerSec.value / Math.max(1, u.loadBytesPerSubscriberPerSec.value), 1)}× more. ` +
       `A quiet board sends ${num(u.quietBytesPerSubscriberPerVote.value)} bytes per subscriber per vote ` +
-      '(fanout). The ranker paces a busy board to the same ~100-entry diffs whatever the vote ' +
-      'rate above a few hundred per second, so the bytes per subscriber are the paced figure even ' +
-      'where the run fell short of its target rate. ' +
-      `Every egress figure above scales with this: at the goal, the ${users(big.users)}-user ` +
-      `live egress would be ${bytes(big.liveSubscribers * Math.min(2048, big.bytesPerSubscriberPerSec))}/s.`,
+      '(fanout, measured on the verbose feed: an upper bound for the compact one). The ranker paces a ' +
+      'busy board to the same ~100-entry diffs whatever the vote rate above a few hundred per ' +
+      'second, so the bytes per subscriber are the paced figure even where the run fell short of ' +
+      `its target rate. The ${users(big.users)}-user live egress above is ` +
+      `${bytes(big.liveSubscribers * big.bytesPerSubscriberPerSec)}/s; with the verbose feed it ` +
+      `would be ${bytes(big.liveSubscribers * u.verboseLoadBytesPerSubscriberPerSec.value)}/s.`,
   );
 
   p('## What the guide’s later phases change');

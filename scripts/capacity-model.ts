@@ -94,6 +94,7 @@ export const UNIT_KEYS = [
   'apiCpuUsPerRead',
   'readBytes',
   'loadBytesPerSubscriberPerSec',
+  'verboseLoadBytesPerSubscriberPerSec',
   'loadVotesPerSec',
   'loadDiffsPerSec',
   'quietBytesPerSubscriberPerVote',
@@ -187,9 +188,10 @@ export function capacityFor(inputs: CapacityInputs, users: number): Capacity {
   const readsPerSec = (users * be.readsPerUserPerMinute) / 60;
   const live = users * be.liveShare;
 
-  // Fan-out: a quiet board sends each vote as its own diff (fanout's one-vote figure), up to
-  // the ranker's tick rate; once that exceeds what the paced ranker sends under a uniform
-  // load (endToEnd's figure), the paced figure holds.
+  // Fan-out: a quiet board sends each vote as its own diff (fanout's one-vote figure, measured
+  // on the whole-board feed: an upper bound for the page's compact one), up to the ranker's tick
+  // rate; once that exceeds what a page receives under a uniform load (endToEnd's page figure),
+  // the paced figure holds.
   const quietBytes = votesPerSec * u.quietBytesPerSubscriberPerVote;
   const paced = quietBytes >= u.loadBytesPerSubscriberPerSec;
   const bytesPerSubscriberPerSec = paced ? u.loadBytesPerSubscriberPerSec : quietBytes;

@@ -106,9 +106,16 @@ const SOURCES: Record<
     readBytes: ['unitCost', 'readGzipBytes', 'B', 'rankings.list body as sent (gzip)', reads],
     loadBytesPerSubscriberPerSec: [
       'endToEnd',
+      'pageBytesPerSubscriberPerSec',
+      'B/s',
+      'wire bytes per subscriber per second under load, as the page subscribes (rankings.liveWindow, ranks 1-25)',
+      e2e,
+    ],
+    verboseLoadBytesPerSubscriberPerSec: [
+      'endToEnd',
       'bytesPerSubscriberPerSec',
       'B/s',
-      'wire bytes per subscriber per second under load',
+      'the same for a whole-board rankings.live subscriber (before issue 16; not modelled)',
       e2e,
     ],
     loadVotesPerSec: ['endToEnd', 'votesPerSec', 'votes/s', 'the load of that figure', e2e],

@@ -45,6 +45,7 @@ const UNITS: Record<UnitKey, number> = {
   apiCpuUsPerRead: 50,
   readBytes: 5000,
   loadBytesPerSubscriberPerSec: 15_000,
+  verboseLoadBytesPerSubscriberPerSec: 150_000,
   loadVotesPerSec: 5000,
   loadDiffsPerSec: 1.5,
   quietBytesPerSubscriberPerVote: 300,
