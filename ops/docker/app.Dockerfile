@@ -14,7 +14,9 @@ ARG BASE_IMAGE=llmpt/base:bookworm
 
 # ── Node.js + npm from the npm registry (checked against its sha512 integrity) ──────────────
 FROM ${BASE_IMAGE} AS node
-ARG NODE_VERSION=22.23.5
+# Node 24: faster than 22 on the vote path in an interleaved A/B (docs/benchmarks.md, "Node 22
+# vs 24, interleaved"); the project supports both (package.json engines, .ci/run).
+ARG NODE_VERSION=24.22.3
 ARG NPM_VERSION=11.19.1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
