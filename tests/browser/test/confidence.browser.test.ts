@@ -57,7 +57,9 @@ beforeAll(async () => {
   await cast(provisional, MIN_VOTES - 1, 0);
 
   // History as the worker's roll stores it: 30 h ago (the as-of board, and the movers' "from"),
-  // and the last finished hour (the movers' "to", unless the roll has written the current one).
+  // and the last finished hour and the current one (the movers' "to"). The worker rolled the
+  // current hour at its start, before any vote was flushed (every model unranked then): those
+  // rows are replaced by the tallies cast above, as its next roll would.
   pastHour = hourStart(Date.now() - 30 * HOUR_MS);
   past = [
     { llm: e, up: 9, down: 0, rank: 1 },
@@ -76,15 +78,25 @@ beforeAll(async () => {
         score: up - down,
         rank,
       })),
-      ...tallies.map(([llm, up, down], i) => ({
-        llm_id: llm.id,
-        hour: lastHour,
-        upvotes: up,
-        downvotes: down,
-        score: up - down,
-        rank: i + 1,
-      })),
+      ...[lastHour, hourStart(Date.now())].flatMap((hour) =>
+        tallies.map(([llm, up, down], i) => ({
+          llm_id: llm.id,
+          hour,
+          upvotes: up,
+          downvotes: down,
+          score: up - down,
+          rank: i + 1,
+        })),
+      ),
     ])
+    .onConflict((oc) =>
+      oc.columns(['llm_id', 'hour']).doUpdateSet((eb) => ({
+        upvotes: eb.ref('excluded.upvotes'),
+        downvotes: eb.ref('excluded.downvotes'),
+        score: eb.ref('excluded.score'),
+        rank: eb.ref('excluded.rank'),
+      })),
+    )
     .execute();
 });
 afterAll(async () => {
@@ -234,6 +246,17 @@ describe('the movers strip', () => {
       strip
         .locator(`[data-movers="${kind}"] li`)
         .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-llm-id')));
+    // 30 h ago e, a, b ranked 1-3; now a-e ranked 1-5 (c and d new): e falls 4 places. (A roll
+    // of the current hour during this file may add the provisional model, ranked since, as new
+    // after them.)
+    const [a, b, c, d, e] = tallies.map(([llm]) => llm.id);
+    expect(movers.risers.slice(0, 4).map((m) => [m.llmId, m.rankChange])).toEqual([
+      [a, 1],
+      [b, 1],
+      [c, null],
+      [d, null],
+    ]);
+    expect(movers.fallers.map((m) => [m.llmId, m.rankChange])).toEqual([[e, -4]]);
     expect(await listed('risers')).toEqual(movers.risers.map((m) => m.llmId));
     expect(await listed('fallers')).toEqual(movers.fallers.map((m) => m.llmId));
     const first = movers.risers[0]!;
