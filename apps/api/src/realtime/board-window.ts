@@ -13,6 +13,7 @@ import {
   encodeWireDiff,
   encodeWireSnapshot,
   inWindow,
+  isSealed,
   rankRanges,
 } from '@llmpt/shared';
 
@@ -172,7 +173,7 @@ export class BoardWindow {
     for (const e of rows) if (this.rankOf(e) !== null) ranked++;
     this.rankedCount = ranked;
     const sort = sortOfBoard(this.board);
-    const sealed = rows.some((e) => (e as { up: number | null }).up === null);
+    const sealed = rows.some((e) => isSealed(e));
     const computed =
       sort === 'trending' || sealed
         ? rows.map(() => null)

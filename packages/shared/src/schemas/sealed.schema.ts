@@ -43,6 +43,14 @@ export interface SealedRankingEntry extends Omit<RankingEntry, Tallies> {
   trending: null;
 }
 
+/**
+ * Whether a row or live entry is sealed: its tally withheld. Sealing is all or nothing (sealRow,
+ * sealEntry), so a withheld `up` says it; the page and the windowed feed ask this, not the fields.
+ */
+export function isSealed(e: { up: number | null }): boolean {
+  return e.up === null;
+}
+
 /** The row without its tally. */
 export function sealRow(row: RankingRow): SealedRankingRow {
   return {

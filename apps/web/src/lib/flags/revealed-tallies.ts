@@ -1,13 +1,9 @@
+import type { ModelTally } from '@llmpt/shared';
+
 import type { Tally } from '../ballot.ts';
 
 /** One model's tally as `rankings.revealed` answers it. */
-export interface RevealedTally {
-  llmId: string;
-  up: number;
-  down: number;
-  /** The trending (decayed) score as the ranker last published it. */
-  trending: number;
-}
+export type RevealedTally = Pick<ModelTally, 'llmId' | 'up' | 'down' | 'trending'>;
 
 /** A revealed model's numbers as the board shows them. */
 export type RevealedNumbers = Tally & { trending: number };

@@ -1,10 +1,12 @@
-import type {
-  LiveMessage,
-  LiveWindow,
-  LiveWireMessage,
-  LlmCategory,
-  RankingRow,
-  RankingSort,
+import {
+  type LiveMessage,
+  type LiveWindow,
+  type LiveWireMessage,
+  type LlmCategory,
+  type RankingRow,
+  type RankingSort,
+  type SealedRankingRow,
+  isSealed,
 } from '@llmpt/shared';
 
 export type { LiveMessage } from '@llmpt/shared';
@@ -28,14 +30,7 @@ export interface LatencyReport {
  * A `rankings.list` row as a voter with 'hide-results' on gets it: rank and model, the tally and
  * what is computed from it (trending, the rank range) withheld (null).
  */
-export type SealedRow = Omit<RankingRow, 'up' | 'down' | 'score' | 'wilson' | 'trending'> & {
-  up: null;
-  down: null;
-  score: null;
-  wilson: null;
-  trending: null;
-  rankRange: null;
-};
+export type SealedRow = SealedRankingRow;
 
 /**
  * A leaderboard row, shaped like a `rankings.list` row so the page can show either. `sealed`:
@@ -46,15 +41,7 @@ export type LiveRankingRow = RankingRow & { sealed?: true };
 
 /** A list row as the page keeps it: a sealed one's numbers as 0, marked `sealed`. */
 export function fromListRow(row: RankingRow | SealedRow): LiveRankingRow {
-  if (
-    row.up !== null &&
-    row.down !== null &&
-    row.score !== null &&
-    row.wilson !== null &&
-    row.trending !== null
-  ) {
-    return row;
-  }
+  if (!isSealed(row)) return row as RankingRow;
   return { ...row, up: 0, down: 0, score: 0, wilson: 0, trending: 0, sealed: true };
 }
 

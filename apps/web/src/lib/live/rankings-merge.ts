@@ -7,6 +7,7 @@ import {
   type RankingSort,
   compareRanked,
   hasVotes,
+  isSealed,
   rankRanges,
 } from '@llmpt/shared';
 
@@ -57,15 +58,10 @@ export function rowsFromEntries(
       continue;
     }
     // A sealed feed ('hide-results') withholds tallies: null on the wire.
-    const t = e as {
-      up: number | null;
-      down: number | null;
-      score: number | null;
-      trending: number | null;
-    };
-    const base = { rank, llm, trending: t.trending ?? 0, rankRange: null };
+    const sealed = isSealed(e);
+    const base = { rank, llm, trending: sealed ? 0 : e.trending, rankRange: null };
     rows.push(
-      t.up === null || t.down === null || t.score === null || t.trending === null
+      sealed
         ? { ...base, up: 0, down: 0, score: 0, wilson: 0, provisional: false, sealed: true }
         : {
             ...base,
