@@ -1,6 +1,7 @@
 import pg from 'pg';
 
 import type { QueuedEvents } from './outbox-fill.ts';
+import { procCpuMs } from './rt-measure.ts';
 
 const TABLE = `
   CREATE TABLE raw_votes (
@@ -22,17 +23,20 @@ const UPSERT = `
  * The reference for the flush: the same events written by a plain batched unnest upsert into a
  * bare table with the key of `votes`, on one connection, batches of `batchSize` per partition as
  * the worker reads them (collapsed to the newest event per key, as ON CONFLICT requires).
- * Returns the seconds it took (table creation excluded).
+ * Returns the seconds it took (table creation excluded) and the CPU its backend spent meanwhile
+ * (Postgres on this machine).
  */
 export async function rawUpsert(
   databaseUrl: string,
   events: QueuedEvents,
   batchSize: number,
-): Promise<number> {
+): Promise<{ seconds: number; backendCpuMs: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query(TABLE);
+    const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const cpuBefore = procCpuMs(pid) ?? NaN;
     const started = performance.now();
     for (const p of events.partitions) {
       for (let from = 0; from < p.streamIds.length; from += batchSize) {
@@ -50,7 +54,8 @@ export async function rawUpsert(
         ]);
       }
     }
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, backendCpuMs: (procCpuMs(pid) ?? NaN) - cpuBefore };
   } finally {
     await client.end();
   }
