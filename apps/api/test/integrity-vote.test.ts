@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entryFields } from '@llmpt/vote-store';
 
 import { isScriptedUserAgent, voteSignals } from '../src/services/vote-signals.ts';
 import { type TestApi, Visitor, startTestApi, voteState } from './helpers.ts';
@@ -63,10 +64,7 @@ async function lastEvent(llmId: string): Promise<Record<string, string>> {
     'COUNT',
     1,
   );
-  const fields = entry![1];
-  const out: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
-  return out;
+  return entryFields(entry![1]);
 }
 
 /** Everything a refused vote must leave as it was: the keys, the tallies and outboxes. */

@@ -34,6 +34,31 @@ async function ballot(voterId: string, llmId: string) {
 }
 
 describe('applyVoteEvents', () => {
+  it('stores each event at its exact millisecond, in the log and on the ballot', async () => {
+    const [a] = llmIds as [string];
+    // Millisecond parts that a float or a rounding step would shift, the epoch's own 0 included;
+    // value 0, so the other tests' tallies stay as they expect.
+    const times = [Date.UTC(2026, 11, 3, 10, 0, 0, 123), Date.UTC(2026, 11, 3, 23, 59, 59, 999), 0];
+    const events = times.map((ms, i) =>
+      voteEvent(`timed-${i}`, a, 0, { createdAt: new Date(ms), seq: i }),
+    );
+    await applyVoteEvents(t.db, events);
+    const logged = await t.db
+      .selectFrom('user_votes')
+      .select(['voter_id', 'created_at'])
+      .where('voter_id', 'like', 'timed-%')
+      .orderBy('voter_id')
+      .execute();
+    const stored = await t.db
+      .selectFrom('votes')
+      .select(['voter_id', 'updated_at'])
+      .where('voter_id', 'like', 'timed-%')
+      .orderBy('voter_id')
+      .execute();
+    expect(logged.map((r) => new Date(r.created_at).getTime())).toEqual(times);
+    expect(stored.map((r) => new Date(r.updated_at).getTime())).toEqual(times);
+  });
+
   it('is idempotent: redelivering a batch changes nothing', async () => {
     const [a, b] = llmIds as [string, string];
     const batch = [

@@ -171,6 +171,58 @@ describe('outbox', () => {
     expect(() => parseOutboxEntry(1, ['1-0', ['v', 'a', 'l', 'b', 'n', '7', 'p', '0']])).toThrow(
       /malformed outbox entry 1-0/,
     );
+    const fields = ['v', 'a', 'l', 'b', 'n', '1', 'p', '0'];
+    for (const id of ['1', '1-', '-1', 'x-1', '1-y']) {
+      expect(() => parseOutboxEntry(1, [id, fields]), id).toThrow(/malformed outbox entry/);
+    }
+    for (const missing of ['v', 'l', 'n', 'p']) {
+      const without = fields.filter((_, i) => fields[i - (i % 2)] !== missing);
+      expect(() => parseOutboxEntry(1, ['1-0', without]), missing).toThrow(/malformed/);
+    }
+    // A compact record splits into exactly ten values; a NUL inside a value makes eleven.
+    const compact = ['a', 'b', '1', '0', '', '', '', '', '0', '0'];
+    expect(parseOutboxEntry(1, ['1-0', ['e', compact.join('\0')]])).toMatchObject({
+      voterId: 'a',
+      llmId: 'b',
+    });
+    for (const bad of [
+      compact.slice(1),
+      ['a\0x', ...compact.slice(1)],
+      ['', ...compact.slice(1)],
+    ]) {
+      expect(() => parseOutboxEntry(1, ['1-0', ['e', bad.join('\0')]])).toThrow(/malformed/);
+    }
+    expect(() => parseOutboxEntry(1, ['1-0', [...fields, 'k', 'undo']])).toThrow(/kind "undo"/);
+    expect(() => parseOutboxEntry(1, ['1-0', [...fields, 'k', 'void']])).toThrow(/flag/);
+    expect(() => parseOutboxEntry(1, ['1-0', [...fields, 'k', 'void', 'f', '0']])).toThrow(/flag/);
+  });
+
+  it('parses an entry whole: ids, values, time, kind, flag and signals', () => {
+    const signals = ['ip', 'i', 'nw', 'w', 'ua', '', 'fp', 'f', 'nv', '1', 'au', '0'];
+    const entry = ['v', 'voter', 'l', 'model', 'n', '-1', 'p', '1', ...signals];
+    expect(parseOutboxEntry(3, ['1764756000123-7', entry])).toEqual({
+      eventId: '3:1764756000123-7',
+      streamId: '1764756000123-7',
+      partition: 3,
+      voterId: 'voter',
+      llmId: 'model',
+      value: -1,
+      prevValue: 1,
+      createdAt: new Date(1764756000123),
+      seq: 7,
+      kind: 'vote',
+      signals: { ip: 'i', net: 'w', ua: '', fp: 'f', newVoter: true, automated: false },
+      fields: entry,
+    });
+    const voided = parseOutboxEntry(0, [
+      '5-0',
+      ['v', 'a', 'l', 'b', 'n', '0', 'p', '1', 'k', 'void', 'f', '42'],
+    ]);
+    expect(voided).toMatchObject({ kind: 'void', flagId: '42', value: 0, prevValue: 1 });
+    expect(voided.signals).toBeUndefined();
+    // An entry written before signals existed has none.
+    const plain = ['v', 'a', 'l', 'b', 'n', '1', 'p', '0'];
+    expect(parseOutboxEntry(0, ['5-1', plain]).signals).toBeUndefined();
   });
 
   it('does not rebuild a partition that still holds unflushed events', async () => {

@@ -3,6 +3,7 @@ import {
   type OutboxEvent,
   type OutboxReader,
   type PoisonEntry,
+  entryFields,
   replicatedUpToNow,
 } from '@llmpt/vote-store';
 import type { Redis } from 'ioredis';
@@ -112,8 +113,10 @@ async function splitUnknownModels(
   events: OutboxEvent[],
 ): Promise<{ events: OutboxEvent[]; unknown: PoisonEntry[] }> {
   if (events.length === 0) return { events, unknown: [] };
-  const known = await existingLlmIds(db, [...new Set(events.map((e) => e.llmId))]);
-  if (known.size === new Set(events.map((e) => e.llmId)).size) return { events, unknown: [] };
+  const ids = new Set<string>();
+  for (const e of events) ids.add(e.llmId);
+  const known = await existingLlmIds(db, [...ids]);
+  if (known.size === ids.size) return { events, unknown: [] };
   const unknown: PoisonEntry[] = [];
   const valid: OutboxEvent[] = [];
   for (const e of events) {
@@ -124,7 +127,9 @@ async function splitUnknownModels(
     unknown.push({
       streamId: e.streamId,
       // The whole entry (kind, flag, signals), so the dead letter can be replayed as it was.
-      fields: e.fields ?? { v: e.voterId, l: e.llmId, n: String(e.value), p: String(e.prevValue) },
+      fields: e.fields
+        ? entryFields(e.fields)
+        : { v: e.voterId, l: e.llmId, n: String(e.value), p: String(e.prevValue) },
       reason: `unknown model "${e.llmId}"`,
     });
   }

@@ -50,6 +50,28 @@ function flagOf(e: VoteEvent): string | null {
   return e.kind === 'void' || e.kind === 'restore' ? (e.flagId ?? null) : null;
 }
 
+/**
+ * An event's time goes to Postgres as epoch milliseconds, turned into a timestamptz by exact
+ * integer arithmetic (the interval's microseconds times a whole number below 2^53): cheaper on
+ * both sides than an ISO string per event, which the worker formats and Postgres parses (issue 14).
+ */
+const epochMsOf = (e: VoteEvent): number => e.createdAt.getTime();
+const EPOCH_MS_SQL = sql`timestamptz 'epoch' + e.ms * interval '1 millisecond'`;
+
+/** True when every event is strictly after the one before it (so none appears twice). */
+function inStrictOrder(events: readonly VoteEvent[]): boolean {
+  for (let i = 1; i < events.length; i++)
+    if (compareEvents(events[i - 1]!, events[i]!) >= 0) return false;
+  return true;
+}
+
+/** The events oldest first, each event id once (the last copy kept). */
+function uniqueInOrder(events: readonly VoteEvent[]): VoteEvent[] {
+  const byEventId = new Map<string, VoteEvent>();
+  for (const e of [...events].sort(compareEvents)) byEventId.set(e.eventId, e);
+  return [...byEventId.values()];
+}
+
 function compareEvents(a: VoteEvent, b: VoteEvent): number {
   return (
     a.createdAt.getTime() - b.createdAt.getTime() ||
@@ -82,16 +104,12 @@ export async function applyVoteEvents(
   if (events.length === 0) return { eventsInserted: 0, ballotsWritten: 0 };
 
   // Oldest first: a deterministic order, so two flushers of one batch lock keys in the same order.
-  const sorted = [...events].sort(compareEvents);
-  const byEventId = new Map<string, VoteEvent>();
+  // One outbox read is in that order already, each event once: then nothing is copied or sorted.
+  const unique = inStrictOrder(events) ? events : uniqueInOrder(events);
   // ON CONFLICT cannot touch one row twice in a statement: collapse to the newest per key first.
   const byBallot = new Map<string, VoteEvent>();
-  for (const e of sorted) {
-    byEventId.set(e.eventId, e);
-    byBallot.set(`${e.voterId}\u0000${e.llmId}`, e);
-  }
-  const unique = [...byEventId.values()];
-  const ballots = [...byBallot.values()];
+  for (const e of unique) byBallot.set(`${e.voterId}\u0000${e.llmId}`, e);
+  const ballots = byBallot.size === unique.length ? unique : [...byBallot.values()];
 
   const write = (skipRedelivered: boolean) =>
     inTransaction(db, async (trx) => {
@@ -115,9 +133,11 @@ export async function applyVoteEvents(
       const inserted = await sql`
         INSERT INTO user_votes (event_id, created_at, voter_id, llm_id, value, prev_value,
           ip_hash, net_hash, ua_hash, fp_hash, new_voter, automated, kind, flag_id)
-        SELECT * FROM unnest(
+        SELECT e.event_id, ${EPOCH_MS_SQL}, e.voter_id, e.llm_id, e.value, e.prev_value,
+          e.ip_hash, e.net_hash, e.ua_hash, e.fp_hash, e.new_voter, e.automated, e.kind, e.flag_id
+        FROM unnest(
           ${pgArray(unique, (e) => e.eventId)}::text[],
-          ${pgArray(unique, (e) => e.createdAt.toISOString())}::timestamptz[],
+          ${pgArray(unique, epochMsOf)}::bigint[],
           ${pgArray(unique, (e) => e.voterId)}::text[],
           ${pgArray(unique, (e) => e.llmId)}::text[],
           ${pgArray(unique, (e) => e.value)}::smallint[],
@@ -130,6 +150,8 @@ export async function applyVoteEvents(
           ${pgArray(unique, (e) => e.signals?.automated ?? null)}::boolean[],
           ${pgArray(unique, (e) => e.kind ?? 'vote')}::text[],
           ${pgArray(unique, (e) => flagOf(e))}::bigint[])
+          AS e(event_id, ms, voter_id, llm_id, value, prev_value, ip_hash, net_hash, ua_hash,
+            fp_hash, new_voter, automated, kind, flag_id)
         ${skipRedelivered ? sql`ON CONFLICT (event_id, created_at) DO NOTHING` : sql``}`.execute(
         trx,
       );
@@ -137,13 +159,15 @@ export async function applyVoteEvents(
       // Row comparison: the stored ballot is replaced only by a strictly newer event.
       const written = await sql`
         INSERT INTO votes AS v (voter_id, llm_id, value, updated_at, event_seq, voided_by)
-        SELECT * FROM unnest(
+        SELECT e.voter_id, e.llm_id, e.value, ${EPOCH_MS_SQL}, e.seq, e.voided_by
+        FROM unnest(
           ${pgArray(ballots, (e) => e.voterId)}::text[],
           ${pgArray(ballots, (e) => e.llmId)}::text[],
           ${pgArray(ballots, (e) => e.value)}::smallint[],
-          ${pgArray(ballots, (e) => e.createdAt.toISOString())}::timestamptz[],
+          ${pgArray(ballots, epochMsOf)}::bigint[],
           ${pgArray(ballots, (e) => e.seq)}::integer[],
           ${pgArray(ballots, (e) => (e.kind === 'void' ? flagOf(e) : null))}::bigint[])
+          AS e(voter_id, llm_id, value, ms, seq, voided_by)
         ON CONFLICT (voter_id, llm_id) DO UPDATE SET
           value = excluded.value,
           updated_at = excluded.updated_at,

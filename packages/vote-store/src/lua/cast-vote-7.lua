@@ -164,8 +164,12 @@ redis.call('HSET', KEYS[3], 'up', up, 'down', down, 'ver', ver)
 
 -- The stream id is the event's deterministic identity downstream: (partition, id) is unique,
 -- and ids grow monotonically within a partition, which orders ballots last-writer-wins.
-local id = redis.call('XADD', KEYS[4], '*', 'v', ARGV[1], 'l', ARGV[2], 'n', ARGV[3], 'p', tostring(prev),
-  'ip', ARGV[6], 'nw', ARGV[7], 'ua', ARGV[8], 'fp', ARGV[9], 'nv', newVoter and '1' or '0', 'au', ARGV[11])
+-- One field, 'e': voter, model, new, previous, then the signals (ip, network, user agent,
+-- fingerprint, new voter, automated), joined by NUL, which no value can hold (Postgres text
+-- refuses it). The order is COMPACT_FIELDS in outbox.ts, whose reader reads it (issue 14: one
+-- field instead of ten makes the flush's read ~3x cheaper per event).
+local id = redis.call('XADD', KEYS[4], '*', 'e', table.concat({ ARGV[1], ARGV[2], ARGV[3], tostring(prev),
+  ARGV[6], ARGV[7], ARGV[8], ARGV[9], newVoter and '1' or '0', ARGV[11] }, '\0'))
 
 -- A new voter id's first accepted ballot opens its own per-voter window (see the header).
 if gate and newVoter and tonumber(ARGV[15]) > 0 and redis.call('INCR', KEYS[10]) == 1 then
