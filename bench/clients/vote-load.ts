@@ -7,7 +7,9 @@
  * Open loop: send slots are due at a steady rate whatever the answers; each goes out on an idle
  * keep-alive connection of `connections` (raw HTTP/1.1 over net.Socket: a fraction of node:http's
  * CPU, which matters on 2 cores). Slots wait in a queue when every connection is busy; a slot
- * that waited over 1 s is dropped and counted as `unsent` (the server fell behind). Latency is
+ * that waited over 1 s is dropped and counted as `unsent` (the server fell behind); slots due in
+ * the window and still queued when it closes are sent after it, under the same 1 s rule (they
+ * were due, not dropped). Latency is
  * measured from the slot's due time (so queueing counts, no coordinated omission) and from the
  * actual send.
  *
@@ -41,6 +43,10 @@ export interface LoadResult {
   socketErrors: number;
   /** Slots dropped after waiting 1 s for a free connection. */
   unsent: number;
+  /** Seconds into the window at which slots were dropped (one entry per second that had any). */
+  unsentSeconds: number[];
+  /** Slots due in the window still queued when it closed (then sent, under the same 1 s rule). */
+  queuedAtClose: number;
   /** Sent but not answered when the window closed (answers within 2 s still count). */
   unanswered: number;
   latencyP50Ms: number;
@@ -83,6 +89,8 @@ const result: LoadResult = {
   statuses: {},
   socketErrors: 0,
   unsent: 0,
+  unsentSeconds: [],
+  queuedAtClose: 0,
   unanswered: 0,
   latencyP50Ms: NaN,
   latencyP99Ms: NaN,
@@ -93,7 +101,6 @@ const result: LoadResult = {
 const latencies: number[] = [];
 const service: number[] = [];
 let startedAt = 0;
-let windowOpen = true;
 
 function request(): Buffer {
   const cookie = cookies[Math.floor(Math.random() * cookies.length)]!;
@@ -171,7 +178,7 @@ class Conn {
     }
     latencies.push(now - this.dueAt);
     service.push(now - this.sentAt);
-    if (windowOpen) pump();
+    pump();
   }
 
   close(): void {
@@ -186,6 +193,8 @@ function pump(): void {
   while (queue.length > 0 && now - queue[0]! > MAX_WAIT_MS) {
     queue.shift();
     result.unsent++;
+    const second = Math.floor((now - startedAt) / 1000);
+    if (startedAt > 0 && result.unsentSeconds.at(-1) !== second) result.unsentSeconds.push(second);
   }
   for (const c of conns) {
     if (queue.length === 0) return;
@@ -209,6 +218,7 @@ function startWindow(): void {
   // What warm-up requests still in flight answer is counted: at most `connections` of them.
   Object.assign(result, { due: 0, sent: 0, ok: 0, non2xx: 0, statuses: {}, socketErrors: 0 });
   result.unsent = 0;
+  result.unsentSeconds = [];
   latencies.length = 0;
   service.length = 0;
   result.okPerSecond.fill(0);
@@ -233,14 +243,16 @@ await new Promise<void>((resolve) => {
   };
   tick();
 });
-windowOpen = false;
+// Slots due in the window and not sent yet go out now (no new ones are due), under the same 1 s
+// rule; answers to them and to what is in flight still count, for up to 2 s.
+result.queuedAtClose = queue.length;
+const graceEnd = performance.now() + 2000;
+while ((queue.length > 0 || conns.some((c) => c.busy)) && performance.now() < graceEnd) {
+  pump();
+  await new Promise((r) => setTimeout(r, 1));
+}
 result.unsent += queue.length;
 queue.length = 0;
-// Answers to what is in flight still count, for up to 2 s.
-const graceEnd = performance.now() + 2000;
-while (conns.some((c) => c.busy) && performance.now() < graceEnd) {
-  await new Promise((r) => setTimeout(r, 20));
-}
 result.unanswered = conns.filter((c) => c.busy).length;
 for (const c of conns) c.close();
 const l = summarize(latencies);

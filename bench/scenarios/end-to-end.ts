@@ -1,10 +1,14 @@
 /**
  * endToEnd: the whole product under a sustained vote load with a live audience. Real api and
  * worker processes (flush jobs + ranker at its default 250 ms tick) on a fresh database and Redis
- * prefix; N subscribers of `rankings.live` in client processes; an open-loop generator
+ * prefix; N subscribers holding the leaderboard page's own subscription (`rankings.liveWindow`,
+ * ranks 1-25) and 1,000 more holding the verbose `rankings.live` (they carry the vote-to-screen
+ * probes), in client processes; an open-loop generator
  * (bench/clients/vote-load.ts, its own process) targeting `targetVotesPerSec` for `durationS`
  * after `warmupS` at the same rate that is not counted (3 s; 5 s by default).
- * Default: 10,000 subscribers, 5,000 votes/s, 60 s; --quick: 5,000 subscribers, 20 s.
+ * Default: 10,000 page subscribers (+ 1,000 probe subscribers), 5,000 votes/s, 60 s; --quick:
+ * 5,000 (+ 1,000), 20 s. Until issue 14's last round the 10,000 held the verbose feed, which the
+ * page stopped holding in issue 16 (11× the bytes): the audience is now what users' pages hold.
  * The api runs with WEB_CONCURRENCY=2 (two processes on one port): measured here with --quick
  * figures, one process reached 723 votes/s, vote→screen p99 2.6 s, its event loop blocked up to
  * 1.6 s by the fan-out of ~9 KB diffs to 5,000 sockets; two reached 2,401 votes/s, p99 680 ms
@@ -15,6 +19,9 @@
  * - errors: non-2xx answers + socket errors + requests still unanswered 2 s after the window.
  * - unsent: send slots dropped after waiting 1 s for a free connection (64 keep-alive
  *   connections): the server fell behind the open-loop schedule. Not errors, a shortfall.
+ *   unsentSeconds: the window's seconds in which slots were dropped. queuedAtClose: slots due in
+ *   the window but still queued when it closed (sent after it under the same 1 s rule; until
+ *   issue 14's last round they were all counted unsent, though none had waited 1 s).
  * - voteP50Ms / voteP99Ms: vote.cast latency from the slot's due time (queueing included, so
  *   near 1 s, the queue's cap, whenever the target is not reached); voteServiceP99Ms: from the
  *   actual send.
@@ -33,19 +40,21 @@
  *   node:cluster primary and its workers with WEB_CONCURRENCY > 1), the worker, both.
  *   clientCpuPct: the subscriber and load processes (they share the same 2 cores).
  * - apiPeakRssMB / workerPeakRssMB: VmHWM from /proc/<pid>/status (largest api process).
- * - diffsPerSec, avgDiffEntries, avgDiffFrameKB (the frame a board subscriber gets, rebuilt from
- *   the stream), fanoutMBPerSec = subscribers × avgDiffFrame × diffsPerSec: what the api writes.
+ * - diffsPerSec, avgDiffEntries, avgDiffFrameKB (the frame a verbose subscriber gets, rebuilt
+ *   from the stream); fanoutMBPerSec: the wire bytes every subscriber received over the window
+ *   (both groups, counted at the clients), per second: what the api wrote.
  * - bytesPerSubscriberPerSec: wire bytes (WebSocket frames: payload + header, diffs and
- *   keep-alives) the subscribers received over the window, counted at the clients, / the
+ *   keep-alives) the probe subscribers received over the window, counted at the clients, / the
  *   subscribers' live socket-seconds over it (∫ live subscribers dt: one that dropped counts
  *   for the time it was connected); bytesPerSubscriberPerVote = that / votesPerSec.
  *   bytesPerSubscriberGoalPerSec: issue 16's goal (≤ 2 KB/s per subscriber at a uniform
  *   5,000 votes/s); bytesPerSubscriberToGoal = figure / goal (≤ 1: met).
- *   These subscribers hold the verbose `rankings.live` (every entry every tick; its tracked
- *   ids carry the probes).
- * - pageBytesPerSubscriberPerSec (…PerVote, …ToGoal): the same count for 500 more subscribers
- *   holding the leaderboard page's own subscription (issue 16): `rankings.liveWindow`, the
- *   compact form for ranks 1-25 (a first screen; the rest at most every 5 s).
+ *   These hold the verbose `rankings.live` (every entry every tick; its tracked ids carry the
+ *   probes): the figure before issue 16.
+ * - subscribers / pageSubscribers: the audience, holding the leaderboard page's own subscription
+ *   (issue 16): `rankings.liveWindow`, the compact form for ranks 1-25 (a first screen; the rest
+ *   at most every 5 s); pageBytesPerSubscriberPerSec (…PerVote, …ToGoal): the same count for
+ *   them. probeSubscribers: the verbose group.
  * - apiEventLoopP99Ms / MaxMs: the api's own nodejs_eventloop_lag_{p99,max}_seconds over the
  *   window (scraped from /metrics at the start, which resets it, and at the end): the worst
  *   process when each answers for itself; with WEB_CONCURRENCY > 1 the primary answers with
@@ -85,7 +94,10 @@ import type { BenchContext, BenchOptions, Scenario, ScenarioResult } from '../li
 import { ClientPool } from '../lib/ws-client-pool.ts';
 
 export interface EndToEndParams {
+  /** Subscribers holding the page's subscription (rankings.liveWindow, ranks 1-25). */
   subscribers: number;
+  /** Subscribers holding the verbose rankings.live, every one sampled: the probes' screens. */
+  probeSubscribers: number;
   /** At the target rate before the window, not counted. */
   warmupS: number;
   durationS: number;
@@ -100,6 +112,7 @@ export function endToEndParams(
   if (opts.tiny) {
     return {
       subscribers: 200,
+      probeSubscribers: 100,
       warmupS: 1,
       durationS: 3,
       targetVotesPerSec: 200,
@@ -108,6 +121,7 @@ export function endToEndParams(
   }
   return {
     subscribers: opts.quick ? 5_000 : 10_000,
+    probeSubscribers: 1_000,
     warmupS: opts.quick ? 3 : 5,
     durationS: opts.quick ? 20 : 60,
     targetVotesPerSec: 5_000,
@@ -116,9 +130,6 @@ export function endToEndParams(
 }
 
 const PROBE_EVERY_MS = 200;
-const SAMPLED_SUBSCRIBERS = 1_000;
-/** Subscribers holding the page's compact, windowed subscription (bytes only). */
-const PAGE_SUBSCRIBERS = 500;
 const PAGE_SUBSCRIPTION = {
   path: 'rankings.liveWindow',
   input: { sort: 'score', window: { from: 1, to: 25 } },
@@ -161,20 +172,20 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     pool = await ClientPool.start({
       mode: 'trpc',
       urls: [`${apiUrl.replace(/^http/, 'ws')}/trpc`],
-      total: p.subscribers,
-      sample: SAMPLED_SUBSCRIBERS,
+      total: p.probeSubscribers,
+      sample: p.probeSubscribers,
       // Its own source address: after the full run's earlier scenarios, 127.0.0.1's ephemeral
       // ports are partly held in TIME_WAIT (EADDRNOTAVAIL seen for 209 of 10,000 sockets).
       localAddresses: ['127.0.0.6'],
       log: (m) => ctx.log(`endToEnd: ${m}`),
     });
-    // The leaderboard page's own subscription (issue 16): the compact feed for ranks 1-25, a
-    // first screen. Its bytes are the page figure next to the goal; the pool above keeps the
-    // verbose rankings.live, whose tracked ids carry the vote-to-screen probes.
+    // The audience: the leaderboard page's own subscription (issue 16), the compact feed for
+    // ranks 1-25, a first screen. Its bytes are the page figure next to the goal; the pool above
+    // keeps the verbose rankings.live, whose tracked ids carry the vote-to-screen probes.
     pages = await ClientPool.start({
       mode: 'trpc',
       urls: [`${apiUrl.replace(/^http/, 'ws')}/trpc`],
-      total: PAGE_SUBSCRIBERS,
+      total: p.subscribers,
       sample: 0,
       localAddresses: ['127.0.0.7'],
       subscribe: PAGE_SUBSCRIPTION,
@@ -220,9 +231,10 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     await windowStart;
     const windowEnd = Date.now() + p.durationS * 1000;
     const startId = await lastStreamId(redis, keys.diffs);
+    const trafficStartAt = performance.now();
     const trafficStart = await pool.traffic();
     const pageTrafficStart = await pages.traffic();
-    const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, load.pid ?? -1]);
+    const cpu = new CpuWindow([...apiPids, workerPid, ...pool.pids, ...pages.pids, load.pid ?? -1]);
     cpu.begin();
     await eventLoopLag(metricsUrl, p.webConcurrency); // resets the event-loop delay histograms
     const probes: Promise<Probe>[] = [];
@@ -243,6 +255,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     }
     await sleep(Math.max(0, windowEnd - Date.now()));
     const cpuPct = cpu.end();
+    const trafficEndAt = performance.now();
     const trafficEnd = await pool.traffic();
     const pageTrafficEnd = await pages.traffic();
     const loop = await eventLoopLag(metricsUrl, p.webConcurrency);
@@ -278,6 +291,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const workerCpu = cpuPct.get(workerPid) ?? NaN;
     const { closedEarly } = await pool.stop();
     pool = null;
+    const pageSubscribers = pages.subscribed;
+    const pagePids = pages.pids;
     await pages.stop();
     pages = null;
     const pageBytesPerSubscriberPerSec =
@@ -288,7 +303,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
     const bytesPerSubscriberPerSec =
       (trafficEnd.bytes - trafficStart.bytes) / (trafficEnd.liveSeconds - trafficStart.liveSeconds);
     return {
-      subscribers: screens.subscribers,
+      subscribers: pageSubscribers,
+      probeSubscribers: screens.subscribers,
       sampledSubscribers: screens.sampled,
       apiProcesses: p.webConcurrency,
       durationS: p.durationS,
@@ -297,6 +313,8 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       errors: loadResult.non2xx + loadResult.socketErrors + loadResult.unanswered,
       non2xx: loadResult.non2xx,
       unsent: loadResult.unsent,
+      unsentSeconds: loadResult.unsentSeconds.join(' '),
+      queuedAtClose: loadResult.queuedAtClose,
       voteP50Ms: fig(loadResult.latencyP50Ms),
       voteP99Ms: fig(loadResult.latencyP99Ms),
       voteServiceP99Ms: fig(loadResult.serviceP99Ms),
@@ -309,13 +327,15 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       avgDiffEntries: fig(screens.avgEntries),
       avgDiffFrameKB: fig(screens.avgFrameBytes / 1024),
       fanoutMBPerSec: fig(
-        (screens.subscribers * screens.avgFrameBytes * screens.diffs) / p.durationS / 1e6,
+        (trafficEnd.bytes - trafficStart.bytes + pageTrafficEnd.bytes - pageTrafficStart.bytes) /
+          (trafficEndAt - trafficStartAt) /
+          1e3,
       ),
       bytesPerSubscriberPerSec: fig(bytesPerSubscriberPerSec, 0),
       bytesPerSubscriberPerVote: fig(bytesPerSubscriberPerSec / votesPerSec, 2),
       bytesPerSubscriberGoalPerSec: BYTES_PER_SUBSCRIBER_GOAL,
       bytesPerSubscriberToGoal: fig(bytesPerSubscriberPerSec / BYTES_PER_SUBSCRIBER_GOAL, 2),
-      pageSubscribers: PAGE_SUBSCRIBERS,
+      pageSubscribers,
       pageBytesPerSubscriberPerSec: fig(pageBytesPerSubscriberPerSec, 0),
       pageBytesPerSubscriberPerVote: fig(pageBytesPerSubscriberPerSec / votesPerSec, 2),
       pageBytesPerSubscriberToGoal: fig(
@@ -330,7 +350,7 @@ export async function runEndToEnd(ctx: BenchContext, p: EndToEndParams): Promise
       apiCpuPct: fig(apiCpu),
       workerCpuPct: fig(workerCpu),
       serverCpuPct: fig(apiCpu + workerCpu),
-      clientCpuPct: fig(sum([...screens.clientPids, load.pid ?? -1])),
+      clientCpuPct: fig(sum([...screens.clientPids, ...pagePids, load.pid ?? -1])),
       apiPeakRssMB: fig(Math.max(...apiPids.map(mem))),
       workerPeakRssMB: fig(mem(workerPid)),
       subscriberDisconnects: closedEarly,
