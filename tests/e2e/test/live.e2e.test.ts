@@ -31,6 +31,7 @@ describe('live rankings across api processes', () => {
     const sub = follow(b);
     await waitUntil(() => Promise.resolve(sub.state.snapshots === 1));
     const llms = (await new Voter().client(a).llm.list.query()).slice(0, 10).map((l) => l.id);
+    const before = await serverBoard(b);
     const voters = Array.from({ length: 200 }, () => new Voter());
     const started = Date.now();
     await Promise.all(
@@ -42,10 +43,20 @@ describe('live rankings across api processes', () => {
       }),
     );
     const elapsedMs = Date.now() - started;
-    await waitUntil(
-      async () => isDeepStrictEqual(boardOf(sub.state), await serverBoard(b)),
-      15_000,
-    );
+    // The server's board once the ranker has published every vote (it may take a few paced
+    // ticks; comparing with a board still on its way made this test flaky): each model got
+    // 200 new ballots, up when (voter + model) % 3 is not 0.
+    const ups = (k: number) => voters.filter((_, i) => (i + k) % 3 !== 0).length;
+    let server = before;
+    await waitUntil(async () => {
+      server = await serverBoard(b);
+      return llms.every(
+        (id, k) =>
+          server[id]?.[0] === before[id]![0] + ups(k) &&
+          server[id]?.[1] === before[id]![1] + (200 - ups(k)),
+      );
+    }, 15_000);
+    await waitUntil(() => Promise.resolve(isDeepStrictEqual(boardOf(sub.state), server)), 15_000);
     expect(boardOf(sub.state)).toEqual(await serverBoard(b));
     // The ranker ticks every 100 ms here: never more diffs than ticks, whatever the vote rate.
     expect(sub.state.diffs).toBeLessThanOrEqual(Math.ceil((elapsedMs + 3000) / 100));
