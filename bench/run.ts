@@ -15,7 +15,7 @@ import { API_STACK_USERS, stopApiStack } from './lib/api-stack.ts';
 import { budgetOf } from './lib/budget.ts';
 import { killTracked } from './lib/children.ts';
 import { startInfra } from './lib/infra.ts';
-import { gitInfo, machineInfo } from './lib/machine.ts';
+import { disturbance, disturbanceSince, gitInfo, machineInfo } from './lib/machine.ts';
 import { type BenchReport, formatTable, writeReport } from './lib/report.ts';
 import type { BenchContext, BenchOptions, Scenario, ScenarioResult } from './lib/types.ts';
 
@@ -193,9 +193,18 @@ try {
       continue;
     }
     const t0 = Date.now();
+    const before = disturbance();
     try {
-      scenarios[name] = ctx.results[name] = await runScenario(ctx, name, file);
-      log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const result = await runScenario(ctx, name, file);
+      // Figures from a scenario the machine disturbed (stolen CPU, a VM pause) say so.
+      const { stealSec, clockMovedMs } = disturbanceSince(before);
+      scenarios[name] = ctx.results[name] = { ...result, stealSec, clockMovedMs };
+      log(
+        `${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
+          (stealSec >= 1 || Math.abs(clockMovedMs) >= 50
+            ? ` (disturbed: ${stealSec} s of CPU stolen, system clock moved ${clockMovedMs} ms)`
+            : ''),
+      );
     } catch (err) {
       failed++;
       const message = err instanceof Error ? err.message : String(err);

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** The machine the figures were measured on. */
@@ -31,4 +32,36 @@ export function gitInfo(repoRoot: string): { commit: string | null; dirty: boole
   } catch {
     return { commit: null, dirty: null };
   }
+}
+
+/**
+ * What the machine did to a scenario besides its own work: CPU time the hypervisor gave to
+ * others (steal, from /proc/stat) and how far the system clock moved against the monotonic one
+ * (a VM paused and resumed). Read before and after; {@link disturbanceSince} gives the change.
+ */
+export interface Disturbance {
+  stealTicks: number;
+  clockOffsetMs: number;
+}
+
+export function disturbance(): Disturbance {
+  let stealTicks = NaN;
+  try {
+    // cpu  user nice system idle iowait irq softirq steal …
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    stealTicks = Number(cpu[8]);
+  } catch {
+    // Not Linux: no steal figure.
+  }
+  return { stealTicks, clockOffsetMs: Date.now() - performance.now() };
+}
+
+/** Seconds of CPU stolen over all cores, and the clock's move in ms, since `before`. */
+export function disturbanceSince(before: Disturbance): { stealSec: number; clockMovedMs: number } {
+  const now = disturbance();
+  return {
+    // USER_HZ is 100 on Linux.
+    stealSec: Math.round(((now.stealTicks - before.stealTicks) / 100) * 10) / 10,
+    clockMovedMs: Math.round(now.clockOffsetMs - before.clockOffsetMs),
+  };
 }

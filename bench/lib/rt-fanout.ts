@@ -196,7 +196,10 @@ async function connect(
     log: (m) => ctx.log(`fanout: ${m}`),
   });
   await sleep(1000);
-  if (pool.maxSkewMs > 2) ctx.log(`fanout: clock skew ${pool.maxSkewMs.toFixed(1)} ms`);
+  if (pool.maxSkewMs > 2)
+    ctx.log(
+      `fanout: the system clock moved ${pool.maxSkewMs.toFixed(1)} ms while subscribing (wallNow follows it)`,
+    );
   return { pool, rssPerConnKB: (rssKB(serverPids) - rssBefore) / pool.subscribed };
 }
 

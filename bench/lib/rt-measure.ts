@@ -14,12 +14,23 @@ let clockOffset = 0;
  * another (same machine, same clock). performance.timeOrigin alone is not good enough: it was
  * measured a few ms off Date.now() in busy processes here. The ranker's diff `at` is Date.now().
  */
-export const wallNow = (): number => clockOffset + performance.now();
+export function wallNow(): number {
+  const now = clockOffset + performance.now();
+  // Date.now() stays within [now - 1, now] while the offset holds. Outside it, the system clock
+  // moved (a VM paused and resumed: a --full fanout saw 8 s): take the offset again, so a time
+  // taken here keeps comparing with Date.now() in another process, as the ranker's `at` is.
+  const skew = Date.now() - now;
+  if (skew > SKEW_SLACK_MS || skew < -1 - SKEW_SLACK_MS)
+    return calibrateClock() + performance.now();
+  return now;
+}
+const SKEW_SLACK_MS = 0.5;
 
 /**
  * Offset of Date.now() over performance.now(), to a few µs: Date.now() is the floor of the true
  * time, so each (p1, Date.now(), p2) sample bounds the offset to [d - p2, d + 1 - p1); ~3 ms of
- * samples across millisecond edges narrow it. Runs at import; call again in long-lived processes.
+ * samples across millisecond edges narrow it. Runs at import, and again from {@link wallNow}
+ * when the system clock moved.
  */
 export function calibrateClock(): number {
   let lo = -Infinity;
@@ -38,8 +49,11 @@ export function calibrateClock(): number {
 
 calibrateClock();
 
-/** `Date.now()` minus {@link wallNow}: within [-1, 0] ms unless the system clock moved. */
-export const clockSkewMs = (): number => Date.now() - wallNow();
+/**
+ * `Date.now()` minus the calibrated clock, before {@link wallNow} would correct it: within
+ * [-1, 0] ms unless the system clock moved since the last calibration.
+ */
+export const clockSkewMs = (): number => Date.now() - (clockOffset + performance.now());
 
 /** Nearest-rank quantile of an ascending array (NaN when empty). */
 export function quantile(sorted: readonly number[], q: number): number {
